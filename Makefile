@@ -1,0 +1,47 @@
+# session-exporter: build, run and test.
+GO       ?= go
+PKGS     := ./...
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/session-exporter
+
+.PHONY: all build run test vet fmt-check fuzz-short bench e2e clean
+
+all: test
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/session-exporter
+
+## run: the exporter on generated demo traffic, metrics on http://127.0.0.1:9464/metrics
+run:
+	$(GO) run ./cmd/session-exporter demo
+
+## test: formatting, vet, every unit and integration test with the race detector
+test: fmt-check vet
+	$(GO) test -race -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## fuzz-short: a few seconds of every fuzz target (CI runs this)
+FUZZTIME ?= 5s
+fuzz-short:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; done
+
+## bench: the benchmarks behind docs/performance.md
+bench:
+	GOMAXPROCS=1 $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./collector/...
+
+## e2e: real nginx, Caddy and Prometheus around the built exporter (see .ci/run for packages)
+e2e: build
+	$(GO) test -count=1 -tags e2e -v -timeout 10m ./e2e/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/session-exporter/session-exporter/collector"
+	"github.com/session-exporter/session-exporter/collector/config"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a runtime failure
+	exitUsage   = 2 // bad flags, bad config, unreadable input
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func buildInfo() telemetry.BuildInfo {
+	b := telemetry.BuildInfo{Version: version, Revision: "unknown"}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				b.Revision = s.Value
+			}
+		}
+	}
+	return b
+}
+
+const usage = `Usage:
+  session-exporter [-config FILE] [flags]          run beside a web server: tail logs, serve /metrics
+  session-exporter replay [-config FILE] [-o table|prometheus|json] [-format F] FILE...
+                                                  count sessions in log files ("-" is standard input)
+  session-exporter demo [flags]                    generate traffic into a temporary log and serve its metrics
+  session-exporter version                         print the version
+
+Run "session-exporter COMMAND -h" for a command's flags.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "replay":
+			return runReplay(args[1:], stdin, stdout, stderr)
+		case "demo":
+			return runDemo(args[1:], stdout, stderr)
+		case "version", "--version", "-version":
+			b := buildInfo()
+			fmt.Fprintf(stdout, "session-exporter %s (revision %s, %s)\n", b.Version, b.Revision, goVersion())
+			return exitOK
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		case "run":
+			args = args[1:]
+		}
+	}
+	return runLive(args, stdout, stderr)
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "unknown"
+}
+
+// logFlags are the logging flags every command shares.
+type logFlags struct{ level, format string }
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.level, "log.level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&l.format, "log.format", "logfmt", "log format: logfmt or json")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("-log.level: %q is not debug, info, warn or error", l.level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch l.format {
+	case "logfmt", "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("-log.format: %q is not logfmt or json", l.format)
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		c := config.Default()
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+	return config.Load(path)
+}
+
+// fail prints a one-line error and returns code.
+func fail(stderr io.Writer, code int, err error) int {
+	fmt.Fprintf(stderr, "session-exporter: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+	return code
+}
+
+func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfgPath, out, format string
+	var lf logFlags
+	fs.StringVar(&cfgPath, "config", "", "configuration file (optional for replay)")
+	fs.StringVar(&cfgPath, "config.file", "", "alias of -config")
+	fs.StringVar(&out, "o", "table", "output: table, prometheus or json")
+	fs.StringVar(&format, "format", "", "log format for every file, overriding the config (combined, main, caddy, auto or a log_format string)")
+	lf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: session-exporter replay [-config FILE] [-o table|prometheus|json] [-format F] FILE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch out {
+	case "table", "prometheus", "json":
+	default:
+		return fail(stderr, exitUsage, fmt.Errorf("-o: %q is not table, prometheus or json", out))
+	}
+	if fs.NArg() == 0 {
+		return fail(stderr, exitUsage, errors.New("replay: no files given (use - for standard input)"))
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return fail(stderr, exitUsage, err)
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return fail(stderr, exitUsage, err)
+	}
+	inputs := make([]collector.Input, 0, fs.NArg())
+	for _, p := range fs.Args() {
+		in := collector.Input{Path: p}
+		if p == "-" {
+			in.Reader = stdin
+		} else if _, err := os.Stat(p); err != nil {
+			return fail(stderr, exitUsage, fmt.Errorf("replay: %w", err))
+		}
+		inputs = append(inputs, in)
+	}
+	c, err := collector.New(cfg, collector.Options{Logger: log, Build: buildInfo()})
+	if err != nil {
+		return fail(stderr, exitFailure, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	if err := c.Replay(ctx, inputs, collector.ReplayOptions{Format: format}); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fail(stderr, exitFailure, errors.New("replay: interrupted"))
+		}
+		return fail(stderr, exitUsage, err)
+	}
+	switch out {
+	case "prometheus":
+		exp, err := c.NewExporter(start)
+		if err != nil {
+			return fail(stderr, exitFailure, err)
+		}
+		defer exp.Shutdown(context.Background())
+		err = exp.WriteText(stdout)
+		if err != nil {
+			return fail(stderr, exitFailure, err)
+		}
+	case "json":
+		if err := collector.Summarize(c.Metrics()).WriteJSON(stdout); err != nil {
+			return fail(stderr, exitFailure, err)
+		}
+	default:
+		if err := collector.Summarize(c.Metrics()).WriteTable(stdout); err != nil {
+			return fail(stderr, exitFailure, err)
+		}
+	}
+	return exitOK
+}

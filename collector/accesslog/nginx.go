@@ -1,0 +1,319 @@
+package accesslog
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// field is what a log_format variable feeds into.
+type field uint8
+
+const (
+	fSkip field = iota // understood or unknown, but not part of a Request
+	fRemoteAddr
+	fTimeLocal
+	fTimeISO
+	fMsec
+	fRequest
+	fMethod
+	fRequestURI
+	fURI
+	fArgs
+	fStatus
+	fReferer
+	fUserAgent
+	fForwardedFor
+	fHost
+	fServerName
+	numFields
+)
+
+// variables maps the nginx variables this package understands to their field.
+// Any other variable is matched like these but its value is not kept.
+var variables = map[string]field{
+	"remote_addr":            fRemoteAddr,
+	"remote_user":            fSkip,
+	"time_local":             fTimeLocal,
+	"time_iso8601":           fTimeISO,
+	"msec":                   fMsec,
+	"request":                fRequest,
+	"request_method":         fMethod,
+	"request_uri":            fRequestURI,
+	"uri":                    fURI,
+	"document_uri":           fURI,
+	"args":                   fArgs,
+	"query_string":           fArgs,
+	"status":                 fStatus,
+	"body_bytes_sent":        fSkip,
+	"bytes_sent":             fSkip,
+	"http_referer":           fReferer,
+	"http_user_agent":        fUserAgent,
+	"http_x_forwarded_for":   fForwardedFor,
+	"host":                   fHost,
+	"server_name":            fServerName,
+	"request_time":           fSkip,
+	"upstream_response_time": fSkip,
+}
+
+// segment is one variable of a compiled format and the literal text that
+// follows it. The variable's value ends at the first occurrence of the
+// literal's first byte (nginx escapes '"' inside values, so a quoted value
+// ends at the right quote), or at the end of the line when the literal is
+// empty, which only the last segment's can be.
+type segment struct {
+	f    field
+	name string // as written, for error messages
+	lit  []byte
+	// pastSpace makes the value extend past its first space before looking
+	// for the literal: $time_local contains one ("02/Nov/2026:00:03:37 +0000")
+	// and may be followed by a space-led literal.
+	pastSpace bool
+}
+
+// plan is a compiled nginx log_format: a leading literal, then segments.
+type plan struct {
+	prefix []byte
+	segs   []segment
+	has    [numFields]bool
+	time   field // the time variable used: fMsec, fTimeISO or fTimeLocal
+}
+
+// compile turns an nginx log_format string into a plan, or explains why it
+// cannot describe a usable access log.
+func compile(format string) (*plan, error) {
+	bad := func(msg string, args ...any) error {
+		return fmt.Errorf("nginx log_format %q: %s", format, fmt.Sprintf(msg, args...))
+	}
+	format = strings.TrimRight(format, "\r\n")
+	if strings.HasPrefix(format, "'") {
+		return nil, bad("starts with a quote: give the text nginx writes, without nginx.conf's quoting")
+	}
+	if strings.ContainsAny(format, "\r\n") {
+		return nil, bad("contains a line break")
+	}
+	pl := &plan{}
+	var lit []byte
+	for i := 0; i < len(format); {
+		if format[i] != '$' {
+			lit = append(lit, format[i])
+			i++
+			continue
+		}
+		name, n := varName(format[i:])
+		if n == 0 {
+			return nil, bad("invalid variable name at byte %d", i)
+		}
+		if len(pl.segs) == 0 {
+			pl.prefix = lit
+		} else {
+			prev := &pl.segs[len(pl.segs)-1]
+			if len(lit) == 0 {
+				return nil, bad("$%s is followed directly by $%s: put a separator between them", prev.name, name)
+			}
+			prev.lit = lit
+		}
+		lit = nil
+		pl.segs = append(pl.segs, segment{f: variables[name], name: name})
+		i += n
+	}
+	if len(pl.segs) == 0 {
+		return nil, bad("no variables")
+	}
+	pl.segs[len(pl.segs)-1].lit = lit
+	for k := range pl.segs {
+		s := &pl.segs[k]
+		s.pastSpace = s.f == fTimeLocal && len(s.lit) > 0 && s.lit[0] == ' '
+		pl.has[s.f] = true
+	}
+
+	switch {
+	case pl.has[fMsec]: // the most precise and zone-free
+		pl.time = fMsec
+	case pl.has[fTimeISO]:
+		pl.time = fTimeISO
+	case pl.has[fTimeLocal]:
+		pl.time = fTimeLocal
+	default:
+		return nil, bad("no time variable: want $time_local, $time_iso8601 or $msec")
+	}
+	if !pl.has[fStatus] {
+		return nil, bad("no $status variable")
+	}
+	hasURI := pl.has[fRequestURI] || pl.has[fURI]
+	switch {
+	case pl.has[fRequest]:
+	case pl.has[fMethod] && !hasURI:
+		return nil, bad("has $request_method but no $request_uri or $uri")
+	case !pl.has[fMethod] && hasURI:
+		return nil, bad("has $request_uri or $uri but no $request_method")
+	case !pl.has[fMethod]:
+		return nil, bad("no request variable: want $request, or $request_method with $request_uri or $uri")
+	}
+	return pl, nil
+}
+
+// varName reads the variable at the start of s ("$name" or "${name}") and
+// returns its name and length in s, or n == 0 if it is not a valid one.
+func varName(s string) (name string, n int) {
+	if len(s) > 1 && s[1] == '{' {
+		end := strings.IndexByte(s, '}')
+		if end < 3 || !isName(s[2:end]) {
+			return "", 0
+		}
+		return s[2:end], end + 1
+	}
+	i := 1
+	for i < len(s) && isNameByte(s[i]) {
+		i++
+	}
+	if i == 1 {
+		return "", 0
+	}
+	return s[1:i], i
+}
+
+func isName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isNameByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+// match splits line by the plan into v and returns the offset just past the
+// last segment's literal.
+func (pl *plan) match(line []byte, v *[numFields][]byte) (int, bool) {
+	if !bytes.HasPrefix(line, pl.prefix) {
+		return 0, false
+	}
+	pos := len(pl.prefix)
+	for k := range pl.segs {
+		s := &pl.segs[k]
+		end := len(line)
+		if len(s.lit) > 0 {
+			from := pos
+			if s.pastSpace {
+				j := bytes.IndexByte(line[pos:], ' ')
+				if j < 0 {
+					return 0, false
+				}
+				from += j + 1
+			}
+			j := bytes.IndexByte(line[from:], s.lit[0])
+			if j < 0 {
+				return 0, false
+			}
+			end = from + j
+			if !bytes.HasPrefix(line[end:], s.lit) {
+				return 0, false
+			}
+		}
+		v[s.f] = line[pos:end:end]
+		pos = end + len(s.lit)
+	}
+	return pos, true
+}
+
+// nginxParser parses lines of one compiled log_format.
+type nginxParser struct {
+	name string
+	plan *plan
+	uri  []byte // scratch for $uri?$args
+}
+
+func newNginx(name, format string) (*nginxParser, error) {
+	pl, err := compile(format)
+	if err != nil {
+		return nil, err
+	}
+	return &nginxParser{name: name, plan: pl}, nil
+}
+
+// Name implements Parser.
+func (p *nginxParser) Name() string { return p.name }
+
+// Parse implements Parser.
+func (p *nginxParser) Parse(line []byte, r *Request) error {
+	line, err := precheck(line)
+	if err != nil {
+		return err
+	}
+	var v [numFields][]byte
+	pos, ok := p.plan.match(line, &v)
+	if !ok || pos != len(line) {
+		return errSyntax
+	}
+	return p.finish(&v, r)
+}
+
+// finish validates the matched values and fills r.
+func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
+	pl := p.plan
+	var t time.Time
+	var ok bool
+	switch pl.time {
+	case fMsec:
+		t, ok = parseUnix(v[fMsec])
+	case fTimeISO:
+		t, ok = parseISO8601(v[fTimeISO])
+	default:
+		t, ok = parseTimeLocal(v[fTimeLocal])
+	}
+	if !ok {
+		return errTime
+	}
+	status, ok := parseStatus(v[fStatus])
+	if !ok {
+		return errStatus
+	}
+
+	// The URI as requested: $request_uri, else $request's, else $uri?$args
+	// ($uri is decoded and changes with internal rewrites).
+	var method, uri []byte
+	if pl.has[fRequest] {
+		if method, uri, ok = splitRequest(v[fRequest]); !ok {
+			return errRequest
+		}
+	}
+	if pl.has[fMethod] {
+		method = v[fMethod]
+	}
+	switch {
+	case pl.has[fRequestURI]:
+		uri = v[fRequestURI]
+	case pl.has[fRequest]:
+	case pl.has[fURI]:
+		uri = v[fURI]
+		if args := dash(v[fArgs]); len(args) > 0 {
+			p.uri = append(append(append(p.uri[:0], uri...), '?'), args...)
+			uri = p.uri[:len(p.uri):len(p.uri)]
+		}
+	}
+	if !validMethod(method) || !validURI(uri) {
+		return errRequest
+	}
+
+	host := dash(v[fHost])
+	if len(host) == 0 {
+		host = dash(v[fServerName])
+	}
+	*r = Request{
+		Time:         t,
+		RemoteAddr:   dash(v[fRemoteAddr]),
+		ForwardedFor: dash(v[fForwardedFor]),
+		Method:       method,
+		URI:          uri,
+		Status:       status,
+		Referer:      dash(v[fReferer]),
+		UserAgent:    dash(v[fUserAgent]),
+		Host:         host,
+	}
+	return nil
+}

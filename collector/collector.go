@@ -1,0 +1,266 @@
+// Package collector ties the counting path together for one configuration:
+// tail -> accesslog -> classify -> session -> telemetry. Replay runs it over
+// files; Run runs it live beside a web server.
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ua-parser/uap-go/uaparser"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/config"
+	"github.com/session-exporter/session-exporter/collector/session"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
+)
+
+// Options are the collector's dependencies. Zero values get defaults.
+type Options struct {
+	Logger   *slog.Logger
+	Now      func() time.Time // wall clock
+	Build    telemetry.BuildInfo
+	UAParser *uaparser.Parser // built once per process; nil builds one
+	Secret   []byte           // visitor-key secret; nil draws a random one (live mode loads it from state)
+}
+
+// Collector counts sessions for one configuration.
+type Collector struct {
+	cfg     *config.Config
+	opts    Options
+	log     *slog.Logger
+	metrics *telemetry.Metrics
+	ua      *uaparser.Parser
+	sampler *rejectSampler
+}
+
+// New returns a Collector for cfg, which must have been validated.
+func New(cfg *config.Config, opts Options) (*Collector, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.UAParser == nil {
+		p, err := classify.NewUAParser()
+		if err != nil {
+			return nil, fmt.Errorf("build user-agent parser: %w", err)
+		}
+		opts.UAParser = p
+	}
+	if opts.Secret == nil {
+		opts.Secret = make([]byte, 32)
+		if _, err := rand.Read(opts.Secret); err != nil {
+			return nil, fmt.Errorf("draw visitor-key secret: %w", err)
+		}
+	}
+	files := make([]string, len(cfg.Logs))
+	for i, l := range cfg.Logs {
+		files[i] = l.Path
+	}
+	c := &Collector{
+		cfg:  cfg,
+		opts: opts,
+		log:  opts.Logger,
+		ua:   opts.UAParser,
+	}
+	c.metrics = c.newMetrics(files)
+	c.sampler = newRejectSampler(c.log, 10*time.Second, opts.Now)
+	return c, nil
+}
+
+// newMetrics lays out metrics for the configured sites and goals and the
+// given file labels.
+func (c *Collector) newMetrics(files []string) *telemetry.Metrics {
+	goals := make([]string, len(c.cfg.Goals))
+	for i, g := range c.cfg.Goals {
+		goals[i] = g.Name
+	}
+	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Files: files})
+}
+
+// Metrics returns the collector's metrics.
+func (c *Collector) Metrics() *telemetry.Metrics { return c.metrics }
+
+// NewExporter returns a Prometheus registry serving the collector's metrics.
+func (c *Collector) NewExporter(start time.Time) (*telemetry.Exporter, error) {
+	return telemetry.NewExporter(telemetry.NewProducer(c.metrics, c.opts.Build, start, c.opts.Now))
+}
+
+func (c *Collector) classifier() (*classify.Classifier, error) {
+	return classify.New(classify.Config{
+		OwnHosts:       c.cfg.OwnHosts,
+		TrustedProxies: c.cfg.Proxies,
+		ExcludePaths:   c.cfg.ExcludeRegex,
+		Goals:          c.cfg.GoalRegex,
+		Secret:         c.opts.Secret,
+		SplitSites:     len(c.cfg.Sites) > 1,
+		CacheSize:      c.cfg.UACacheSize,
+	}, c.ua)
+}
+
+func (c *Collector) sessionConfig() session.Config {
+	s := c.cfg.Session
+	return session.Config{
+		Timeout:             s.Timeout.D(),
+		Location:            s.Location,
+		SplitAtMidnight:     s.SplitAtMidnight,
+		SplitOnSourceChange: s.SplitOnSourceChange,
+		MaxDelay:            s.MaxDelay.D(),
+		CarryOver:           s.RedirectCarryOver.D(),
+		MaxVisitors:         c.cfg.MaxVisitors,
+	}
+}
+
+// Input is one file given to Replay.
+type Input struct {
+	Path   string    // "-" for standard input
+	Reader io.Reader // used instead of opening Path when set
+}
+
+// ReplayOptions adjust Replay.
+type ReplayOptions struct {
+	Format string // overrides the configured format for every input ("" = by config, else auto)
+}
+
+// Replay reads every input in order through the counting path and closes
+// every session at the end. Unparsable lines are counted, never fatal; an
+// unreadable input is an error (nothing is counted after it).
+func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions) error {
+	cl, err := c.classifier()
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(inputs))
+	for i, in := range inputs {
+		names[i] = inputName(in.Path)
+	}
+	c.metrics = c.newMetrics(names)
+	sz, err := session.New(c.sessionConfig(), c.metrics)
+	if err != nil {
+		return err
+	}
+	p := newPipeline(cl, sz, c.metrics, c.sampler)
+	for i, in := range inputs {
+		src, err := c.replaySource(in.Path, ro.Format)
+		if err != nil {
+			return err
+		}
+		src.file, src.name = i, inputName(in.Path)
+		r := in.Reader
+		if r == nil {
+			if in.Path == "-" {
+				r = os.Stdin
+			} else {
+				f, err := os.Open(in.Path)
+				if err != nil {
+					return fmt.Errorf("open %s: %w", in.Path, err)
+				}
+				defer f.Close()
+				r = f
+			}
+		}
+		if err := c.readAll(ctx, p, src, r); err != nil {
+			return fmt.Errorf("read %s: %w", in.Path, err)
+		}
+	}
+	sz.CloseAll()
+	c.metrics.SetVisitors(sz.Visitors())
+	return nil
+}
+
+// replaySource finds the configured log a replayed file belongs to (by path
+// or glob) for its format and site. With a single configured log every file
+// is taken to be in its format; other files are read with "auto".
+func (c *Collector) replaySource(path, format string) (*source, error) {
+	src := &source{}
+	fmtName := "auto"
+	matched := false
+	for _, l := range c.cfg.Logs {
+		if l.Path == path || matchGlob(l.Path, path) {
+			fmtName, src.site, matched = l.Format, c.siteIndex(l.Site), true
+			break
+		}
+	}
+	if !matched && len(c.cfg.Logs) == 1 {
+		fmtName, src.site = c.cfg.Logs[0].Format, c.siteIndex(c.cfg.Logs[0].Site)
+	}
+	if format != "" {
+		fmtName = format
+	}
+	p, err := accesslog.New(fmtName)
+	if err != nil {
+		return nil, err
+	}
+	src.parser = p
+	return src, nil
+}
+
+func inputName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
+}
+
+func (c *Collector) siteIndex(name string) uint8 {
+	for i, s := range c.cfg.Sites {
+		if s == name {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+func matchGlob(pattern, path string) bool {
+	ok, err := filepath.Match(pattern, path)
+	return err == nil && ok
+}
+
+// readAll feeds r line by line to p. Lines longer than max_line_bytes are
+// skipped whole and counted; a last line without newline is still a line.
+func (c *Collector) readAll(ctx context.Context, p *pipeline, src *source, r io.Reader) error {
+	br := bufio.NewReaderSize(r, c.cfg.MaxLineBytes+1)
+	skipping, skipped := false, 0
+	for n := 0; ; n++ {
+		if n&4095 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			skipping = true
+			skipped += len(b)
+			continue
+		case err != nil && !errors.Is(err, io.EOF):
+			return err
+		}
+		if skipping {
+			if len(b) > 0 || err == nil {
+				p.tooLong(src, skipped+len(b))
+			}
+			skipping, skipped = false, 0
+		} else if len(b) > 0 {
+			line := bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
+			if len(line) > c.cfg.MaxLineBytes {
+				p.tooLong(src, len(b))
+			} else {
+				p.line(src, line, len(b))
+			}
+		}
+		if err != nil { // io.EOF
+			return nil
+		}
+	}
+}

@@ -1,0 +1,81 @@
+package collector
+
+import (
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/session"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
+)
+
+// source is one configured input: its parser, its site and its index in the
+// per-file metrics.
+type source struct {
+	name   string // the configured path (a bounded label value)
+	parser accesslog.Parser
+	site   uint8
+	file   int
+}
+
+// pipeline carries one line from text to the sessionizer. It is the only
+// counting path: replay and the live exporter both feed it. Not safe for
+// concurrent use.
+type pipeline struct {
+	classifier *classify.Classifier
+	sessions   *session.Sessionizer
+	metrics    *telemetry.Metrics
+	sampler    *rejectSampler
+
+	req accesslog.Request
+	res classify.Result
+}
+
+func newPipeline(cl *classify.Classifier, s *session.Sessionizer, m *telemetry.Metrics, rs *rejectSampler) *pipeline {
+	return &pipeline{classifier: cl, sessions: s, metrics: m, sampler: rs}
+}
+
+// line handles one complete line (without its newline) of src; n is the
+// number of bytes it took in the file, newline included.
+func (p *pipeline) line(src *source, line []byte, n int) {
+	p.metrics.LineRead(src.file, n)
+	if err := src.parser.Parse(line, &p.req); err != nil {
+		p.reject(src, reasonOf(err), line)
+		return
+	}
+	p.classifier.Classify(&p.req, &p.res)
+	switch p.res.Kind {
+	case classify.KindBot:
+		p.metrics.BotRequest(src.site)
+	case classify.KindPageview, classify.KindRedirect:
+		p.sessions.Add(session.Event{
+			Time:    p.req.Time.UnixNano(),
+			Visitor: p.res.Visitor,
+			Source:  p.res.Source,
+			Goals:   p.res.Goals,
+			Kind:    p.res.Kind,
+			Channel: p.res.Channel,
+			Device:  p.res.Device,
+			Tagged:  p.res.Tagged,
+			Site:    src.site,
+		})
+	}
+}
+
+// tooLong counts a line skipped for exceeding max_line_bytes.
+func (p *pipeline) tooLong(src *source, n int) {
+	p.metrics.LineRead(src.file, n)
+	p.reject(src, accesslog.ReasonTooLong, nil)
+}
+
+func (p *pipeline) reject(src *source, r accesslog.Reason, line []byte) {
+	p.metrics.LineRejected(src.file, r)
+	if p.sampler != nil {
+		p.sampler.sample(src.name, r, line)
+	}
+}
+
+func reasonOf(err error) accesslog.Reason {
+	if e, ok := err.(*accesslog.Error); ok {
+		return e.Reason
+	}
+	return accesslog.ReasonSyntax
+}

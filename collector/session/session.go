@@ -1,0 +1,433 @@
+// Package session groups pageviews into web-analytics sessions by event time
+// (SESSION-RULES rule 6). It is pure: no I/O, no clocks, no metrics. Session
+// events go to a Sink, so replay and the live exporter count with the same code.
+package session
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/session-exporter/session-exporter/collector/classify"
+)
+
+// Event is one classified request the sessionizer acts on: a pageview, or a
+// redirect whose campaign may carry over to the visitor's next pageview.
+type Event struct {
+	Time    int64  // event time, Unix nanoseconds
+	Seq     uint64 // arrival order; set by Add, breaks ties between equal times
+	Visitor uint64 // visitor key (never 0 in practice; 0 is allowed)
+	Source  uint64 // source identity hash; 0 = no source
+	Goals   uint64 // bit i: goal i matched
+	Kind    classify.Kind
+	Channel classify.Channel
+	Device  classify.Device
+	Tagged  bool // source from utm_* or a click id
+	Site    uint8
+}
+
+// Labels are the label values every session metric carries.
+type Labels struct {
+	Site    uint8
+	Channel classify.Channel
+	Device  classify.Device
+}
+
+// Closed describes a session at its close.
+type Closed struct {
+	Duration  time.Duration // last pageview minus first pageview
+	Pageviews int
+	Engaged   bool
+	Evicted   bool // closed early to keep memory under max_visitors
+}
+
+// Sink receives session events. Implementations must not call back into the
+// Sessionizer.
+type Sink interface {
+	SessionStarted(l Labels)
+	Pageview(l Labels)
+	SessionEngaged(l Labels)
+	GoalReached(l Labels, goal int)
+	SessionClosed(l Labels, c Closed)
+	// LateEvent is called for an event older than max_delay behind the newest
+	// event time; it is applied all the same.
+	LateEvent()
+}
+
+// Config holds the session rules. The zero value is not useful: start from
+// DefaultConfig.
+type Config struct {
+	Timeout             time.Duration  // inactivity that ends a session (30m)
+	Location            *time.Location // zone of the midnight split (UTC)
+	SplitAtMidnight     bool
+	SplitOnSourceChange bool
+	MaxDelay            time.Duration // how long events are held for reordering (5s)
+	CarryOver           time.Duration // redirect source hand-over window (10s)
+	MaxVisitors         int           // visitors kept in memory (1,000,000)
+}
+
+// DefaultConfig returns the defaults of SESSION-RULES.
+func DefaultConfig() Config {
+	return Config{
+		Timeout:             30 * time.Minute,
+		Location:            time.UTC,
+		SplitAtMidnight:     true,
+		SplitOnSourceChange: true,
+		MaxDelay:            5 * time.Second,
+		CarryOver:           10 * time.Second,
+		MaxVisitors:         1_000_000,
+	}
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Timeout <= 0:
+		return fmt.Errorf("session timeout must be positive, got %s", c.Timeout)
+	case c.Location == nil:
+		return fmt.Errorf("session timezone is not set")
+	case c.MaxDelay < 0:
+		return fmt.Errorf("session max_delay must not be negative, got %s", c.MaxDelay)
+	case c.CarryOver < 0:
+		return fmt.Errorf("redirect carry-over window must not be negative, got %s", c.CarryOver)
+	case c.MaxVisitors <= 0:
+		return fmt.Errorf("max_visitors must be positive, got %d", c.MaxVisitors)
+	}
+	return nil
+}
+
+const none = int32(-1)
+
+// visitor is one visitor's open session and pending redirect source. Visitors
+// live in a slab and form a list ordered by last activity (front = least
+// recent), used for timeouts and eviction.
+type visitor struct {
+	key        uint64
+	first      int64 // first pageview of the open session
+	last       int64 // last pageview of the open session
+	source     uint64
+	goals      uint64
+	carrySrc   uint64
+	carryUntil int64
+	pageviews  uint32
+	day        int32 // calendar day of the session's first pageview
+	prev, next int32
+	labels     Labels
+	carryCh    classify.Channel
+	open       bool
+	engaged    bool
+	carry      bool
+}
+
+// Sessionizer turns events into sessions. It is not safe for concurrent use.
+type Sessionizer struct {
+	cfg  Config
+	sink Sink
+
+	index      map[uint64]int32
+	slab       []visitor
+	free       []int32
+	head, tail int32
+
+	pending   eventHeap
+	seq       uint64
+	watermark int64 // newest event time seen
+	started   bool
+
+	days dayCache
+}
+
+// New returns a Sessionizer for cfg that reports to sink.
+func New(cfg Config, sink Sink) (*Sessionizer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Sessionizer{
+		cfg:   cfg,
+		sink:  sink,
+		index: make(map[uint64]int32),
+		head:  none,
+		tail:  none,
+		days:  dayCache{loc: cfg.Location},
+	}, nil
+}
+
+// Add takes one event. Events are held up to MaxDelay behind the newest event
+// time and applied in (time, arrival) order; an event older than that is
+// applied at once and reported as late.
+func (s *Sessionizer) Add(e Event) {
+	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
+		return
+	}
+	s.seq++
+	e.Seq = s.seq
+	if !s.started || e.Time > s.watermark {
+		s.watermark = e.Time
+		s.started = true
+	}
+	if e.Time < s.frontier() {
+		s.sink.LateEvent()
+		s.apply(&e)
+		return
+	}
+	s.pending.push(e)
+	s.release()
+}
+
+// Advance moves the event clock to t (if later) without an event, as the live
+// exporter does while its files are quiet; held events and idle sessions are
+// released and closed accordingly.
+func (s *Sessionizer) Advance(t int64) {
+	if !s.started {
+		return
+	}
+	if t > s.watermark {
+		s.watermark = t
+	}
+	s.release()
+}
+
+// Flush applies every held event, as at the end of a replay.
+func (s *Sessionizer) Flush() {
+	for s.pending.len() > 0 {
+		e := s.pending.pop()
+		s.apply(&e)
+	}
+}
+
+// CloseAll flushes held events and closes every open session.
+func (s *Sessionizer) CloseAll() {
+	s.Flush()
+	for s.head != none {
+		i := s.head
+		if s.slab[i].open {
+			s.close(i, false)
+		}
+		s.remove(i)
+	}
+}
+
+// Visitors returns the number of visitors held in memory.
+func (s *Sessionizer) Visitors() int { return len(s.index) }
+
+// Watermark returns the newest event time seen (Unix nanoseconds) and whether
+// any event was seen.
+func (s *Sessionizer) Watermark() (int64, bool) { return s.watermark, s.started }
+
+// frontier is the time up to which every event has been applied.
+func (s *Sessionizer) frontier() int64 { return s.watermark - int64(s.cfg.MaxDelay) }
+
+func (s *Sessionizer) release() {
+	f := s.frontier()
+	for s.pending.len() > 0 && s.pending.min().Time <= f {
+		e := s.pending.pop()
+		s.apply(&e)
+	}
+	s.expire(f)
+}
+
+// expire closes sessions idle for more than the timeout at time now and drops
+// visitors that hold nothing any more.
+func (s *Sessionizer) expire(now int64) {
+	timeout := int64(s.cfg.Timeout)
+	for s.head != none {
+		i := s.head
+		v := &s.slab[i]
+		pending := v.carry && v.carryUntil >= now
+		if v.open {
+			if now-v.last <= timeout {
+				return
+			}
+			s.close(i, false)
+			if pending {
+				s.touch(i) // keep the redirect source; look again later
+				continue
+			}
+		} else if pending {
+			return
+		}
+		s.remove(i)
+	}
+}
+
+func (s *Sessionizer) apply(e *Event) {
+	i := s.lookup(e.Visitor)
+	v := &s.slab[i]
+	if e.Kind == classify.KindRedirect {
+		if e.Source != 0 {
+			v.carry = true
+			v.carrySrc = e.Source
+			v.carryCh = e.Channel
+			v.carryUntil = e.Time + int64(s.cfg.CarryOver)
+		}
+		if !v.open {
+			s.touch(i)
+		}
+		return
+	}
+
+	src, ch := e.Source, e.Channel
+	if v.carry {
+		if !e.Tagged && e.Time <= v.carryUntil && e.Time+int64(s.cfg.CarryOver) >= v.carryUntil {
+			src, ch = v.carrySrc, v.carryCh
+		}
+		v.carry = false
+	}
+	if src == 0 {
+		ch = classify.Direct
+	}
+
+	day := s.days.day(e.Time)
+	start, keep := false, false
+	switch {
+	case !v.open:
+		start = true
+	case e.Time-v.last > int64(s.cfg.Timeout):
+		s.close(i, false)
+		start = true
+	case s.cfg.SplitOnSourceChange && src != 0 && src != v.source:
+		s.close(i, false)
+		start = true
+	case s.cfg.SplitAtMidnight && day != v.day:
+		s.close(i, false)
+		start, keep = true, true
+	}
+	if start {
+		if !keep {
+			v.source = src
+			v.labels.Channel = ch
+		}
+		v.labels.Device = e.Device
+		v.labels.Site = e.Site
+		v.first, v.last = e.Time, e.Time
+		v.day = day
+		v.pageviews = 0
+		v.goals = 0
+		v.engaged = false
+		v.open = true
+		s.sink.SessionStarted(v.labels)
+	}
+	if e.Time > v.last {
+		v.last = e.Time
+	}
+	if e.Time < v.first {
+		v.first = e.Time
+	}
+	v.pageviews++
+	s.sink.Pageview(v.labels)
+	if g := e.Goals &^ v.goals; g != 0 {
+		v.goals |= g
+		for b := 0; g != 0; b++ {
+			if g&1 != 0 {
+				s.sink.GoalReached(v.labels, b)
+			}
+			g >>= 1
+		}
+	}
+	if !v.engaged && (v.pageviews >= 2 || v.goals != 0) {
+		v.engaged = true
+		s.sink.SessionEngaged(v.labels)
+	}
+	s.touch(i)
+}
+
+func (s *Sessionizer) close(i int32, evicted bool) {
+	v := &s.slab[i]
+	v.open = false
+	s.sink.SessionClosed(v.labels, Closed{
+		Duration:  time.Duration(v.last - v.first),
+		Pageviews: int(v.pageviews),
+		Engaged:   v.engaged,
+		Evicted:   evicted,
+	})
+}
+
+// lookup returns the slab index of visitor key k, creating it (and evicting
+// the least recently active visitor when memory is full) if needed.
+func (s *Sessionizer) lookup(k uint64) int32 {
+	if i, ok := s.index[k]; ok {
+		return i
+	}
+	if len(s.index) >= s.cfg.MaxVisitors && s.head != none {
+		j := s.head
+		if s.slab[j].open {
+			s.close(j, true)
+		}
+		s.remove(j)
+	}
+	var i int32
+	if n := len(s.free); n > 0 {
+		i = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		s.slab = append(s.slab, visitor{})
+		i = int32(len(s.slab) - 1)
+	}
+	s.slab[i] = visitor{key: k, prev: none, next: none}
+	s.index[k] = i
+	s.pushBack(i)
+	return i
+}
+
+func (s *Sessionizer) remove(i int32) {
+	s.unlink(i)
+	delete(s.index, s.slab[i].key)
+	s.slab[i] = visitor{}
+	s.free = append(s.free, i)
+}
+
+// touch moves visitor i to the back of the activity list.
+func (s *Sessionizer) touch(i int32) {
+	if s.tail == i {
+		return
+	}
+	s.unlink(i)
+	s.pushBack(i)
+}
+
+func (s *Sessionizer) pushBack(i int32) {
+	v := &s.slab[i]
+	v.prev, v.next = s.tail, none
+	if s.tail != none {
+		s.slab[s.tail].next = i
+	} else {
+		s.head = i
+	}
+	s.tail = i
+}
+
+func (s *Sessionizer) unlink(i int32) {
+	v := &s.slab[i]
+	if v.prev != none {
+		s.slab[v.prev].next = v.next
+	} else if s.head == i {
+		s.head = v.next
+	}
+	if v.next != none {
+		s.slab[v.next].prev = v.prev
+	} else if s.tail == i {
+		s.tail = v.prev
+	}
+	v.prev, v.next = none, none
+}
+
+// dayCache maps event times to calendar days in a zone, remembering the
+// bounds of the last day seen so most lookups are two comparisons.
+type dayCache struct {
+	loc    *time.Location
+	lo, hi int64 // [lo, hi) in Unix nanoseconds
+	n      int32
+	primed bool
+}
+
+func (d *dayCache) day(t int64) int32 {
+	if d.primed && t >= d.lo && t < d.hi {
+		return d.n
+	}
+	tt := time.Unix(0, t).In(d.loc)
+	y, m, dd := tt.Date()
+	start := time.Date(y, m, dd, 0, 0, 0, 0, d.loc)
+	end := time.Date(y, m, dd+1, 0, 0, 0, 0, d.loc)
+	d.lo, d.hi = start.UnixNano(), end.UnixNano()
+	d.n = int32(y)*512 + int32(m)*32 + int32(dd)
+	d.primed = true
+	return d.n
+}

@@ -1,0 +1,328 @@
+// Package telemetry holds the exporter's counters and histograms and serves
+// them through OpenTelemetry; it is the one place metric names live.
+//
+// The session counters are our own aggregates (atomic, allocation-free to
+// update, saved in the state file and restored on start) exposed through an
+// OpenTelemetry metric.Producer, so a restart is not a counter reset.
+package telemetry
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/session"
+)
+
+// DurationBounds are the upper bounds, in seconds, of the session duration
+// histogram buckets.
+var DurationBounds = []float64{0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+
+// PageviewBounds are the upper bounds of the pageviews-per-session histogram.
+var PageviewBounds = []float64{1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50}
+
+const (
+	nc    = classify.NumChannels
+	nd    = classify.NumDevices
+	cells = nc * nd
+)
+
+// Dims names the label values that come from the configuration: sites, goal
+// names and log file patterns. Their order fixes the metric layout.
+type Dims struct {
+	Sites []string // empty or one entry: no site label
+	Goals []string
+	Files []string
+}
+
+type histogram struct {
+	bounds  []float64
+	scale   float64 // observation units per bound unit (1e9 for seconds held as ns)
+	buckets []atomic.Uint64
+	sum     []atomic.Int64
+	count   []atomic.Uint64
+}
+
+func newHistogram(bounds []float64, scale float64, n int) histogram {
+	return histogram{
+		bounds:  bounds,
+		scale:   scale,
+		buckets: make([]atomic.Uint64, n*(len(bounds)+1)),
+		sum:     make([]atomic.Int64, n),
+		count:   make([]atomic.Uint64, n),
+	}
+}
+
+func (h *histogram) observe(cell int, v int64) {
+	nb := len(h.bounds) + 1
+	b := len(h.bounds)
+	f := float64(v) / h.scale
+	for i, ub := range h.bounds {
+		if f <= ub {
+			b = i
+			break
+		}
+	}
+	h.buckets[cell*nb+b].Add(1)
+	h.sum[cell].Add(v)
+	h.count[cell].Add(1)
+}
+
+// Metrics is every value the exporter reports. Its methods are safe for
+// concurrent use; updates are atomic and allocation-free.
+type Metrics struct {
+	dims  Dims
+	sites int
+
+	sessions, pageviews, engaged, bounced []atomic.Uint64 // per cell
+	duration                              histogram       // nanoseconds
+	pvs                                   histogram       // pageviews
+	conversions                           []atomic.Uint64 // goal*cells + cell
+	bots                                  []atomic.Uint64 // per site
+
+	linesRead, bytesRead    []atomic.Uint64 // per file
+	rejected                []atomic.Uint64 // file*len(Reasons) + reason
+	rotations, truncations  []atomic.Uint64 // per file
+	late, evicted           atomic.Uint64
+	stateSaves, saveFailure atomic.Uint64
+
+	visitors atomic.Int64
+	lag      atomic.Int64 // nanoseconds; -1 unknown
+	lagKnown atomic.Bool
+}
+
+// New returns zeroed metrics laid out for dims.
+func New(d Dims) *Metrics {
+	sites := len(d.Sites)
+	if sites == 0 {
+		sites = 1
+	}
+	n := sites * cells
+	files := len(d.Files)
+	return &Metrics{
+		dims:        d,
+		sites:       sites,
+		sessions:    make([]atomic.Uint64, n),
+		pageviews:   make([]atomic.Uint64, n),
+		engaged:     make([]atomic.Uint64, n),
+		bounced:     make([]atomic.Uint64, n),
+		duration:    newHistogram(DurationBounds, 1e9, n),
+		pvs:         newHistogram(PageviewBounds, 1, n),
+		conversions: make([]atomic.Uint64, len(d.Goals)*n),
+		bots:        make([]atomic.Uint64, sites),
+		linesRead:   make([]atomic.Uint64, files),
+		bytesRead:   make([]atomic.Uint64, files),
+		rejected:    make([]atomic.Uint64, files*len(accesslog.Reasons)),
+		rotations:   make([]atomic.Uint64, files),
+		truncations: make([]atomic.Uint64, files),
+	}
+}
+
+// Dims returns the label layout the metrics were built with.
+func (m *Metrics) Dims() Dims { return m.dims }
+
+func (m *Metrics) cell(l session.Labels) int {
+	s := int(l.Site)
+	if s >= m.sites {
+		s = 0
+	}
+	return (s*nc+int(l.Channel)%nc)*nd + int(l.Device)%nd
+}
+
+// SessionStarted implements session.Sink.
+func (m *Metrics) SessionStarted(l session.Labels) { m.sessions[m.cell(l)].Add(1) }
+
+// Pageview implements session.Sink.
+func (m *Metrics) Pageview(l session.Labels) { m.pageviews[m.cell(l)].Add(1) }
+
+// SessionEngaged implements session.Sink.
+func (m *Metrics) SessionEngaged(l session.Labels) { m.engaged[m.cell(l)].Add(1) }
+
+// GoalReached implements session.Sink.
+func (m *Metrics) GoalReached(l session.Labels, goal int) {
+	if goal >= 0 && goal < len(m.dims.Goals) {
+		m.conversions[goal*m.sites*cells+m.cell(l)].Add(1)
+	}
+}
+
+// SessionClosed implements session.Sink.
+func (m *Metrics) SessionClosed(l session.Labels, c session.Closed) {
+	i := m.cell(l)
+	if !c.Engaged {
+		m.bounced[i].Add(1)
+	}
+	if c.Evicted {
+		m.evicted.Add(1)
+	}
+	d := c.Duration
+	if d < 0 {
+		d = 0
+	}
+	m.duration.observe(i, int64(d))
+	m.pvs.observe(i, int64(c.Pageviews))
+}
+
+// LateEvent implements session.Sink.
+func (m *Metrics) LateEvent() { m.late.Add(1) }
+
+// BotRequest counts one bot request for site.
+func (m *Metrics) BotRequest(site uint8) {
+	s := int(site)
+	if s >= m.sites {
+		s = 0
+	}
+	m.bots[s].Add(1)
+}
+
+// LineRead counts one line of n bytes (newline included) read from file.
+func (m *Metrics) LineRead(file int, n int) {
+	if file >= 0 && file < len(m.linesRead) {
+		m.linesRead[file].Add(1)
+		m.bytesRead[file].Add(uint64(n))
+	}
+}
+
+// LineRejected counts one rejected line of file.
+func (m *Metrics) LineRejected(file int, r accesslog.Reason) {
+	if file < 0 || file >= len(m.linesRead) {
+		return
+	}
+	for j, x := range accesslog.Reasons {
+		if x == r {
+			m.rejected[file*len(accesslog.Reasons)+j].Add(1)
+			return
+		}
+	}
+}
+
+// Rotation counts a rotation of file.
+func (m *Metrics) Rotation(file int) {
+	if file >= 0 && file < len(m.rotations) {
+		m.rotations[file].Add(1)
+	}
+}
+
+// Truncation counts a truncation (copytruncate) of file.
+func (m *Metrics) Truncation(file int) {
+	if file >= 0 && file < len(m.truncations) {
+		m.truncations[file].Add(1)
+	}
+}
+
+// StateSaved counts a state save, failed or not.
+func (m *Metrics) StateSaved(err error) {
+	m.stateSaves.Add(1)
+	if err != nil {
+		m.saveFailure.Add(1)
+	}
+}
+
+// SetVisitors sets the number of visitors in memory.
+func (m *Metrics) SetVisitors(n int) { m.visitors.Store(int64(n)) }
+
+// SetReadLag sets the read lag: wall clock minus newest event time.
+func (m *Metrics) SetReadLag(d time.Duration) {
+	m.lag.Store(int64(d))
+	m.lagKnown.Store(true)
+}
+
+// Row is one (site, channel, device) cell of the session metrics.
+type Row struct {
+	Site        string  `json:"site,omitempty"`
+	Channel     string  `json:"channel"`
+	Device      string  `json:"device"`
+	Sessions    uint64  `json:"sessions"`
+	Active      uint64  `json:"active"`
+	Pageviews   uint64  `json:"pageviews"`
+	Engaged     uint64  `json:"engaged"`
+	Bounced     uint64  `json:"bounced"`
+	Conversions uint64  `json:"conversions"`
+	DurationSum float64 `json:"duration_sum"` // seconds, over closed sessions
+	Closed      uint64  `json:"closed"`
+}
+
+// Rows returns every cell that has seen a session, in label order.
+func (m *Metrics) Rows() []Row {
+	var rows []Row
+	for s := 0; s < m.sites; s++ {
+		for c := 0; c < nc; c++ {
+			for d := 0; d < nd; d++ {
+				i := (s*nc+c)*nd + d
+				n := m.sessions[i].Load()
+				if n == 0 {
+					continue
+				}
+				r := Row{
+					Site:        m.siteName(s),
+					Channel:     classify.Channel(c).String(),
+					Device:      classify.Device(d).String(),
+					Sessions:    n,
+					Pageviews:   m.pageviews[i].Load(),
+					Engaged:     m.engaged[i].Load(),
+					Bounced:     m.bounced[i].Load(),
+					DurationSum: float64(m.duration.sum[i].Load()) / 1e9,
+					Closed:      m.duration.count[i].Load(),
+				}
+				if r.Closed <= n {
+					r.Active = n - r.Closed
+				}
+				for g := range m.dims.Goals {
+					r.Conversions += m.conversions[g*m.sites*cells+i].Load()
+				}
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows
+}
+
+// Bots returns the bot requests counted, over all sites.
+func (m *Metrics) Bots() uint64 {
+	var n uint64
+	for i := range m.bots {
+		n += m.bots[i].Load()
+	}
+	return n
+}
+
+// LinesRead returns lines read and lines rejected, over all files.
+func (m *Metrics) LinesRead() (read, rejected uint64) {
+	for i := range m.linesRead {
+		read += m.linesRead[i].Load()
+	}
+	for i := range m.rejected {
+		rejected += m.rejected[i].Load()
+	}
+	return read, rejected
+}
+
+// Rejected returns the rejected lines by reason, over all files.
+func (m *Metrics) Rejected() map[accesslog.Reason]uint64 {
+	out := map[accesslog.Reason]uint64{}
+	nr := len(accesslog.Reasons)
+	for i := range m.rejected {
+		if v := m.rejected[i].Load(); v > 0 {
+			out[accesslog.Reasons[i%nr]] += v
+		}
+	}
+	return out
+}
+
+// Late returns the number of late events.
+func (m *Metrics) Late() uint64 { return m.late.Load() }
+
+// Evicted returns the number of sessions closed early by max_visitors.
+func (m *Metrics) Evicted() uint64 { return m.evicted.Load() }
+
+func (m *Metrics) siteName(s int) string {
+	if len(m.dims.Sites) > 1 && s < len(m.dims.Sites) {
+		return m.dims.Sites[s]
+	}
+	return ""
+}
+
+func (m *Metrics) String() string {
+	return fmt.Sprintf("telemetry.Metrics{sites:%d goals:%d files:%d}", m.sites, len(m.dims.Goals), len(m.dims.Files))
+}
