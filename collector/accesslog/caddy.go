@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -368,6 +369,15 @@ var strStop = func() (t [256]bool) {
 	return t
 }()
 
+// special8 reports whether any of the 8 bytes in x is a control character,
+// '"' or '\\' (exact for "any", the classic has-zero-byte test).
+func special8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (ones * '"')
+	e := x ^ (ones * '\\')
+	return ((x-ones*0x20)&^x|(q-ones)&^q|(e-ones)&^e)&highs != 0
+}
+
 // str scans a string and returns its content, still escaped, and whether it
 // contains escapes. It rejects bad escapes and raw control characters.
 func (s *scanner) str() (raw []byte, esc, ok bool) {
@@ -377,6 +387,9 @@ func (s *scanner) str() (raw []byte, esc, ok bool) {
 	b := s.b
 	start := s.i + 1
 	for i := start; i < len(b); {
+		for useSWAR && i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && !strStop[b[i]] {
 			i++
 		}
@@ -608,3 +621,5 @@ func unescape(dst, raw []byte) []byte {
 	}
 	return dst
 }
+
+var useSWAR = true

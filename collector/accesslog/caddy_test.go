@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 )
@@ -131,4 +132,27 @@ func TestCaddy(t *testing.T) {
 		{name: "no uri", line: `{"ts":1793579376.421,"status":200,"request":{"method":"GET"}}`, reason: ReasonRequest},
 		{name: "relative uri", line: `{"ts":1793579376.421,"status":200,"request":{"method":"GET","uri":"x"}}`, reason: ReasonRequest},
 	})
+}
+
+// TestSpecial8 checks the eight-bytes-at-a-time test against the byte table
+// for every byte value at every position, over plain and multi-byte filler.
+func TestSpecial8(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', 0x7f, 0x80, 0xff, '!', '#', '[', ']'} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				want := false
+				for _, x := range w {
+					want = want || strStop[x]
+				}
+				if got := special8(binary.LittleEndian.Uint64(w[:])); got != want {
+					t.Fatalf("special8(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
 }

@@ -31,24 +31,28 @@ const (
 // A Parser keeps scratch buffers and is not safe for concurrent use: create
 // one per goroutine.
 func New(format string) (Parser, error) {
+	name := "custom"
 	switch format {
-	case "combined":
-		return newNginx("combined", CombinedFormat)
-	case "main":
-		return newNginx("main", MainFormat)
 	case "caddy":
 		return &caddyParser{}, nil
 	case "auto":
-		return newAuto()
-	}
-	if strings.Contains(format, "$") {
-		switch format {
-		case CombinedFormat:
-			return newNginx("combined", format)
-		case MainFormat:
-			return newNginx("main", format)
+		a, err := newAuto()
+		if err != nil {
+			return nil, err
 		}
-		return newNginx("custom", format)
+		return a, nil
+	case "combined", CombinedFormat:
+		name, format = "combined", CombinedFormat
+	case "main", MainFormat:
+		name, format = "main", MainFormat
+	default:
+		if !strings.Contains(format, "$") {
+			return nil, fmt.Errorf("unknown log format %q (want combined, main, caddy, auto or an nginx log_format string)", format)
+		}
 	}
-	return nil, fmt.Errorf("unknown log format %q (want combined, main, caddy, auto or an nginx log_format string)", format)
+	pl, err := compile(format)
+	if err != nil {
+		return nil, err
+	}
+	return &nginxParser{name: name, plan: pl}, nil
 }

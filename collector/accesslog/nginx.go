@@ -228,14 +228,6 @@ type nginxParser struct {
 	uri  []byte // scratch for $uri?$args
 }
 
-func newNginx(name, format string) (*nginxParser, error) {
-	pl, err := compile(format)
-	if err != nil {
-		return nil, err
-	}
-	return &nginxParser{name: name, plan: pl}, nil
-}
-
 // Name implements Parser.
 func (p *nginxParser) Name() string { return p.name }
 

@@ -92,26 +92,29 @@ func isPaidMedium(m []byte) bool {
 // isShoppingCampaign reports whether campaign matches GA4's shopping pattern
 // ^(.*(([^a-df-z]|^)shop|shopping).*)$ exactly as the regexp would: it
 // contains "shopping", or "shop" at the start or after a character other
-// than a-d and f-z; and it has no newline.
+// than a-d and f-z; and the text matched by ".*" on either side has no
+// newline (the character class itself may be one).
 func isShoppingCampaign(c []byte) bool {
-	if bytes.IndexByte(c, '\n') >= 0 {
-		return false
-	}
-	if bytes.Contains(c, []byte("shopping")) {
-		return true
-	}
-	for i := 0; ; {
+	firstNL, lastNL := bytes.IndexByte(c, '\n'), bytes.LastIndexByte(c, '\n')
+	noNLBefore := func(k int) bool { return firstNL < 0 || firstNL >= k } // c[:k]
+	noNLFrom := func(k int) bool { return lastNL < k }                    // c[k:]
+	for i := 0; ; i++ {
 		j := bytes.Index(c[i:], []byte("shop"))
 		if j < 0 {
 			return false
 		}
 		i += j
+		if bytes.HasPrefix(c[i+4:], []byte("ping")) && noNLBefore(i) && noNLFrom(i+8) {
+			return true
+		}
+		if !noNLFrom(i + 4) {
+			continue
+		}
 		if i == 0 {
 			return true
 		}
-		if p := c[i-1]; !(p >= 'a' && p <= 'd' || p >= 'f' && p <= 'z') {
+		if p := c[i-1]; !(p >= 'a' && p <= 'd' || p >= 'f' && p <= 'z') && noNLBefore(i-1) {
 			return true
 		}
-		i++
 	}
 }

@@ -239,7 +239,7 @@ var sourceNames = map[string]category{
 	// Social.
 	"facebook": catSocial, "fb": catSocial, "meta": catSocial,
 	"instagram": catSocial, "ig": catSocial, "twitter": catSocial,
-	"x": catSocial, "linkedin": catSocial, "reddit": catSocial,
+	"linkedin": catSocial, "reddit": catSocial,
 	"pinterest": catSocial, "tiktok": catSocial, "snapchat": catSocial,
 	"tumblr": catSocial, "quora": catSocial, "threads": catSocial,
 	"bluesky": catSocial, "bsky": catSocial, "mastodon": catSocial,

@@ -17,6 +17,7 @@
 package tail
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -148,6 +149,7 @@ type Tailer struct {
 	active  map[string]*stream // by the path it is followed under
 	byID    map[fileID]*stream
 	pathErr map[string]string // last error reported per path not open
+	hold    map[string]bool   // paths whose rotated file still has data this pass
 	pass    uint64
 	now     time.Time // clock at the start of the pass
 
@@ -236,6 +238,7 @@ func New(cfg Config, positions []Position) (*Tailer, error) {
 		active:    make(map[string]*stream),
 		byID:      make(map[fileID]*stream),
 		pathErr:   make(map[string]string),
+		hold:      make(map[string]bool),
 	}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
@@ -375,6 +378,7 @@ func (t *Tailer) restore(h Handler) {
 			}
 			s := t.addStream(f, id, p.Path, p.Path, pi)
 			s.setResume(p)
+			t.active[p.Path] = s
 			t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: s.name, Offset: s.pos})
 			continue
 		}
@@ -469,6 +473,7 @@ func (t *Tailer) openMatching(name string, id fileID, fp uint64, fpLen int) (*os
 func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 	t.pass++
 	t.now = t.cfg.Now()
+	clear(t.hold)
 
 	// Rotated files first: their lines are older than the current files'.
 	for i := 0; i < len(t.streams); i++ {
@@ -479,6 +484,9 @@ func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 		s.visited = t.pass
 		n, more := t.follow(s, h)
 		busy = busy || more
+		if more {
+			t.hold[s.file.Path] = true
+		}
 		switch {
 		case n > 0 || more:
 			s.lastData = t.now
@@ -511,24 +519,40 @@ func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 // visit reads the file at path, if followed, then checks that path still
 // names it, and starts following whatever path names now.
 func (t *Tailer) visit(path string, pi int, h Handler, first bool) (busy bool) {
+	if t.hold[path] {
+		// The file rotated away from path has more to read: its lines
+		// come first.
+		return true
+	}
 	if s := t.active[path]; s != nil {
 		if s.visited == t.pass {
 			return false // matched by two patterns
 		}
 		s.visited = t.pass
-		_, busy = t.follow(s, h)
-		fi, err := os.Stat(path)
-		if err == nil {
-			if id, _ := identity(fi); id == s.id {
-				return busy
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			t.readError(s, h, fmt.Errorf("check log file for rotation: %w", err))
+		if _, busy = t.follow(s, h); busy {
+			// Look for a rotation once this file is read to its end, so
+			// that its lines come before the next file's.
 			return busy
 		}
+		fi, err := os.Stat(path)
+		if err == nil {
+			delete(t.pathErr, path)
+			if id, _ := identity(fi); id == s.id {
+				return false
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			t.pathError(path, h, fmt.Errorf("check log file for rotation: %w", err))
+			return false
+		}
 		t.retire(s, h)
+		// Read the old file again now that the change is seen: whatever
+		// was written to it before the new file appeared comes first.
+		if _, more := t.follow(s, h); more {
+			t.hold[path] = true
+			return true
+		}
 		if err != nil {
-			return busy // gone; polled until it comes back
+			return false // gone; polled until it comes back
 		}
 	}
 	return t.adopt(path, pi, h, first) || busy
@@ -595,9 +619,9 @@ func (t *Tailer) follow(s *stream, h Handler) (n int64, more bool) {
 	}
 	size := fi.Size()
 	if t.truncated(s, size) {
-		t.truncate(s, size, h)
+		t.truncate(s, h)
 	}
-	if size == s.seen && !s.skipping {
+	if size == s.seen {
 		return 0, false
 	}
 	n, more = t.drain(s, h)
@@ -622,7 +646,7 @@ func (t *Tailer) truncated(s *stream, size int64) bool {
 // truncate restarts s at 0. The bytes after s.pos that were not read yet
 // may survive in a copy (logrotate's copytruncate): if one is found in the
 // same directory, it is drained from s.pos first.
-func (t *Tailer) truncate(s *stream, size int64, h Handler) {
+func (t *Tailer) truncate(s *stream, h Handler) {
 	if s.fpLen > 0 && !s.draining {
 		if f, id, name, ok := t.locate(filepath.Dir(s.name), s.id.ino, s.fp, s.fpLen, s.pos); ok && id != s.id {
 			c := t.addStream(f, id, s.file.Path, name, s.file.Pattern)
@@ -639,7 +663,6 @@ func (t *Tailer) truncate(s *stream, size int64, h Handler) {
 	t.emit(h, Event{Kind: EventTruncated, File: &s.file, Path: s.name, Offset: s.pos, Bytes: s.seen})
 	s.pos, s.next, s.seen, s.skipping = 0, 0, 0, false
 	s.fp, s.fpLen = 0, 0
-	_ = size
 }
 
 // drain reads s from s.next to its end, handing out complete lines.
@@ -664,7 +687,7 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 		}
 		start := 0
 		for start < have {
-			i := indexNewline(buf[start:have])
+			i := bytes.IndexByte(buf[start:have], '\n')
 			if i < 0 {
 				break
 			}
@@ -730,7 +753,7 @@ func (t *Tailer) seekEnd(s *stream, h Handler) {
 		return
 	}
 	s.seen = size
-	switch i := lastNewline(t.buf[:m]); {
+	switch i := bytes.LastIndexByte(t.buf[:m], '\n'); {
 	case i >= 0:
 		s.pos = size - n + int64(i) + 1
 		s.next = s.pos
@@ -758,7 +781,7 @@ func (t *Tailer) updateFingerprint(s *stream) {
 // hashPrefix returns the fingerprint of the first n bytes of f.
 func (t *Tailer) hashPrefix(f *os.File, n int) (uint64, bool) {
 	if n == 0 {
-		return fnv64a(nil), true
+		return 0, true // the fingerprint of nothing is 0
 	}
 	if _, err := f.ReadAt(t.fpBuf[:n], 0); err != nil {
 		return 0, false

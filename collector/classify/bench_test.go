@@ -1,0 +1,131 @@
+package classify
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+)
+
+// benchRequests is a mix shaped like the sample logs: for every pageview a
+// few assets and 304s, some bots, API posts and 404s; referrers from search,
+// social and other sites; campaigns and click ids; proxied clients.
+func benchRequests() []*accesslog.Request {
+	uas := []string{
+		uaMacChrome, uaWinChrome, uaIPhone, uaIPad,
+		"Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+		"Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+		"Mozilla/5.0 (Linux; Android 9; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/120.3.1 like Chrome/120.0.6099.230 Safari/537.36",
+	}
+	type line struct {
+		remote, xff, method, uri string
+		status                   int
+		ref, ua, host            string
+	}
+	lines := []line{
+		{"203.226.161.117", "", "GET", "/docs/getting-started", 200, "https://www.reddit.com/r/webdev/", uas[0], ""},
+		{"203.226.161.117", "", "GET", "/img/logo.png", 200, "https://www.example.com/docs/getting-started", uas[0], ""},
+		{"203.226.161.117", "", "GET", "/static/app.js", 304, "https://www.example.com/docs/getting-started", uas[0], ""},
+		{"81.55.3.114", "", "GET", "/products/widget-a", 304, "", uas[1], ""},
+		{"81.55.3.114", "", "GET", "/favicon.ico", 200, "https://www.example.com/products/widget-a", uas[1], ""},
+		{"10.0.0.2", "198.51.100.23, 10.0.0.9", "GET", "/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", 200, "", uas[2], "www.example.com"},
+		{"10.0.0.2", "198.51.100.23, 10.0.0.9", "GET", "/static/app.css", 200, "https://www.example.com/", uas[2], "www.example.com"},
+		{"178.85.126.246", "", "GET", "/pricing?gclid=Cj0KCQiA", 200, "https://www.google.com/", uas[3], "www.example.com"},
+		{"178.85.126.246", "", "GET", "/search?q=blue+widget", 200, "https://www.google.co.uk/", uas[4], ""},
+		{"2001:db8::17", "", "GET", "/blog/launch", 200, "https://t.co/abc123", uas[5], ""},
+		{"2001:db8::17", "", "POST", "/api/cart", 204, "https://www.example.com/blog/launch", uas[5], ""},
+		{"66.249.66.1", "", "GET", "/blog/launch", 200, "", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", ""},
+		{"192.0.2.44", "", "GET", "/checkout/thank-you", 200, "https://www.example.com/checkout", uas[6], ""},
+		{"192.0.2.44", "", "GET", "/missing", 404, "", uas[6], ""},
+		{"192.0.2.80", "", "GET", "/?utm_source=Google%20Ads&utm_medium=cpc&utm_campaign=Shopping+Q4", 200, "android-app://com.google.android.googlequicksearchbox/", uas[4], ""},
+		{"192.0.2.81", "", "GET", "/go?fbclid=IwAR0x", 302, "https://m.facebook.com/", uas[2], ""},
+		{"192.0.2.82", "", "GET", "/partners", 200, "https://partner-site.io/deals", uas[1], ""},
+		{"192.0.2.83", "", "GET", "/", 200, "https://mail.google.com/mail/u/0/", uas[0], ""},
+		{"192.0.2.84", "", "GET", "/", 200, "", uaCurl, ""},
+		{"192.0.2.85", "", "GET", "/fonts/inter.woff2", 304, "https://www.example.com/", uas[3], ""},
+	}
+	reqs := make([]*accesslog.Request, len(lines))
+	for i, l := range lines {
+		reqs[i] = &accesslog.Request{
+			RemoteAddr: []byte(l.remote), ForwardedFor: []byte(l.xff),
+			Method: []byte(l.method), URI: []byte(l.uri), Status: l.status,
+			Referer: []byte(l.ref), UserAgent: []byte(l.ua), Host: []byte(l.host),
+		}
+	}
+	return reqs
+}
+
+func requestBytes(r *accesslog.Request) int {
+	return len(r.RemoteAddr) + len(r.ClientIP) + len(r.ForwardedFor) + len(r.Method) +
+		len(r.URI) + len(r.Referer) + len(r.UserAgent) + len(r.Host)
+}
+
+// BenchmarkClassify measures one Classify call on a warm user-agent cache.
+// It must report 0 allocs/op.
+//
+//	go test -run '^$' -bench Classify -benchmem ./collector/classify/
+func BenchmarkClassify(b *testing.B) {
+	cfg := testConfig()
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	c := newTestClassifier(b, cfg)
+	reqs := benchRequests()
+	var res Result
+	total := 0
+	for _, r := range reqs {
+		c.Classify(r, &res) // warm the cache and scratch buffers
+		total += requestBytes(r)
+	}
+	b.SetBytes(int64(total / len(reqs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		c.Classify(reqs[i%len(reqs)], &res)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkClassifyParallel runs one Clone per goroutine.
+//
+//	go test -run '^$' -bench ClassifyParallel -benchmem ./collector/classify/
+func BenchmarkClassifyParallel(b *testing.B) {
+	c := newTestClassifier(b, testConfig())
+	reqs := benchRequests()
+	total := 0
+	for _, r := range reqs {
+		total += requestBytes(r)
+	}
+	b.SetBytes(int64(total / len(reqs)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		cl := c.Clone()
+		var res Result
+		for _, r := range reqs {
+			cl.Classify(r, &res)
+		}
+		for i := 0; pb.Next(); i++ {
+			cl.Classify(reqs[i%len(reqs)], &res)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestClassifyDoesNotAllocate is the allocation guarantee as a test.
+func TestClassifyDoesNotAllocate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counting")
+	}
+	cfg := testConfig()
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	cfg.SplitSites = true
+	c := newTestClassifier(t, cfg)
+	reqs := benchRequests()
+	var res Result
+	for _, r := range reqs {
+		c.Classify(r, &res)
+	}
+	for _, r := range reqs {
+		if n := testing.AllocsPerRun(20, func() { c.Classify(r, &res) }); n != 0 {
+			t.Errorf("Classify(%s %s, ref %q) allocates %.1f times", r.Method, r.URI, r.Referer, n)
+		}
+	}
+}

@@ -1,0 +1,349 @@
+// Package classify turns a parsed access-log request into what sessions need:
+// its kind (pageview, redirect, bot or ignored), visitor key, source, channel,
+// device and goals, following SESSION-RULES rules 2 to 5 and 7.
+//
+// A Classifier is built once per configuration with New and does not
+// allocate per request once its user-agent cache is warm. It is not safe for
+// concurrent use; Clone gives each worker goroutine its own, sharing the
+// immutable configuration and uap-go parser.
+package classify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/ua-parser/uap-go/uaparser"
+)
+
+// DefaultCacheSize is the number of user agents a Classifier caches when
+// Config.CacheSize is 0.
+const DefaultCacheSize = 10000
+
+// MaxGoals is the number of goal patterns Result.Goals has bits for.
+const MaxGoals = 64
+
+// MinSecretLen is the shortest visitor-key secret New accepts.
+const MinSecretLen = 16
+
+// Config is what a Classifier needs from the exporter's configuration.
+type Config struct {
+	// OwnHosts are the site's own host names: a referrer on one of them is
+	// internal and gives no source. Compared case-insensitively, without
+	// port; subdomains are not included.
+	OwnHosts []string
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// ExcludePaths are matched against the path (query removed) of a
+	// request; a match is never a pageview or redirect.
+	ExcludePaths []*regexp.Regexp
+	// Goals are matched against the path (query removed) of a pageview; a
+	// match of Goals[i] sets bit i of Result.Goals. At most MaxGoals.
+	Goals []*regexp.Regexp
+	// Secret keys the visitor hash; at least MinSecretLen bytes. The same
+	// secret gives the same visitor keys, across restarts.
+	Secret []byte
+	// SplitSites includes the request host in the visitor key.
+	SplitSites bool
+	// CacheSize is the number of user agents cached; 0 means
+	// DefaultCacheSize.
+	CacheSize int
+}
+
+// config is the validated, immutable form of Config shared by clones.
+type config struct {
+	ownHosts   map[string]struct{}
+	trusted    []netip.Prefix
+	exclude    []*regexp.Regexp
+	goals      []*regexp.Regexp
+	k0, k1     uint64
+	splitSites bool
+	cacheSize  int
+}
+
+// Classifier classifies requests. It keeps a bounded user-agent cache and
+// scratch buffers, so it is not safe for concurrent use: use Clone.
+type Classifier struct {
+	cfg     *config
+	ua      *uaparser.Parser
+	uaCache map[string]uaInfo
+
+	// Scratch buffers, reused per request.
+	srcBuf, medBuf, campBuf []byte // decoded utm_* values
+	name                    []byte // site name of the referrer
+	refHost                 []byte // referrer host, lower-cased
+	hostBuf                 []byte // request host, normalised
+}
+
+// New validates cfg and returns a Classifier using the parser ua (see
+// NewUAParser).
+func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
+	if ua == nil {
+		return nil, errors.New("classify: nil user-agent parser")
+	}
+	if len(cfg.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("classify: visitor-key secret has %d bytes, need at least %d", len(cfg.Secret), MinSecretLen)
+	}
+	if len(cfg.Goals) > MaxGoals {
+		return nil, fmt.Errorf("classify: %d goals, at most %d", len(cfg.Goals), MaxGoals)
+	}
+	if cfg.CacheSize < 0 {
+		return nil, fmt.Errorf("classify: negative user-agent cache size %d", cfg.CacheSize)
+	}
+	c := &config{
+		ownHosts:   make(map[string]struct{}, len(cfg.OwnHosts)),
+		exclude:    append([]*regexp.Regexp(nil), cfg.ExcludePaths...),
+		goals:      append([]*regexp.Regexp(nil), cfg.Goals...),
+		splitSites: cfg.SplitSites,
+		cacheSize:  cfg.CacheSize,
+	}
+	if c.cacheSize == 0 {
+		c.cacheSize = DefaultCacheSize
+	}
+	for _, h := range cfg.OwnHosts {
+		n := normalizeHost(nil, []byte(h))
+		if len(n) == 0 {
+			return nil, fmt.Errorf("classify: own host %q is empty", h)
+		}
+		c.ownHosts[string(n)] = struct{}{}
+	}
+	for _, p := range cfg.TrustedProxies {
+		if !p.IsValid() {
+			return nil, fmt.Errorf("classify: invalid trusted proxy prefix %v", p)
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		c.trusted = append(c.trusted, p.Masked())
+	}
+	for i, re := range c.exclude {
+		if re == nil {
+			return nil, fmt.Errorf("classify: exclude path %d is nil", i)
+		}
+	}
+	for i, re := range c.goals {
+		if re == nil {
+			return nil, fmt.Errorf("classify: goal %d is nil", i)
+		}
+	}
+	key := sha256.Sum256(cfg.Secret)
+	c.k0 = binary.LittleEndian.Uint64(key[0:8])
+	c.k1 = binary.LittleEndian.Uint64(key[8:16])
+	return &Classifier{cfg: c, ua: ua, uaCache: make(map[string]uaInfo)}, nil
+}
+
+// Clone returns a Classifier with the same configuration and uap-go parser
+// and its own, empty cache and scratch buffers, for use on another
+// goroutine. Clones may classify in parallel with each other and with c.
+func (c *Classifier) Clone() *Classifier {
+	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: make(map[string]uaInfo)}
+}
+
+// Classify fills out with the classification of r. out holds no reference to
+// r afterwards. Device is set for every kind; Visitor, Source, Channel and
+// Tagged only for KindPageview and KindRedirect; Goals only for
+// KindPageview.
+func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
+	*out = Result{}
+	info := c.userAgent(r.UserAgent)
+	out.Device = info.device
+	if info.bot {
+		out.Kind = KindBot
+		return
+	}
+	if string(r.Method) != "GET" {
+		return
+	}
+	pageview := r.Status >= 200 && r.Status <= 299 || r.Status == 304
+	redirect := r.Status >= 300 && r.Status <= 399 && r.Status != 304
+	if !pageview && !redirect {
+		return
+	}
+	path, rawQuery := splitURI(r.URI)
+	if isAsset(path) || c.excluded(path) {
+		return
+	}
+	q := parseQuery(rawQuery)
+	if redirect && !q.campaign() {
+		return
+	}
+	c.source(r, &q, out)
+	if redirect {
+		if !out.Tagged { // every utm_* value decoded to nothing
+			*out = Result{Device: info.device}
+			return
+		}
+		out.Kind = KindRedirect
+	} else {
+		out.Kind = KindPageview
+		out.Goals = c.goalBits(path)
+	}
+	out.Visitor = c.visitorKey(r)
+}
+
+// source fills out.Source, Channel and Tagged from the query and referrer
+// (SESSION-RULES rules 4 and 5).
+func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
+	var id identity
+	c.srcBuf = appendDecoded(c.srcBuf[:0], q.utmSource)
+	c.medBuf = appendDecoded(c.medBuf[:0], q.utmMedium)
+	c.campBuf = appendDecoded(c.campBuf[:0], q.utmCampaign)
+	id.source, id.medium, id.campaign = c.srcBuf, c.medBuf, c.campBuf
+	id.tagged = len(id.source) > 0 || len(id.medium) > 0 || len(id.campaign) > 0
+	if !id.tagged && q.click >= 0 {
+		ci := &clickIDs[q.click]
+		id.source, id.medium = ci.source, ci.medium
+		id.tagged = true
+	}
+
+	var kind refKind
+	c.refHost, kind = parseReferrer(c.refHost[:0], r.Referer)
+	switch kind {
+	case refWeb:
+		if c.internal(c.refHost, r.Host) {
+			break
+		}
+		id.referrer = true
+		if s, ok := lookupHost(c.refHost); ok {
+			c.name = append(c.name[:0], s.name...)
+			id.refCat = s.cat
+		} else {
+			c.name = append(c.name[:0], trimWWW(c.refHost)...)
+		}
+	case refAndroidApp:
+		id.referrer = true
+		if s, ok := androidApps[string(c.refHost)]; ok {
+			c.name = append(c.name[:0], s.name...)
+			id.refCat = s.cat
+		} else {
+			c.name = append(c.name[:0], c.refHost...)
+		}
+	}
+	if !id.tagged && !id.referrer {
+		return // direct
+	}
+	if id.referrer {
+		if len(id.source) == 0 {
+			id.source = c.name
+		}
+		if len(id.medium) == 0 {
+			id.medium = mediumNames[id.refCat]
+		}
+	}
+	id.nameCat = nameCategory(id.source)
+	out.Source = sourceHash(id.source, id.medium, id.campaign)
+	out.Channel = channelOf(&id)
+	out.Tagged = id.tagged
+}
+
+// mediumNames holds category.medium as byte slices, indexed by category.
+var mediumNames = func() [catWebmail + 1][]byte {
+	var m [catWebmail + 1][]byte
+	for c := range m {
+		m[c] = []byte(category(c).medium())
+	}
+	return m
+}()
+
+// nameCategory returns the channel list a source name is on: by name, or,
+// for a name that is a host ("facebook.com"), by host.
+func nameCategory(name []byte) category {
+	if cat, ok := sourceNames[string(name)]; ok {
+		return cat
+	}
+	if bytes.IndexByte(name, '.') >= 0 {
+		if s, ok := lookupHost(name); ok {
+			return s.cat
+		}
+	}
+	return catOther
+}
+
+// internal reports whether the lower-cased referrer host is one of the own
+// hosts or the request's own host.
+func (c *Classifier) internal(refHost, reqHost []byte) bool {
+	if _, ok := c.cfg.ownHosts[string(refHost)]; ok {
+		return true
+	}
+	if len(reqHost) == 0 {
+		return false
+	}
+	c.hostBuf = normalizeHost(c.hostBuf[:0], reqHost)
+	return bytes.Equal(refHost, c.hostBuf)
+}
+
+func (c *Classifier) excluded(path []byte) bool {
+	for _, re := range c.cfg.exclude {
+		if re.Match(path) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Classifier) goalBits(path []byte) uint64 {
+	var bits uint64
+	for i, re := range c.cfg.goals {
+		if re.Match(path) {
+			bits |= 1 << uint(i)
+		}
+	}
+	return bits
+}
+
+var rootPath = []byte("/")
+
+// splitURI splits a request target into path and query, dropping a fragment
+// and, for an absolute-form target ("http://host/p?q"), scheme and
+// authority. An empty path is "/".
+func splitURI(uri []byte) (path, query []byte) {
+	if len(uri) > 0 && uri[0] != '/' {
+		if i := bytes.Index(uri, []byte("://")); i > 0 {
+			rest := uri[i+3:]
+			if j := bytes.IndexAny(rest, "/?#"); j >= 0 {
+				uri = rest[j:]
+			} else {
+				uri = nil
+			}
+		}
+	}
+	if i := bytes.IndexByte(uri, '#'); i >= 0 {
+		uri = uri[:i]
+	}
+	path = uri
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		path, query = uri[:i], uri[i+1:]
+	}
+	if len(path) == 0 {
+		path = rootPath
+	}
+	return path, query
+}
+
+// assetExts are the asset extensions of SESSION-RULES rule 2.
+var assetExts = map[string]struct{}{
+	".css": {}, ".js": {}, ".mjs": {}, ".map": {}, ".png": {}, ".jpg": {},
+	".jpeg": {}, ".gif": {}, ".svg": {}, ".webp": {}, ".avif": {}, ".ico": {},
+	".bmp": {}, ".woff": {}, ".woff2": {}, ".ttf": {}, ".otf": {}, ".eot": {},
+	".mp4": {}, ".webm": {}, ".mp3": {}, ".wav": {}, ".json": {}, ".xml": {},
+	".txt": {}, ".zip": {}, ".gz": {},
+}
+
+// isAsset reports whether the last segment of path ends in an asset
+// extension, compared case-insensitively.
+func isAsset(path []byte) bool {
+	seg := path[bytes.LastIndexByte(path, '/')+1:]
+	dot := bytes.LastIndexByte(seg, '.')
+	if dot < 0 || len(seg)-dot > 6 {
+		return false
+	}
+	var buf [6]byte
+	ext := appendLowerASCII(buf[:0], seg[dot:])
+	_, ok := assetExts[string(ext)]
+	return ok
+}

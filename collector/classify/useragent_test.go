@@ -1,0 +1,198 @@
+package classify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestBots covers rule 2's bot clause: empty user agents, uap-go spiders and
+// every token of our own list, in the case they usually appear in.
+func TestBots(t *testing.T) {
+	c := newTestClassifier(t, testConfig())
+	tests := []struct {
+		name string
+		ua   string
+		bot  bool
+	}{
+		// From the sample logs.
+		{"Googlebot smartphone", "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.216 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", true},
+		{"Googlebot", uaGooglebot, true},
+		{"bingbot", "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", true},
+		{"GPTBot", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.0; +https://openai.com/gptbot)", true},
+		{"YandexBot", "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", true},
+		{"AhrefsBot", "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", true},
+		{"curl", uaCurl, true},
+		{"facebookexternalhit", "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", true},
+		{"HeadlessChrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", true},
+		{"python-requests", "python-requests/2.31.0", true},
+
+		// Empty.
+		{"empty", "", true},
+		{"dash", "-", true},
+
+		// uap-go calls it a spider; no token of ours does.
+		{"uap spider", "Mozilla/5.0 (X11; Datanyze; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/65.0.3325.181 Safari/537.36", true},
+
+		// The brief's list, one by one.
+		{"crawler", "Mozilla/5.0 (compatible; SomeCrawler/1.0)", true},
+		{"spider", "Baiduspider-image+(+http://www.baidu.com/search/spider.htm)", true},
+		{"Slackbot", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", true},
+		{"Twitterbot", "Twitterbot/1.0", true},
+		{"LinkedInBot", "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)", true},
+		{"Discordbot", "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", true},
+		{"WhatsApp", "WhatsApp/2.23.20.0 A", true},
+		{"TelegramBot", "TelegramBot (like TwitterBot)", true},
+		{"PhantomJS", "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1", true},
+		{"Wget", "Wget/1.21.4", true},
+		{"python-urllib", "Python-urllib/3.11", true},
+		{"Go-http-client", "Go-http-client/2.0", true},
+		{"okhttp", "okhttp/4.12.0", true},
+		{"Java", "Java/17.0.2", true},
+		{"libwww-perl", "libwww-perl/6.72", true},
+		{"axios", "axios/1.6.2", true},
+		{"node-fetch", "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)", true},
+		{"node", "node", true},
+		{"undici", "undici", true},
+
+		// More of our list.
+		{"Yahoo Slurp", "Mozilla/5.0 (compatible; Yahoo! Slurp; http://help.yahoo.com/help/us/ysearch/slurp)", true},
+		{"ChatGPT-User", "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; +https://openai.com/bot", true},
+		{"Feedfetcher", "FeedFetcher-Google; (+http://www.google.com/feedfetcher.html)", true},
+		{"Mediapartners", "Mediapartners-Google", true},
+		{"Lighthouse", "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse", true},
+		{"kube-probe", "kube-probe/1.29", true},
+		{"ELB health checker", "ELB-HealthChecker/2.0", true},
+		{"UptimeRobot", "Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)", true},
+		{"Bing preview", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0.4896.127 Safari/537.36 BingPreview/1.0b", true},
+		{"Mastodon", "Mastodon/4.2.1 (http.rb/5.1.1; +https://mastodon.social/)", true},
+		{"Puppeteer", "Mozilla/5.0 Puppeteer", true},
+		{"Apache HttpClient", "Apache-HttpClient/4.5.14 (Java/17.0.8)", true},
+		{"Scrapy", "Scrapy/2.11.0 (+https://scrapy.org)", true},
+		{"HTTPie", "HTTPie/3.2.2", true},
+		{"PostmanRuntime", "PostmanRuntime/7.36.0", true},
+		{"Ruby", "Ruby", true},
+		{"GuzzleHttp", "GuzzleHttp/7", true},
+		{"PowerShell", "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/7.4.0", true},
+		{"Dart", "Dart/3.2 (dart:io)", true},
+		{"zgrab", "Mozilla/5.0 zgrab/0.x", true},
+		{"Nmap", "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)", true},
+		{"upper case", "MY-CRAWLER", true},
+
+		// Humans.
+		{"Mac Chrome", uaMacChrome, false},
+		{"iPhone", uaIPhone, false},
+		{"Cubot phone", "Mozilla/5.0 (Linux; Android 9; CUBOT P30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", false},
+		{"Cubot and a bot", "Mozilla/5.0 (Linux; Android 9; CUBOT P30) Googlebot/2.1", true},
+		{"Samsung Internet", "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36", false},
+		{"Edge", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91", false},
+		{"Firefox Android", "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.userAgent([]byte(tt.ua)).bot; got != tt.bot {
+				t.Errorf("bot(%q) = %v, want %v", tt.ua, got, tt.bot)
+			}
+		})
+	}
+}
+
+// TestBotTokensSelfMatch makes sure every token of the list, embedded in a
+// browser user agent, makes a bot.
+func TestBotTokensSelfMatch(t *testing.T) {
+	for _, tok := range append([]string{"bot"}, botTokens...) {
+		t.Run(tok, func(t *testing.T) {
+			ua := "Mozilla/5.0 (X11; Linux x86_64) " + strings.ToUpper(tok) + "/1.0"
+			if !hasBotToken(strings.ToLower(ua)) {
+				t.Errorf("token %q not found in %q", tok, ua)
+			}
+		})
+	}
+}
+
+// TestDevice covers rule 7 for every browser user agent of the sample logs
+// and for tablets, TVs, consoles, watches and older phones.
+func TestDevice(t *testing.T) {
+	c := newTestClassifier(t, testConfig())
+	tests := []struct {
+		name string
+		ua   string
+		want Device
+	}{
+		// Sample logs.
+		{"Mac Safari", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15", Desktop},
+		{"Mac Chrome", uaMacChrome, Desktop},
+		{"Windows Chrome", uaWinChrome, Desktop},
+		{"Windows Edge", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91", Desktop},
+		{"Windows Firefox", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0", Desktop},
+		{"ChromeOS", "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", Desktop},
+		{"Linux Firefox", "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", Desktop},
+		{"iPhone Safari", uaIPhone, Mobile},
+		{"iPhone Chrome", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Mobile/15E148 Safari/604.1", Mobile},
+		{"Android reduced UA", "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Mobile},
+		{"Pixel 8 Pro", "Mozilla/5.0 (Linux; Android 14; Pixel 8 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36", Mobile},
+		{"Galaxy S23 Ultra", "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36", Mobile},
+		{"Samsung Internet A53", "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36", Mobile},
+		{"Firefox Android", "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0", Mobile},
+		{"iPad", uaIPad, Tablet},
+		{"Kindle Fire Silk", "Mozilla/5.0 (Linux; Android 9; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/120.3.1 like Chrome/120.0.6099.230 Safari/537.36", Tablet},
+		{"Galaxy Tab S9", "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", Tablet},
+		{"Galaxy Tab S7", "Mozilla/5.0 (Linux; Android 12; SM-T870) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36", Tablet},
+
+		// Bots of the sample logs still get a device; it is never counted.
+		{"Googlebot smartphone", "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.216 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Mobile},
+		{"curl", uaCurl, OtherDevice},
+		{"empty", "", OtherDevice},
+
+		// Tablets.
+		{"old Kindle Fire", "Mozilla/5.0 (Linux; U; Android 4.0.3; en-us; KFTT Build/IML74K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Silk/3.68 Safari/534.30 Silk-Accelerated=true", Tablet},
+		{"Kindle e-reader", "Mozilla/5.0 (X11; U; Linux armv7l like Android; en-us) AppleWebKit/531.2+ (KHTML, like Gecko) Version/5.0 Safari/531.2+ Kindle/3.0+", Tablet},
+		{"Pixel Tablet", "Mozilla/5.0 (Linux; Android 14; Pixel Tablet) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", Tablet},
+		{"Firefox Android tablet", "Mozilla/5.0 (Android 14; Tablet; rv:121.0) Gecko/121.0 Firefox/121.0", Tablet},
+		{"Galaxy Tab saying Mobile", "Mozilla/5.0 (Linux; Android 13; SM-T220) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Lenovo Tab", "Mozilla/5.0 (Linux; Android 10; Lenovo TB-X606F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", Tablet},
+		{"MatePad", "Mozilla/5.0 (Linux; Android 12; HarmonyOS; MatePad Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/99.0 Safari/537.36", Tablet},
+		{"Android without Mobile", "Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", Tablet},
+		{"iPadOS desktop mode", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15", Desktop},
+
+		// Phones.
+		{"iPod", "Mozilla/5.0 (iPod touch; CPU iPhone OS 15_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/15.0 Mobile/15E148 Safari/604.1", Mobile},
+		{"Windows Phone", "Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/52.0.2743.116 Mobile Safari/537.36 Edge/15.14977", Mobile},
+		{"KaiOS", "Mozilla/5.0 (Mobile; LYF/F300B/LYF-F300B-001-01-15-130718-i;Android; rv:48.0) Gecko/48.0 Firefox/48.0 KAIOS/2.5", Mobile},
+		{"Opera Mini Symbian", "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (S60; SymbOS; Opera Mobi/23.348; U; en) Presto/2.5.25 Version/10.54", Mobile},
+		{"Cubot", "Mozilla/5.0 (Linux; Android 9; CUBOT P30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Mobile},
+
+		// Desktops.
+		{"ChromeOS ARM", "Mozilla/5.0 (X11; CrOS armv7l 13597.84.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/88.0.4324.187 Safari/537.36", Desktop},
+		{"Ubuntu", "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0", Desktop},
+		{"FreeBSD", "Mozilla/5.0 (X11; FreeBSD amd64; rv:109.0) Gecko/20100101 Firefox/115.0", Desktop},
+		{"old IE", "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)", Desktop},
+		{"Windows tablet PC", "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Tablet PC 2.0)", Desktop},
+
+		// Other: TVs, consoles, watches, headsets, unknown.
+		{"Samsung TV", "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) 85.0.4183.93/6.0 TV Safari/537.36", OtherDevice},
+		{"LG TV", "Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/94.0.4606.128 Safari/537.36 WebAppManager", OtherDevice},
+		{"Sony Android TV", "Mozilla/5.0 (Linux; Android 12; BRAVIA 4K VH2 Build/STT1.211025.001.Z4) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/112.0.0.0 Safari/537.36", OtherDevice},
+		{"Shield Android TV", "Mozilla/5.0 (Linux; Android 9; SHIELD Android TV Build/PPR1.180610.011) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0.0.0 Safari/537.36", OtherDevice},
+		{"Google TV", "Mozilla/5.0 (Linux; Android 10; Google TV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", OtherDevice},
+		{"Chromecast", "Mozilla/5.0 (X11; Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36 CrKey/1.56.500000", OtherDevice},
+		{"Fire TV stick", "Mozilla/5.0 (Linux; Android 9; AFTMM Build/PS7633.3445N; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/100.0.4896.127 Safari/537.36", OtherDevice},
+		{"Fire TV saying Mobile", "Mozilla/5.0 (Linux; Android 11; AFTKA Build/RS8101.1849N; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/108.0.5359.160 Mobile Safari/537.36", OtherDevice},
+		{"Apple TV", "Mozilla/5.0 (Apple TV; CPU OS 16_0 like Mac OS X) AppleWebKit/605.1.15", OtherDevice},
+		{"Xbox", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Safari/537.36 Edge/44.18363.8131", OtherDevice},
+		{"PlayStation 5", "Mozilla/5.0 (PlayStation; PlayStation 5/2.26) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0 Safari/605.1.15", OtherDevice},
+		{"Nintendo Switch", "Mozilla/5.0 (Nintendo Switch; WifiWebAuthApplet) AppleWebKit/606.4 (KHTML, like Gecko) NF/6.0.1.15.4 NintendoBrowser/5.1.0.20393", OtherDevice},
+		{"Galaxy Watch", "Mozilla/5.0 (Linux; Android 8.0.0; SM-R800) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/1.0 Chrome/56.0.2924.87 Mobile Safari/537.36", OtherDevice},
+		{"Meta Quest", "Mozilla/5.0 (Linux; Android 11; Quest 2) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/28.0.0.0 SamsungBrowser/4.0 Chrome/116.0.0.0 VR Safari/537.36", OtherDevice},
+		{"unknown", "Mozilla/5.0", OtherDevice},
+		{"app name only", "MyApp/1.0", OtherDevice},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want.String(), c.userAgent([]byte(tt.ua)).device.String()); diff != "" {
+				t.Errorf("device(%q) (-want +got):\n%s", tt.ua, diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,369 @@
+package classify
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"net/netip"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+)
+
+// visitorKey returns the keyed hash of the client address, user agent and,
+// when sites are split, the request host (SESSION-RULES rule 3). Each field
+// is length-prefixed, so ("ab", "c") and ("a", "bc") differ. The address is
+// hashed in its canonical binary form when it parses, so "::ffff:1.2.3.4"
+// and "1.2.3.4" are the same visitor; it is not kept anywhere.
+func (c *Classifier) visitorKey(r *accesslog.Request) uint64 {
+	h := newSipHash(c.cfg.k0, c.cfg.k1)
+	addr, raw, ok := c.clientAddr(r)
+	if ok {
+		if addr.Is4() {
+			a := addr.As4()
+			h.write([]byte{4})
+			h.write(a[:])
+		} else {
+			a := addr.As16()
+			h.write([]byte{16})
+			h.write(a[:])
+		}
+	} else {
+		h.write([]byte{0})
+		h.writeField(raw)
+	}
+	h.writeField(r.UserAgent)
+	if c.cfg.splitSites {
+		c.hostBuf = normalizeHost(c.hostBuf[:0], r.Host)
+		h.writeField(c.hostBuf)
+	}
+	return h.sum()
+}
+
+// clientAddr returns the client address of r (SESSION-RULES rule 1):
+// ClientIP when set, else RemoteAddr; when RemoteAddr is a trusted proxy and
+// X-Forwarded-For is set, the right-most forwarded address that is not
+// trusted, or the left-most one when all are. Forwarded entries that are not
+// addresses are skipped. ok is false when the address does not parse; raw is
+// then the bytes to hash instead.
+func (c *Classifier) clientAddr(r *accesslog.Request) (addr netip.Addr, raw []byte, ok bool) {
+	if len(r.ClientIP) > 0 {
+		addr, ok = parseHostPort(r.ClientIP)
+		return addr, r.ClientIP, ok
+	}
+	addr, ok = parseHostPort(r.RemoteAddr)
+	if !ok || len(c.cfg.trusted) == 0 || len(r.ForwardedFor) == 0 || !c.trusted(addr) {
+		return addr, r.RemoteAddr, ok
+	}
+	xff := r.ForwardedFor
+	var leftmost netip.Addr
+	for len(xff) > 0 {
+		var entry []byte
+		if i := bytes.LastIndexByte(xff, ','); i >= 0 {
+			entry, xff = xff[i+1:], xff[:i]
+		} else {
+			entry, xff = xff, nil
+		}
+		a, good := parseHostPort(entry)
+		if !good {
+			continue
+		}
+		if !c.trusted(a) {
+			return a, nil, true
+		}
+		leftmost = a
+	}
+	if leftmost.IsValid() {
+		return leftmost, nil, true
+	}
+	return addr, r.RemoteAddr, ok
+}
+
+func (c *Classifier) trusted(a netip.Addr) bool {
+	for _, p := range c.cfg.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHostPort parses an address as logged: "1.2.3.4", "1.2.3.4:5678",
+// "2001:db8::1", "[2001:db8::1]:443", with surrounding spaces. An IPv6 zone
+// is dropped and an IPv4-mapped IPv6 address is unmapped. It does not
+// allocate.
+func parseHostPort(b []byte) (netip.Addr, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return netip.Addr{}, false
+	}
+	var a netip.Addr
+	var ok bool
+	if b[0] == '[' {
+		end := bytes.IndexByte(b, ']')
+		if end < 0 || !isPort(b[end+1:]) {
+			return netip.Addr{}, false
+		}
+		a, ok = parseIP(b[1:end])
+	} else if i := bytes.IndexByte(b, ':'); i >= 0 && bytes.IndexByte(b[i+1:], ':') < 0 {
+		if !isPort(b[i:]) {
+			return netip.Addr{}, false
+		}
+		a, ok = parseIP(b[:i])
+	} else {
+		a, ok = parseIP(b)
+	}
+	if !ok {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+// isPort reports whether b is empty or ":" followed by 1-5 digits.
+func isPort(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if b[0] != ':' || len(b) < 2 || len(b) > 6 {
+		return false
+	}
+	for _, c := range b[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseIP parses an IPv4 or IPv6 address from bytes, accepting exactly what
+// netip.ParseAddr accepts, except that an IPv6 zone is dropped. It exists
+// because converting the bytes to a string for netip.ParseAddr allocates.
+func parseIP(b []byte) (netip.Addr, bool) {
+	for _, c := range b {
+		switch c {
+		case '.':
+			return parseIPv4(b)
+		case ':':
+			return parseIPv6(b)
+		case '%':
+			return netip.Addr{}, false
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	if !parseIPv4Fields(b, &ip) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
+}
+
+// parseIPv4Fields parses dotted decimal without leading zeros, as netip does.
+func parseIPv4Fields(b []byte, ip *[4]byte) bool {
+	var field, digits, pos int
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 1 && field == 0 {
+				return false // leading zero
+			}
+			field = field*10 + int(c-'0')
+			digits++
+			if field > 255 {
+				return false
+			}
+		case c == '.':
+			if i == 0 || i == len(b)-1 || b[i-1] == '.' || pos == 3 {
+				return false
+			}
+			ip[pos] = byte(field)
+			pos++
+			field, digits = 0, 0
+		default:
+			return false
+		}
+	}
+	if pos != 3 || digits == 0 {
+		return false
+	}
+	ip[3] = byte(field)
+	return true
+}
+
+// parseIPv6 follows netip's parseIPv6.
+func parseIPv6(s []byte) (netip.Addr, bool) {
+	if i := bytes.IndexByte(s, '%'); i >= 0 {
+		if i == len(s)-1 {
+			return netip.Addr{}, false // netip rejects an empty zone
+		}
+		s = s[:i]
+	}
+	var ip [16]byte
+	ellipsis := -1
+	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
+		ellipsis = 0
+		s = s[2:]
+		if len(s) == 0 {
+			return netip.IPv6Unspecified(), true
+		}
+	}
+	i := 0
+	for i < 16 {
+		off := 0
+		acc := uint32(0)
+	digits:
+		for ; off < len(s); off++ {
+			c := s[off]
+			switch {
+			case c >= '0' && c <= '9':
+				acc = acc<<4 + uint32(c-'0')
+			case c >= 'a' && c <= 'f':
+				acc = acc<<4 + uint32(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				acc = acc<<4 + uint32(c-'A'+10)
+			default:
+				break digits
+			}
+			if off > 3 || acc > 0xffff {
+				return netip.Addr{}, false
+			}
+		}
+		if off == 0 {
+			return netip.Addr{}, false
+		}
+		if off < len(s) && s[off] == '.' {
+			if ellipsis < 0 && i != 12 || i+4 > 16 {
+				return netip.Addr{}, false
+			}
+			var ip4 [4]byte
+			if !parseIPv4Fields(s, &ip4) {
+				return netip.Addr{}, false
+			}
+			copy(ip[i:], ip4[:])
+			i += 4
+			s = nil
+			break
+		}
+		ip[i] = byte(acc >> 8)
+		ip[i+1] = byte(acc)
+		i += 2
+		s = s[off:]
+		if len(s) == 0 {
+			break
+		}
+		if s[0] != ':' || len(s) == 1 {
+			return netip.Addr{}, false
+		}
+		s = s[1:]
+		if s[0] == ':' {
+			if ellipsis >= 0 {
+				return netip.Addr{}, false
+			}
+			ellipsis = i
+			s = s[1:]
+			if len(s) == 0 {
+				break
+			}
+		}
+	}
+	if len(s) != 0 {
+		return netip.Addr{}, false
+	}
+	if i < 16 {
+		if ellipsis < 0 {
+			return netip.Addr{}, false
+		}
+		n := 16 - i
+		for j := i - 1; j >= ellipsis; j-- {
+			ip[j+n] = ip[j]
+		}
+		clear(ip[ellipsis : ellipsis+n])
+	} else if ellipsis >= 0 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom16(ip), true
+}
+
+// sipHash is a streaming SipHash-2-4 (Aumasson and Bernstein), the keyed
+// PRF behind visitor keys. It lives on the stack and does not allocate.
+type sipHash struct {
+	v0, v1, v2, v3 uint64
+	tail           [8]byte
+	ntail          int
+	length         uint64
+}
+
+func newSipHash(k0, k1 uint64) sipHash {
+	return sipHash{
+		v0: k0 ^ 0x736f6d6570736575,
+		v1: k1 ^ 0x646f72616e646f6d,
+		v2: k0 ^ 0x6c7967656e657261,
+		v3: k1 ^ 0x7465646279746573,
+	}
+}
+
+func (s *sipHash) round() {
+	s.v0 += s.v1
+	s.v1 = bits.RotateLeft64(s.v1, 13)
+	s.v1 ^= s.v0
+	s.v0 = bits.RotateLeft64(s.v0, 32)
+	s.v2 += s.v3
+	s.v3 = bits.RotateLeft64(s.v3, 16)
+	s.v3 ^= s.v2
+	s.v0 += s.v3
+	s.v3 = bits.RotateLeft64(s.v3, 21)
+	s.v3 ^= s.v0
+	s.v2 += s.v1
+	s.v1 = bits.RotateLeft64(s.v1, 17)
+	s.v1 ^= s.v2
+	s.v2 = bits.RotateLeft64(s.v2, 32)
+}
+
+func (s *sipHash) block(m uint64) {
+	s.v3 ^= m
+	s.round()
+	s.round()
+	s.v0 ^= m
+}
+
+func (s *sipHash) write(b []byte) {
+	s.length += uint64(len(b))
+	if s.ntail > 0 {
+		n := copy(s.tail[s.ntail:], b)
+		s.ntail += n
+		b = b[n:]
+		if s.ntail < 8 {
+			return
+		}
+		s.block(binary.LittleEndian.Uint64(s.tail[:]))
+		s.ntail = 0
+	}
+	for len(b) >= 8 {
+		s.block(binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	s.ntail = copy(s.tail[:], b)
+}
+
+// writeField writes b prefixed by its length as a uvarint.
+func (s *sipHash) writeField(b []byte) {
+	var n [binary.MaxVarintLen64]byte
+	s.write(binary.AppendUvarint(n[:0], uint64(len(b))))
+	s.write(b)
+}
+
+func (s *sipHash) sum() uint64 {
+	var last [8]byte
+	copy(last[:], s.tail[:s.ntail])
+	last[7] = byte(s.length)
+	s.block(binary.LittleEndian.Uint64(last[:]))
+	s.v2 ^= 0xff
+	s.round()
+	s.round()
+	s.round()
+	s.round()
+	s.tail = [8]byte{}
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3
+}

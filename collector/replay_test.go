@@ -1,0 +1,119 @@
+package collector
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ua-parser/uap-go/uaparser"
+
+	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/config"
+)
+
+var (
+	uaOnce   sync.Once
+	uaShared *uaparser.Parser
+)
+
+// sharedUA builds the user-agent parser once for the whole test binary, as
+// the exporter does once per process.
+func sharedUA(t testing.TB) *uaparser.Parser {
+	uaOnce.Do(func() {
+		p, err := classify.NewUAParser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		uaShared = p
+	})
+	return uaShared
+}
+
+func mustConfig(t testing.TB, yaml string) *config.Config {
+	t.Helper()
+	c, err := config.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type truthRow struct {
+	Channel     string  `json:"channel"`
+	Device      string  `json:"device"`
+	Sessions    float64 `json:"sessions"`
+	Pageviews   float64 `json:"pageviews"`
+	Engaged     float64 `json:"engaged"`
+	Bounced     float64 `json:"bounced"`
+	Conversions float64 `json:"conversions"`
+	DurationSum float64 `json:"duration_sum"`
+}
+
+// TestReplayMatchesSharedTruth replays the shared sample logs and compares
+// every (channel, device) cell with their ground truth: counts exactly,
+// duration sums within 1%.
+func TestReplayMatchesSharedTruth(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "data")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("shared sample data not present:", err)
+	}
+	for _, name := range []string{"sample-combined", "sample-caddy"} {
+		t.Run(name, func(t *testing.T) {
+			var truth struct {
+				Format string     `json:"format"`
+				By     []truthRow `json:"by"`
+			}
+			b, err := os.ReadFile(filepath.Join(dir, name+".truth.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &truth); err != nil {
+				t.Fatal(err)
+			}
+			cfg := mustConfig(t, `
+own_hosts: [www.example.com, example.com]
+goals: [{name: purchase, path: ^/checkout/thank-you}]
+session: {timeout: 30m, timezone: UTC, split_at_midnight: true, split_on_source_change: true}
+`)
+			c, err := New(cfg, Options{UAParser: sharedUA(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The format is detected ("auto"), as a user replaying a file would.
+			if err := c.Replay(t.Context(), []Input{{Path: filepath.Join(dir, name+".log")}}, ReplayOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			sum := Summarize(c.Metrics())
+			if r := sum.Rejected; len(r) != 0 {
+				t.Errorf("rejected lines: %v", r)
+			}
+			got := map[[2]string]truthRow{}
+			for _, r := range sum.Rows {
+				if r.Active != 0 {
+					t.Errorf("%s/%s: %d sessions still active after replay", r.Channel, r.Device, r.Active)
+				}
+				got[[2]string{r.Channel, r.Device}] = truthRow{Channel: r.Channel, Device: r.Device,
+					Sessions: float64(r.Sessions), Pageviews: float64(r.Pageviews), Engaged: float64(r.Engaged),
+					Bounced: float64(r.Bounced), Conversions: float64(r.Conversions), DurationSum: r.DurationSum}
+			}
+			for _, w := range truth.By {
+				k := [2]string{w.Channel, w.Device}
+				g := got[k]
+				delete(got, k)
+				if g.Sessions != w.Sessions || g.Pageviews != w.Pageviews || g.Engaged != w.Engaged ||
+					g.Bounced != w.Bounced || g.Conversions != w.Conversions {
+					t.Errorf("%s/%s: got %+v, want %+v", w.Channel, w.Device, g, w)
+				}
+				if math.Abs(g.DurationSum-w.DurationSum) > 0.01*math.Max(w.DurationSum, 1) {
+					t.Errorf("%s/%s: duration sum %.3f, want %.3f within 1%%", w.Channel, w.Device, g.DurationSum, w.DurationSum)
+				}
+			}
+			for k, g := range got {
+				t.Errorf("%s/%s: %v sessions not in the truth", k[0], k[1], g.Sessions)
+			}
+		})
+	}
+}

@@ -1,0 +1,106 @@
+package session
+
+import (
+	"fmt"
+
+	"github.com/session-exporter/session-exporter/collector/classify"
+)
+
+// Snapshot is the sessionizer's whole state: open sessions, pending redirect
+// sources, held events and the event clock. It holds visitor keys (keyed
+// hashes), never addresses or user agents.
+type Snapshot struct {
+	Watermark int64          `json:"watermark"`
+	Started   bool           `json:"started"`
+	Seq       uint64         `json:"seq"`
+	Visitors  []VisitorState `json:"visitors"` // least recently active first
+	Pending   []Event        `json:"pending"`  // held events, any order
+}
+
+// VisitorState is one visitor in a Snapshot.
+type VisitorState struct {
+	Key         uint64 `json:"k"`
+	Open        bool   `json:"open,omitempty"`
+	First       int64  `json:"first,omitempty"`
+	Last        int64  `json:"last,omitempty"`
+	Pageviews   uint32 `json:"pv,omitempty"`
+	Goals       uint64 `json:"goals,omitempty"`
+	Source      uint64 `json:"src,omitempty"`
+	Channel     string `json:"ch,omitempty"`
+	Device      string `json:"dev,omitempty"`
+	Site        uint8  `json:"site,omitempty"`
+	Engaged     bool   `json:"engaged,omitempty"`
+	Carry       bool   `json:"carry,omitempty"`
+	CarrySource uint64 `json:"carry_src,omitempty"`
+	CarryCh     string `json:"carry_ch,omitempty"`
+	CarryUntil  int64  `json:"carry_until,omitempty"`
+}
+
+// Snapshot returns a copy of the state.
+func (s *Sessionizer) Snapshot() Snapshot {
+	snap := Snapshot{
+		Watermark: s.watermark,
+		Started:   s.started,
+		Seq:       s.seq,
+		Visitors:  make([]VisitorState, 0, len(s.index)),
+		Pending:   append([]Event(nil), s.pending.a...),
+	}
+	for i := s.head; i != none; i = s.slab[i].next {
+		v := &s.slab[i]
+		vs := VisitorState{
+			Key: v.key, Open: v.open, Carry: v.carry,
+		}
+		if v.open {
+			vs.First, vs.Last, vs.Pageviews, vs.Goals = v.first, v.last, v.pageviews, v.goals
+			vs.Source, vs.Engaged, vs.Site = v.source, v.engaged, v.labels.Site
+			vs.Channel, vs.Device = v.labels.Channel.String(), v.labels.Device.String()
+		}
+		if v.carry {
+			vs.CarrySource, vs.CarryCh, vs.CarryUntil = v.carrySrc, v.carryCh.String(), v.carryUntil
+		}
+		snap.Visitors = append(snap.Visitors, vs)
+	}
+	return snap
+}
+
+// Restore replaces the state with snap. Sessions restored are not reported
+// to the sink again: their start was counted before the snapshot. Visitors
+// beyond MaxVisitors (a smaller limit than when saved) are dropped, least
+// recently active first, and their sessions reported closed as evicted.
+func (s *Sessionizer) Restore(snap Snapshot) error {
+	fresh, err := New(s.cfg, s.sink)
+	if err != nil {
+		return err
+	}
+	*s = *fresh
+	s.watermark, s.started, s.seq = snap.Watermark, snap.Started, snap.Seq
+	for _, vs := range snap.Visitors {
+		if _, dup := s.index[vs.Key]; dup {
+			return fmt.Errorf("restore sessions: visitor %x appears twice", vs.Key)
+		}
+		i := s.lookup(vs.Key)
+		v := &s.slab[i]
+		if vs.Open {
+			ch, ok1 := classify.ParseChannel(vs.Channel)
+			dev, ok2 := classify.ParseDevice(vs.Device)
+			if !ok1 || !ok2 {
+				return fmt.Errorf("restore sessions: unknown channel %q or device %q", vs.Channel, vs.Device)
+			}
+			v.open, v.first, v.last, v.pageviews, v.goals = true, vs.First, vs.Last, vs.Pageviews, vs.Goals
+			v.source, v.engaged = vs.Source, vs.Engaged
+			v.labels = Labels{Site: vs.Site, Channel: ch, Device: dev}
+			v.day = s.days.day(vs.First)
+		}
+		if vs.Carry {
+			ch, ok := classify.ParseChannel(vs.CarryCh)
+			if !ok {
+				return fmt.Errorf("restore sessions: unknown channel %q", vs.CarryCh)
+			}
+			v.carry, v.carrySrc, v.carryCh, v.carryUntil = true, vs.CarrySource, ch, vs.CarryUntil
+		}
+	}
+	for _, e := range snap.Pending {
+		s.pending.push(e)
+	}
+	return nil
+}
