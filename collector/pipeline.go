@@ -27,6 +27,8 @@ type pipeline struct {
 
 	req accesslog.Request
 	res classify.Result
+
+	newest int64 // newest event time parsed, Unix nanoseconds
 }
 
 func newPipeline(cl *classify.Classifier, s *session.Sessionizer, m *telemetry.Metrics, rs *rejectSampler) *pipeline {
@@ -40,6 +42,9 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 	if err := src.parser.Parse(line, &p.req); err != nil {
 		p.reject(src, reasonOf(err), line)
 		return
+	}
+	if t := p.req.Time.UnixNano(); t > p.newest {
+		p.newest = t
 	}
 	p.classifier.Classify(&p.req, &p.res)
 	switch p.res.Kind {

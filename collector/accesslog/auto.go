@@ -40,10 +40,13 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 			return errSyntax
 		}
 		xff := tail[2 : n-1 : n-1]
-		for _, c := range xff {
-			if c == '"' {
+		for i, c := range xff {
+			if c == '"' && !escaped(xff[:i]) {
 				return errSyntax
 			}
+		}
+		if escaped(xff) {
+			return errSyntax
 		}
 		v[fForwardedFor] = xff
 	}

@@ -30,7 +30,9 @@ func TestCaddy(t *testing.T) {
 			want: with(func(v *view) { v.ClientIP = "" })},
 		{name: "client_ip differs from remote_ip",
 			line: caddyLine(`{"remote_ip":"10.0.0.2","client_ip":"198.51.100.9","method":"GET","host":"www.example.com","uri":"/","headers":{"User-Agent":["` + ua + `"],"X-Forwarded-For":["198.51.100.9, 10.0.0.1","ignored"]}}`),
-			want: with(func(v *view) { v.RemoteAddr, v.ClientIP, v.ForwardedFor = "10.0.0.2", "198.51.100.9", "198.51.100.9, 10.0.0.1" })},
+			want: with(func(v *view) {
+				v.RemoteAddr, v.ClientIP, v.ForwardedFor = "10.0.0.2", "198.51.100.9", "198.51.100.9, 10.0.0.1"
+			})},
 		{name: "remote_addr of Caddy before 2.5",
 			line: caddyLine(`{"remote_addr":"[2001:db8::1]:443","method":"GET","host":"www.example.com","uri":"/","headers":{"User-Agent":["` + ua + `"]}}`),
 			want: with(func(v *view) { v.RemoteAddr, v.ClientIP = "2001:db8::1", "" })},

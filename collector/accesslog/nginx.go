@@ -59,9 +59,10 @@ var variables = map[string]field{
 
 // segment is one variable of a compiled format and the literal text that
 // follows it. The variable's value ends at the first occurrence of the
-// literal's first byte (nginx escapes '"' inside values, so a quoted value
-// ends at the right quote), or at the end of the line when the literal is
-// empty, which only the last segment's can be.
+// literal's first byte, or at the end of the line when the literal is empty,
+// which only the last segment's can be. nginx escapes '"' inside values, so a
+// quoted value ends at the right quote; a quote escaped with a backslash
+// (escape=json) does not end it.
 type segment struct {
 	f    field
 	name string // as written, for error messages
@@ -206,11 +207,18 @@ func (pl *plan) match(line []byte, v *[numFields][]byte) (int, bool) {
 				}
 				from += j + 1
 			}
-			j := bytes.IndexByte(line[from:], s.lit[0])
-			if j < 0 {
-				return 0, false
+			c := s.lit[0]
+			for {
+				j := bytes.IndexByte(line[from:], c)
+				if j < 0 {
+					return 0, false
+				}
+				end = from + j
+				if c != '"' || !escaped(line[pos:end]) {
+					break
+				}
+				from = end + 1
 			}
-			end = from + j
 			if !bytes.HasPrefix(line[end:], s.lit) {
 				return 0, false
 			}
@@ -219,6 +227,17 @@ func (pl *plan) match(line []byte, v *[numFields][]byte) (int, bool) {
 		pos = end + len(s.lit)
 	}
 	return pos, true
+}
+
+// escaped reports whether v ends in an odd number of backslashes, so that a
+// quote after it is part of the value: escape=json writes \" and \\ (as
+// Apache does), while escape=default never leaves a raw backslash.
+func escaped(v []byte) bool {
+	n := 0
+	for i := len(v) - 1; i >= 0 && v[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // nginxParser parses lines of one compiled log_format.

@@ -48,7 +48,7 @@ func pv(d time.Duration, src uint64, ch classify.Channel) Event {
 
 func tagged(e Event) Event            { e.Tagged = true; return e }
 func goal(e Event, bits uint64) Event { e.Goals = bits; return e }
-func of(e Event, v uint64) Event { e.Visitor = v; return e }
+func of(e Event, v uint64) Event      { e.Visitor = v; return e }
 func redirect(d time.Duration, src uint64, ch classify.Channel) Event {
 	return Event{Time: at(d), Visitor: 1, Kind: classify.KindRedirect, Source: src, Channel: ch, Tagged: true}
 }

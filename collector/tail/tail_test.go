@@ -83,10 +83,10 @@ func TestAppendsAndPartialLine(t *testing.T) {
 func TestBacklog(t *testing.T) {
 	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
 	h.step()
-	const n = 40000 // about 4 MiB: several passes
+	const n = 12000 // about 3 MiB: more than one pass's budget
 	var b strings.Builder
 	for i := range n {
-		fmt.Fprintf(&b, "%08d %s\n", i, strings.Repeat("x", 90))
+		fmt.Fprintf(&b, "%08d %s\n", i, strings.Repeat("x", 240))
 	}
 	h.write("access.log", b.String())
 	got := h.lines()
@@ -101,6 +101,57 @@ func TestBacklog(t *testing.T) {
 	if h.rec.idle == 0 {
 		t.Error("Idle never called")
 	}
+}
+
+// TestRotationBacklogOrder rotates files holding more than one pass can
+// read: the old file's lines still all come before the new file's, live and
+// after a restart.
+func TestRotationBacklogOrder(t *testing.T) {
+	backlog := func(tag string) (string, []string) {
+		var b strings.Builder
+		var want []string
+		for i := range 12000 {
+			l := fmt.Sprintf("%s-%05d %s", tag, i, strings.Repeat("x", 240))
+			b.WriteString(l + "\n")
+			want = append(want, "access.log: "+l)
+		}
+		return b.String(), want
+	}
+	check := func(t *testing.T, want, got []string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("got %d lines, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("line %d = %.40q, want %.40q", i, got[i], want[i])
+			}
+		}
+	}
+	t.Run("live", func(t *testing.T) {
+		h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+		h.write("access.log", "first\n")
+		h.step()
+		h.rec.takeLines()
+		old, want := backlog("old")
+		h.write("access.log", old)
+		h.rename("access.log", "access.log.1")
+		h.write("access.log", "new\n")
+		check(t, append(want, "access.log: new"), h.lines())
+	})
+	t.Run("restart", func(t *testing.T) {
+		dir := t.TempDir()
+		h := start(t, dir, Config{Paths: []string{"access.log"}}, nil)
+		h.write("access.log", "first\n")
+		h.step()
+		ps := h.stop()
+		old, want := backlog("old")
+		h.write("access.log", old)
+		h.rename("access.log", "access.log.1")
+		h.write("access.log", "new\n")
+		h = start(t, dir, Config{Paths: []string{"access.log"}}, ps)
+		check(t, append(want, "access.log: new"), h.rec.takeLines())
+	})
 }
 
 func TestRenameCreate(t *testing.T) {
@@ -699,5 +750,47 @@ func TestNoAllocationPerLine(t *testing.T) {
 	}
 	if want := 21 * (10 + 2000); lines != want {
 		t.Errorf("read %d lines, want %d", lines, want)
+	}
+}
+
+// TestRotatedFileMatchedAgain: a pattern that also matches the rotated name
+// picks the renamed file up again as the same file, not as a new one.
+func TestRotatedFileMatchedAgain(t *testing.T) {
+	h := start(t, t.TempDir(), Config{Paths: []string{"access.log", "access.log.1"}}, nil)
+	h.write("access.log", "a\n")
+	if diff := cmp.Diff([]string{"access.log: a"}, h.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	h.rec.takeEvents()
+	h.rename("access.log", "access.log.1")
+	h.write("access.log.1", "b\n")
+	h.write("access.log", "c\n")
+	want := []string{"access.log: b", "access.log: c"}
+	if diff := cmp.Diff(want, h.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	h.clock.Advance(time.Hour)
+	h.write("access.log.1", "d\n")
+	if diff := cmp.Diff([]string{"access.log.1: d"}, h.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	wantEvents := []string{"rotated access.log @4", "opened access.log @0", "opened access.log.1 @4"}
+	if diff := cmp.Diff(wantEvents, eventsOf(h.rec.takeEvents(), EventOpened, EventRotated, EventClosed)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestStartAtEndInsideLongLine starts at the end of a file whose unfinished
+// last line is already too long: the rest of it is skipped.
+func TestStartAtEndInsideLongLine(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir+"/access.log", "a\n"+strings.Repeat("z", 200<<10))
+	h := start(t, dir, Config{Paths: []string{"access.log"}, MaxLineBytes: 16, StartAtEnd: true}, nil)
+	h.write("access.log", "zz\nok\n")
+	if diff := cmp.Diff([]string{"access.log: ok"}, h.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if got := eventsOf(h.rec.takeEvents(), EventTooLong); len(got) != 1 {
+		t.Errorf("too-long events = %v, want one", got)
 	}
 }

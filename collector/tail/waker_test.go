@@ -197,3 +197,18 @@ func TestManualWakerClosed(t *testing.T) {
 		t.Errorf("Step after Run returned: %v, want ErrWakerClosed", err)
 	}
 }
+
+func TestPollWaker(t *testing.T) {
+	w := newPollWaker(time.Millisecond)
+	defer w.Close()
+	w.Watch([]string{t.TempDir()})
+	ctx, cancel := context.WithTimeout(t.Context(), stepTimeout)
+	defer cancel()
+	if err := w.Wait(ctx); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	cancel()
+	if err := w.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait after cancel: %v", err)
+	}
+}

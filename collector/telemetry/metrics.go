@@ -211,13 +211,11 @@ func (m *Metrics) Truncation(file int) {
 	}
 }
 
-// StateSaved counts a state save, failed or not.
-func (m *Metrics) StateSaved(err error) {
-	m.stateSaves.Add(1)
-	if err != nil {
-		m.saveFailure.Add(1)
-	}
-}
+// StateSaved counts a state save attempt.
+func (m *Metrics) StateSaved() { m.stateSaves.Add(1) }
+
+// StateSaveFailed counts a failed state save.
+func (m *Metrics) StateSaveFailed() { m.saveFailure.Add(1) }
 
 // SetVisitors sets the number of visitors in memory.
 func (m *Metrics) SetVisitors(n int) { m.visitors.Store(int64(n)) }

@@ -42,7 +42,7 @@ func fill(m *Metrics) {
 	m.LineRejected(0, accesslog.ReasonSyntax)
 	m.Rotation(0)
 	m.LateEvent()
-	m.StateSaved(nil)
+	m.StateSaved()
 	m.SetVisitors(1)
 	m.SetReadLag(1500 * time.Millisecond)
 }

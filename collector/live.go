@@ -1,0 +1,329 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/session-exporter/session-exporter/collector/session"
+	"github.com/session-exporter/session-exporter/collector/state"
+	"github.com/session-exporter/session-exporter/collector/tail"
+)
+
+// RunOptions adjust Run. Zero values get defaults.
+type RunOptions struct {
+	// Listener serves /metrics instead of listening on the configured
+	// address (tests pass a 127.0.0.1:0 listener).
+	Listener net.Listener
+	// Waker drives the tailer (tests inject a manual one).
+	Waker tail.Waker
+	// Ready is called once the server listens and the state is loaded.
+	Ready func(addr net.Addr)
+	// Serve replaces http.Server.Serve, e.g. to add TLS and basic auth
+	// from a web config file.
+	Serve func(srv *http.Server, ln net.Listener) error
+}
+
+// Run follows the configured logs and serves metrics until ctx is done, then
+// saves its state and shuts the server down. It resumes from the state file
+// when there is one: no line counted twice, none lost.
+func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
+	now := c.opts.Now
+	st := c.loadState()
+	started := now()
+	if st != nil {
+		c.opts.Secret = st.Secret
+		if !st.Started.IsZero() {
+			started = st.Started
+		}
+		c.metrics.Restore(st.Metrics)
+	}
+	cl, err := c.classifier()
+	if err != nil {
+		return err
+	}
+	sz, err := session.New(c.sessionConfig(), c.metrics)
+	if err != nil {
+		return err
+	}
+	var positions []tail.Position
+	if st != nil {
+		if err := sz.Restore(st.Sessions); err != nil {
+			c.log.Warn("saved sessions not restored; starting with none", "err", err)
+			sz, _ = session.New(c.sessionConfig(), c.metrics)
+		}
+		positions = st.Positions
+		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
+			"visitors", sz.Visitors(), "files", len(positions))
+	}
+	sources := make([]*source, len(c.cfg.Logs))
+	paths := make([]string, len(c.cfg.Logs))
+	for i, l := range c.cfg.Logs {
+		p, err := accesslog.New(l.Format)
+		if err != nil {
+			return fmt.Errorf("logs[%d].format: %w", i, err)
+		}
+		sources[i] = &source{name: l.Path, parser: p, site: c.siteIndex(l.Site), file: i}
+		paths[i] = l.Path
+	}
+	tl, err := tail.New(tail.Config{
+		Paths:        paths,
+		StartAtEnd:   c.cfg.StartAt == "end",
+		MaxLineBytes: c.cfg.MaxLineBytes,
+		PollInterval: c.cfg.PollInterval.D(),
+		Waker:        ro.Waker,
+		Now:          now,
+		Logger:       c.log,
+	}, positions)
+	if err != nil {
+		return fmt.Errorf("follow logs: %w", err)
+	}
+
+	exp, err := c.NewExporter(started)
+	if err != nil {
+		return err
+	}
+	defer exp.Shutdown(context.Background())
+	ln := ro.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", c.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", c.cfg.Listen, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           c.httpHandler(exp.Registry),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+	}
+	serve := ro.Serve
+	if serve == nil {
+		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- serve(srv, ln) }()
+	c.log.Info("serving metrics", "address", ln.Addr().String(), "path", c.cfg.TelemetryPath,
+		"logs", len(paths), "start_at", c.cfg.StartAt)
+
+	h := &liveHandler{c: c, p: newPipeline(cl, sz, c.metrics, c.sampler), sz: sz, t: tl,
+		sources: sources, started: started, now: now}
+	h.nextSave = now().Add(c.cfg.StateInterval.D())
+	if ro.Ready != nil {
+		ro.Ready(ln.Addr())
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tailErr := make(chan error, 1)
+	go func() { tailErr <- tl.Run(runCtx, h) }()
+
+	var failure error
+	select {
+	case err := <-tailErr:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			failure = fmt.Errorf("follow logs: %w", err)
+		}
+	case err := <-serveErr:
+		cancel()
+		<-tailErr
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			failure = fmt.Errorf("serve metrics: %w", err)
+		}
+	}
+	// The tailer has returned: its positions match what was counted.
+	h.save()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutdownCtx); err != nil && failure == nil {
+		failure = fmt.Errorf("shut down metrics server: %w", err)
+	}
+	c.log.Info("stopped", "state_saved", c.cfg.StateFile != "")
+	return failure
+}
+
+// httpHandler serves the metrics and a health check, GET and HEAD only.
+func (c *Collector) httpHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+		MaxRequestsInFlight: 4,
+		Timeout:             20 * time.Second,
+	})
+	mux.Handle(c.cfg.TelemetryPath, getOnly(metrics))
+	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})))
+	if c.cfg.TelemetryPath != "/" {
+		mux.Handle("/{$}", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<html><head><title>session-exporter</title></head><body><h1>session-exporter</h1>"+
+				"<p><a href=%q>Metrics</a> &middot; <a href=\"/healthz\">Health</a></p></body></html>\n", c.cfg.TelemetryPath)
+		})))
+	}
+	return mux
+}
+
+func getOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loadState reads the state file. A missing file starts fresh; an unusable
+// one is reported, moved aside, and the exporter starts fresh.
+func (c *Collector) loadState() *state.State {
+	path := c.cfg.StateFile
+	if path == "" {
+		return nil
+	}
+	st, err := state.Load(path)
+	switch {
+	case err == nil:
+		return st
+	case errors.Is(err, fs.ErrNotExist):
+		c.log.Info("no state file yet; starting fresh", "file", path)
+		return nil
+	}
+	var bad *state.Error
+	if errors.As(err, &bad) {
+		moved, merr := state.MoveAside(path, c.opts.Now())
+		if merr != nil {
+			c.log.Error("unusable state file could not be moved aside; starting fresh", "err", err, "move_err", merr)
+			return nil
+		}
+		c.log.Warn("unusable state file moved aside; starting fresh", "err", err, "moved_to", moved)
+		return nil
+	}
+	c.log.Error("state file unreadable; starting fresh", "err", err)
+	return nil
+}
+
+// liveHandler receives the tailer's lines on the tailer's goroutine, so the
+// counting path, the sessionizer and the tailer's positions are only ever
+// touched from that goroutine and a checkpoint taken there is consistent.
+type liveHandler struct {
+	c       *Collector
+	p       *pipeline
+	sz      *session.Sessionizer
+	t       *tail.Tailer
+	sources []*source
+	started time.Time
+	now     func() time.Time
+
+	n        int
+	dirty    bool      // lines read since the last tick
+	lastWall time.Time // wall clock when lines were last read
+	base     int64     // event-time watermark then
+	nextSave time.Time
+	failing  bool
+}
+
+// Line implements tail.Handler.
+func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
+	h.p.line(h.sources[f.Pattern], line, len(line)+1)
+	h.dirty = true
+	if h.n++; h.n&1023 == 0 {
+		h.tick(false)
+	}
+}
+
+// Event implements tail.Handler.
+func (h *liveHandler) Event(e tail.Event) {
+	log := h.c.log
+	switch e.Kind {
+	case tail.EventRotated:
+		h.c.metrics.Rotation(e.File.Pattern)
+		log.Info("log rotated; draining the old file", "path", e.File.Path)
+	case tail.EventTruncated:
+		h.c.metrics.Truncation(e.File.Pattern)
+		log.Info("log truncated; reading from the start", "path", e.File.Path)
+	case tail.EventTooLong:
+		h.p.tooLong(h.sources[e.File.Pattern], int(e.Bytes)+1)
+	case tail.EventReadError:
+		attrs := []any{"path", e.Path, "err", e.Err}
+		if errors.Is(e.Err, fs.ErrPermission) {
+			attrs = append(attrs, "hint", "the exporter's user cannot read this log: add it to the log's group (adm on Debian/Ubuntu) or adjust the file mode")
+		}
+		log.Warn("cannot read log; retrying", attrs...)
+	case tail.EventLost:
+		log.Warn("saved position matches no file (deleted or compressed while stopped); its unread lines are lost",
+			"path", e.Path, "offset", e.Offset)
+	case tail.EventOpened:
+		log.Debug("following log", "path", e.Path, "offset", e.Offset)
+	case tail.EventClosed:
+		log.Debug("closed log", "path", e.Path, "offset", e.Offset)
+	}
+}
+
+// Idle implements tail.Handler: every file is read to its end.
+func (h *liveHandler) Idle() { h.tick(true) }
+
+// tick runs the periodic work: the event clock, gauges and the checkpoint.
+func (h *liveHandler) tick(idle bool) {
+	now := h.now()
+	wm, ok := h.sz.Watermark()
+	if h.dirty {
+		h.dirty = false
+		h.lastWall, h.base = now, wm
+		if ok {
+			h.c.metrics.SetReadLag(now.Sub(time.Unix(0, h.p.newest)))
+		}
+	} else if idle && ok {
+		// Quiet files: event time advances with the wall clock from the
+		// moment the last line was read, so idle sessions close.
+		h.sz.Advance(h.base + int64(now.Sub(h.lastWall)))
+	}
+	h.c.metrics.SetVisitors(h.sz.Visitors())
+	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {
+		h.save()
+		h.nextSave = now.Add(h.c.cfg.StateInterval.D())
+	}
+}
+
+// save writes the checkpoint: positions, sessions and counters together.
+func (h *liveHandler) save() {
+	path := h.c.cfg.StateFile
+	if path == "" {
+		return
+	}
+	h.c.metrics.StateSaved() // counted before the snapshot, so the saved count includes this save
+	st := &state.State{
+		SavedAt:   h.now(),
+		Started:   h.started,
+		Secret:    h.c.opts.Secret,
+		Positions: h.t.Positions(),
+		Sessions:  h.sz.Snapshot(),
+		Metrics:   h.c.metrics.Snapshot(),
+	}
+	err := state.Save(path, st)
+	if err != nil {
+		h.c.metrics.StateSaveFailed()
+		if !h.failing {
+			h.c.log.Error("state save failed; will retry", "file", path, "err", err)
+		}
+		h.failing = true
+		return
+	}
+	if h.failing {
+		h.c.log.Info("state saves work again", "file", path)
+	}
+	h.failing = false
+}
