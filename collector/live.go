@@ -119,7 +119,11 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 
 	h := &liveHandler{c: c, p: newPipeline(cl, sz, c.metrics, c.sampler), sz: sz, t: tl,
 		sources: sources, started: started, now: now}
-	h.nextSave = now().Add(c.cfg.StateInterval.D())
+	// Until a line is read, quiet time counts from the start (the event
+	// clock restored from the state, if any).
+	h.lastWall = now()
+	h.base, _ = sz.Watermark()
+	h.nextSave = h.lastWall.Add(c.cfg.StateInterval.D())
 	if ro.Ready != nil {
 		ro.Ready(ln.Addr())
 	}

@@ -43,7 +43,7 @@ type caddyVals struct {
 	s      [numSlots][]byte
 	t      time.Time
 	status int
-	ts, st uint8 // valMissing...
+	ts, st uint8 // states of ts and status: valMissing, valOK, valBad or valShape
 }
 
 // Name implements Parser.
@@ -70,10 +70,10 @@ func (p *caddyParser) parse(line []byte, r *Request) error {
 		return errJSON
 	}
 	switch {
+	case v.ts == valMissing || v.ts == valShape || v.st == valMissing || v.st == valShape:
+		return errJSON
 	case v.ts == valBad:
 		return errTime
-	case v.ts != valOK || v.st == valMissing || v.st == valShape:
-		return errJSON
 	case v.st == valBad:
 		return errStatus
 	}
@@ -387,7 +387,7 @@ func (s *scanner) str() (raw []byte, esc, ok bool) {
 	b := s.b
 	start := s.i + 1
 	for i := start; i < len(b); {
-		for useSWAR && i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) && !special8(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
 		}
 		for i < len(b) && !strStop[b[i]] {
@@ -621,5 +621,3 @@ func unescape(dst, raw []byte) []byte {
 	}
 	return dst
 }
-
-var useSWAR = true

@@ -122,6 +122,8 @@ func TestCaddy(t *testing.T) {
 		{name: "uri not a string", line: `{"ts":1793579376.421,"status":200,"request":{"method":"GET","uri":5}}`, reason: ReasonJSON},
 		{name: "header value not an array", line: `{"ts":1793579376.421,"status":200,"request":{"method":"GET","uri":"/","headers":{"User-Agent":"x"}}}`, reason: ReasonJSON},
 		{name: "header value of numbers", line: `{"ts":1793579376.421,"status":200,"request":{"method":"GET","uri":"/","headers":{"User-Agent":[1]}}}`, reason: ReasonJSON},
+		{name: "bad ts and no status", line: `{"ts":0,"request":{"method":"GET","uri":"/"}}`, reason: ReasonJSON},
+		{name: "bad ts and bad status", line: `{"ts":0,"status":0,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "ts zero", line: `{"ts":0,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "ts negative", line: `{"ts":-1793579376.421,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "ts beyond year 9999", line: `{"ts":1e12,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},

@@ -1,5 +1,49 @@
 // Package accesslog parses one access-log line (nginx log_format or Caddy JSON)
 // into a Request, without regular expressions or allocation per line.
+//
+// New returns a Parser for a named format ("combined", "main", "caddy",
+// "auto") or for an nginx log_format string, which it compiles once into a
+// sequence of literals and variables. A variable's value ends at the first
+// byte of the literal that follows it, or at the end of the line. nginx
+// escapes '"' inside values, so a quoted value ends at the right quote; a
+// quote escaped with a backslash (escape=json, or Apache's format) does not
+// end it. "auto" decides per line: a line starting with '{' is Caddy JSON,
+// anything else is combined with an optional trailing quoted
+// X-Forwarded-For (main).
+//
+// What a Request holds:
+//
+//   - Time is the log's own time stamp, in UTC. $time_local and $time_iso8601
+//     carry their zone offset; $msec and Caddy's ts are Unix seconds, read
+//     as exact decimals. Caddy's ts may also be an RFC 3339 string (Caddy's
+//     time_format iso8601 or rfc3339). A format with several uses $msec,
+//     else $time_iso8601, else $time_local.
+//   - URI is the URI as requested: $request_uri, else the one in $request,
+//     else $uri?$args ($uri is decoded by nginx and changes with internal
+//     rewrites, so it is the last resort).
+//   - Host is $host, else $server_name; for Caddy, request.host without its
+//     port, as nginx's $host is.
+//   - RemoteAddr is $remote_addr, or Caddy's request.remote_ip (remote_addr
+//     without its port for Caddy before 2.5); ClientIP is Caddy's
+//     request.client_ip. The headers are Caddy's first value of User-Agent,
+//     Referer and X-Forwarded-For, matched ignoring case.
+//   - "-" is reported as empty, for nginx and Caddy alike.
+//   - nginx values are not unescaped: nginx writes '"', '\' and non-printable
+//     bytes as \xHH (escape=json as \" \\ \uXXXX) and they stay so, in the
+//     URI, user agent and referrer alike. Caddy's JSON strings are decoded.
+//
+// A line is rejected with exactly one Reason: ReasonEmpty for a blank line;
+// ReasonBinary for NUL bytes or invalid UTF-8 anywhere in it; ReasonSyntax
+// when it does not match the log_format (ReasonJSON when a Caddy line is not
+// valid JSON, is not an object, or lacks ts or status, or has them with the
+// wrong type); ReasonTime for an impossible time (31 February, hour 25, a
+// zone beyond ±18:00, before 1970 or after 9999); ReasonStatus for a status
+// other than three digits in 100-599; ReasonRequest when the request is not
+// "METHOD SP URI [SP HTTP/x]" with an upper-case method and a URI that starts
+// with '/', is absolute http(s), or is "*" (TLS handshakes sent to a
+// plain-text port, logged with status 400, land here). Checks run in that
+// order. The parsers never return ReasonTooLong: line limits belong to
+// whoever reads the lines.
 package accesslog
 
 import "time"
@@ -45,6 +89,7 @@ var Reasons = []Reason{ReasonEmpty, ReasonTooLong, ReasonBinary, ReasonSyntax, R
 // sentinel values, so rejecting a line does not allocate.
 type Error struct{ Reason Reason }
 
+// Error implements error.
 func (e *Error) Error() string { return "access log line rejected: " + string(e.Reason) }
 
 // Parser turns one line (without its trailing newline) into a Request.

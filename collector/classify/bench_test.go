@@ -111,8 +111,8 @@ func BenchmarkClassifyParallel(b *testing.B) {
 
 // TestClassifyDoesNotAllocate is the allocation guarantee as a test.
 func TestClassifyDoesNotAllocate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counting")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counting needs a normal build")
 	}
 	cfg := testConfig()
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}

@@ -1,11 +1,3 @@
-// Package classify turns a parsed access-log request into what sessions need:
-// its kind (pageview, redirect, bot or ignored), visitor key, source, channel,
-// device and goals, following SESSION-RULES rules 2 to 5 and 7.
-//
-// A Classifier is built once per configuration with New and does not
-// allocate per request once its user-agent cache is warm. It is not safe for
-// concurrent use; Clone gives each worker goroutine its own, sharing the
-// immutable configuration and uap-go parser.
 package classify
 
 import (
@@ -109,6 +101,9 @@ func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
 		n := normalizeHost(nil, []byte(h))
 		if len(n) == 0 {
 			return nil, fmt.Errorf("classify: own host %q is empty", h)
+		}
+		if bytes.ContainsAny([]byte(h), "/?#@ \t") {
+			return nil, fmt.Errorf("classify: own host %q is not a host name (no scheme or path)", h)
 		}
 		c.ownHosts[string(n)] = struct{}{}
 	}

@@ -117,6 +117,7 @@ func TestNewErrors(t *testing.T) {
 		{"nil goal", func(c *Config) { c.Goals = []*regexp.Regexp{nil} }, p, "goal 0 is nil"},
 		{"nil exclude", func(c *Config) { c.ExcludePaths = []*regexp.Regexp{nil} }, p, "exclude path 0 is nil"},
 		{"empty own host", func(c *Config) { c.OwnHosts = []string{""} }, p, "own host \"\" is empty"},
+		{"own host with scheme", func(c *Config) { c.OwnHosts = []string{"https://www.example.com"} }, p, "is not a host name"},
 		{"invalid prefix", func(c *Config) { c.TrustedProxies = []netip.Prefix{{}} }, p, "invalid trusted proxy"},
 		{"negative cache", func(c *Config) { c.CacheSize = -1 }, p, "negative user-agent cache size"},
 		{"nil parser", func(*Config) {}, nil, "nil user-agent parser"},

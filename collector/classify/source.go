@@ -204,6 +204,7 @@ const (
 // trailing dot, to dst. Other schemes (about:, file:, chrome-extension:) and
 // values without "scheme://" are no referrer.
 func parseReferrer(dst, ref []byte) ([]byte, refKind) {
+	ref = bytes.TrimSpace(ref)
 	i := bytes.Index(ref, []byte("://"))
 	if i <= 0 {
 		return dst, refNone

@@ -100,6 +100,7 @@ func TestParseReferrer(t *testing.T) {
 		{"https://example.org./", "example.org", refWeb},
 		{"https://[2001:DB8::1]:8080/", "2001:db8::1", refWeb},
 		{"HTTPS://EXAMPLE.ORG", "example.org", refWeb},
+		{" https://example.org/ ", "example.org", refWeb},
 		{"android-app://com.google.android.gm/", "com.google.android.gm", refAndroidApp},
 		{"android-app://com.Reddit.Frontpage", "com.reddit.frontpage", refAndroidApp},
 		{"ios-app://123/x", "", refNone},

@@ -29,6 +29,8 @@ type Options struct {
 	Rate     float64       // new visits per second of event time; default 2
 	Host     string        // site host; default www.example.com
 	Step     time.Duration // 0: event time from Rate; >0: fixed spacing between lines (for live demos)
+	// UserAgents caps the distinct human user agents (0: all, a few hundred).
+	UserAgents int
 }
 
 // Generator produces lines in event-time order. Not safe for concurrent use.
@@ -81,6 +83,9 @@ func New(o Options) *Generator {
 	}
 	g := &Generator{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x5e55)), now: o.Start}
 	g.uas = userAgents(g.r)
+	if o.UserAgents > 0 && o.UserAgents < len(g.uas) {
+		g.uas = g.uas[:o.UserAgents]
+	}
 	return g
 }
 

@@ -144,6 +144,13 @@ type harness struct {
 // returns after its first pass.
 func start(t *testing.T, dir string, cfg Config, positions []Position) *harness {
 	t.Helper()
+	return startChunk(t, dir, cfg, positions, 0)
+}
+
+// startChunk is start with a read buffer of chunk bytes beyond the line
+// limit instead of 64 KiB, to exercise lines crossing reads.
+func startChunk(t *testing.T, dir string, cfg Config, positions []Position, chunk int) *harness {
+	t.Helper()
 	for i, p := range cfg.Paths {
 		cfg.Paths[i] = filepath.Join(dir, p)
 	}
@@ -156,6 +163,9 @@ func start(t *testing.T, dir string, cfg Config, positions []Position) *harness 
 	tl, err := New(cfg, positions)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if chunk > 0 {
+		tl.buf = make([]byte, chunk+tl.cfg.MaxLineBytes)
 	}
 	h.tl = tl
 	h.rec = &recorder{t: t, base: dir, tl: tl, last: make(map[*File]int64)}

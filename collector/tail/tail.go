@@ -33,8 +33,8 @@ import (
 
 // Defaults for the zero values in Config.
 const (
-	DefaultMaxLineBytes = 64 << 10
-	DefaultPollInterval = time.Second
+	DefaultMaxLineBytes = 64 << 10    // longest line handed out
+	DefaultPollInterval = time.Second // wake-up when fsnotify is quiet
 	// DefaultDrainPolls is how many poll intervals a rotated file must stay
 	// idle before it is closed, unless Config.DrainIdle says otherwise.
 	DefaultDrainPolls = 5
@@ -107,7 +107,9 @@ type Position struct {
 	Fingerprint    uint64 `json:"fingerprint"`
 	FingerprintLen int    `json:"fingerprint_len"`
 	// Offset is just after the last line handed out (or skipped): the
-	// start of the next line, never the middle of one.
+	// start of the next line. (The one exception: a file first opened with
+	// StartAtEnd in the middle of an unfinished line already longer than
+	// the read buffer starts past it.)
 	Offset int64 `json:"offset"`
 }
 
@@ -138,7 +140,8 @@ type Tailer struct {
 	patterns []pattern
 	logger   *slog.Logger
 
-	saved     []Position
+	pending   []Position      // saved positions not resumed yet
+	waiting   map[string]bool // paths of pending positions: not read from 0
 	savedPath map[string]bool
 	savedDir  map[string]bool
 
@@ -232,6 +235,7 @@ func New(cfg Config, positions []Position) (*Tailer, error) {
 	t := &Tailer{
 		cfg:       cfg,
 		logger:    cfg.Logger,
+		waiting:   make(map[string]bool),
 		savedPath: make(map[string]bool),
 		savedDir:  make(map[string]bool),
 		buf:       make([]byte, readChunk+cfg.MaxLineBytes),
@@ -267,7 +271,9 @@ func New(cfg Config, positions []Position) (*Tailer, error) {
 			return nil, fmt.Errorf("tail: position %d (%s): fingerprint length %d is out of range", i, p.Path, p.FingerprintLen)
 		}
 		p.Path = filepath.Clean(p.Path)
-		t.saved = append(t.saved, p)
+		t.pending = append(t.pending, p)
+		t.savedPath[p.Path] = true
+		t.savedDir[filepath.Dir(p.Path)] = true
 	}
 	return t, nil
 }
@@ -297,8 +303,6 @@ func (t *Tailer) Run(ctx context.Context, h Handler) error {
 	}()
 	defer t.closeAll(h)
 
-	t.now = t.cfg.Now()
-	t.restore(h)
 	first := true
 	for {
 		busy := t.runPass(h, first)
@@ -322,15 +326,16 @@ func (t *Tailer) Run(ctx context.Context, h Handler) error {
 
 // Positions returns, for every file followed (or followed when Run
 // returned), the position just after the last line handed to the handler,
-// rotated files being drained first. A partial last line is not included:
-// after a restart it is read whole once its newline arrives.
+// rotated files being drained first, followed by any saved positions not
+// resumed yet (their file could not be read so far). A partial last line is
+// not included: after a restart it is read whole once its newline arrives.
 //
 // Positions is not safe for concurrent use with Run. Call it from the
 // handler (any of its methods, on Run's goroutine) or after Run has
 // returned: then it matches exactly what the handler has seen, which is what
 // a checkpoint needs. Within Line, the current line is already included.
 func (t *Tailer) Positions() []Position {
-	out := make([]Position, 0, len(t.streams))
+	out := make([]Position, 0, len(t.streams)+len(t.pending))
 	for _, s := range t.streams {
 		out = append(out, Position{
 			Path:           s.file.Path,
@@ -341,7 +346,8 @@ func (t *Tailer) Positions() []Position {
 			Offset:         s.pos,
 		})
 	}
-	return out
+	// Positions that could not be resumed yet are kept as they were.
+	return append(out, t.pending...)
 }
 
 // Stats returns running totals. It is safe to call from any goroutine.
@@ -357,65 +363,85 @@ func (t *Tailer) Stats() Stats {
 	}
 }
 
-// restore opens the files named by the saved positions, before the first
-// pass. A file still at its path resumes there; one renamed (or, for
-// copytruncate, copied) within its directory is drained from the saved
-// offset; for one that is gone, EventLost is reported.
+// restore opens the files named by the saved positions that are still
+// pending, before each pass. A file still at its path resumes there; one
+// renamed (or, for copytruncate, copied) within its directory is drained
+// from the saved offset; for one that is gone, EventLost is reported. A
+// position whose path or directory cannot be read now (permissions, say)
+// stays pending, and its path is not read from 0 meanwhile.
 func (t *Tailer) restore(h Handler) {
-	for _, p := range t.saved {
-		pi := t.patternFor(p.Path)
-		if pi < 0 {
-			t.logger.Debug("dropping saved position: path no longer configured", "path", p.Path)
-			continue
-		}
-		t.savedPath[p.Path] = true
-		t.savedDir[filepath.Dir(p.Path)] = true
-
-		if f, id, ok := t.openSame(p.Path, p); ok {
-			if t.byID[id] != nil {
-				f.Close()
-				continue
-			}
-			s := t.addStream(f, id, p.Path, p.Path, pi)
-			s.setResume(p)
-			t.active[p.Path] = s
-			t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: s.name, Offset: s.pos})
-			continue
-		}
-		if f, id, name, ok := t.locate(filepath.Dir(p.Path), p.Inode, p.Fingerprint, p.FingerprintLen, p.Offset); ok {
-			s := t.addStream(f, id, p.Path, name, pi)
-			s.setResume(p)
-			s.draining = true
-			s.file.Rotated = true
-			s.lastData = t.now
-			t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: name, Offset: s.pos})
-			continue
-		}
-		t.emit(h, Event{Kind: EventLost, Path: p.Path, Offset: p.Offset})
+	if len(t.pending) == 0 {
+		return
 	}
+	clear(t.waiting)
+	kept := t.pending[:0]
+	for _, p := range t.pending {
+		if !t.restoreOne(p, h) {
+			kept = append(kept, p)
+			t.waiting[p.Path] = true
+		}
+	}
+	clear(t.pending[len(kept):])
+	t.pending = kept
 }
 
-// openSame opens path if it is still the file p describes.
-func (t *Tailer) openSame(path string, p Position) (*os.File, fileID, bool) {
-	f, id, err := openRegular(path)
-	if err != nil {
-		return nil, fileID{}, false
+// restoreOne resumes p; it returns false if it must be tried again later.
+func (t *Tailer) restoreOne(p Position, h Handler) bool {
+	pi := t.patternFor(p.Path)
+	if pi < 0 {
+		t.logger.Debug("dropping saved position: path no longer configured", "path", p.Path)
+		return true
 	}
-	if id.ino != p.Inode || !t.prefixMatches(f, p.Fingerprint, p.FingerprintLen) {
+	f, id, err := openRegular(p.Path)
+	switch {
+	case err == nil && id.ino == p.Inode && t.prefixMatches(f, p.Fingerprint, p.FingerprintLen):
+		if t.byID[id] != nil {
+			f.Close() // a duplicate position
+			return true
+		}
+		delete(t.pathErr, p.Path)
+		s := t.addStream(f, id, p.Path, p.Path, pi)
+		s.setResume(p)
+		t.active[p.Path] = s
+		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: s.name, Offset: s.pos})
+		return true
+	case err == nil:
 		f.Close()
-		return nil, fileID{}, false
+	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrNotRegular):
+		t.pathError(p.Path, h, err)
+		return false
 	}
-	return f, id, true
+	f, id, name, err := t.locate(filepath.Dir(p.Path), p.Inode, p.Fingerprint, p.FingerprintLen, p.Offset)
+	switch {
+	case err == nil:
+		s := t.addStream(f, id, p.Path, name, pi)
+		s.setResume(p)
+		s.draining = true
+		s.file.Rotated = true
+		s.lastData = t.now
+		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: name, Offset: s.pos})
+		return true
+	case errors.Is(err, errNotFound) || errors.Is(err, fs.ErrNotExist):
+		t.emit(h, Event{Kind: EventLost, Path: p.Path, Offset: p.Offset})
+		return true
+	default:
+		t.pathError(p.Path, h, err)
+		return false
+	}
 }
+
+// errNotFound is returned by locate when no file matches.
+var errNotFound = errors.New("no matching file")
 
 // locate looks in dir for a file not yet followed that is either the file
 // with inode ino and the given fingerprint (renamed), or failing that a file
 // with the same fingerprint and more than after bytes (a copy made by
-// copytruncate). It returns the file opened, with its name.
-func (t *Tailer) locate(dir string, ino, fp uint64, fpLen int, after int64) (*os.File, fileID, string, bool) {
+// copytruncate). It returns the file opened, with its name, or errNotFound,
+// or the error reading dir.
+func (t *Tailer) locate(dir string, ino, fp uint64, fpLen int, after int64) (*os.File, fileID, string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fileID{}, "", false
+		return nil, fileID{}, "", fmt.Errorf("look for rotated log file: %w", err)
 	}
 	type candidate struct {
 		name string
@@ -443,15 +469,15 @@ func (t *Tailer) locate(dir string, ino, fp uint64, fpLen int, after int64) (*os
 			continue
 		}
 		if f, ok := t.openMatching(name, id, fp, fpLen); ok {
-			return f, id, name, true
+			return f, id, name, nil
 		}
 	}
 	for _, c := range copies {
 		if f, ok := t.openMatching(c.name, c.id, fp, fpLen); ok {
-			return f, c.id, c.name, true
+			return f, c.id, c.name, nil
 		}
 	}
-	return nil, fileID{}, "", false
+	return nil, fileID{}, "", errNotFound
 }
 
 // openMatching opens name if it is still the file id and starts with the
@@ -474,6 +500,7 @@ func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 	t.pass++
 	t.now = t.cfg.Now()
 	clear(t.hold)
+	t.restore(h)
 
 	// Rotated files first: their lines are older than the current files'.
 	for i := 0; i < len(t.streams); i++ {
@@ -523,6 +550,9 @@ func (t *Tailer) visit(path string, pi int, h Handler, first bool) (busy bool) {
 		// The file rotated away from path has more to read: its lines
 		// come first.
 		return true
+	}
+	if t.waiting[path] {
+		return false // a saved position for path is not resumed yet
 	}
 	if s := t.active[path]; s != nil {
 		if s.visited == t.pass {
@@ -618,8 +648,8 @@ func (t *Tailer) follow(s *stream, h Handler) (n int64, more bool) {
 		return 0, false
 	}
 	size := fi.Size()
-	if t.truncated(s, size) {
-		t.truncate(s, h)
+	if t.truncated(s, size) && t.truncate(s, h) {
+		return 0, true // the copy's lines come first
 	}
 	if size == s.seen {
 		return 0, false
@@ -645,10 +675,11 @@ func (t *Tailer) truncated(s *stream, size int64) bool {
 
 // truncate restarts s at 0. The bytes after s.pos that were not read yet
 // may survive in a copy (logrotate's copytruncate): if one is found in the
-// same directory, it is drained from s.pos first.
-func (t *Tailer) truncate(s *stream, h Handler) {
+// same directory, it is drained from s.pos first. truncate reports whether
+// the copy has more to read than one pass allows.
+func (t *Tailer) truncate(s *stream, h Handler) (more bool) {
 	if s.fpLen > 0 && !s.draining {
-		if f, id, name, ok := t.locate(filepath.Dir(s.name), s.id.ino, s.fp, s.fpLen, s.pos); ok && id != s.id {
+		if f, id, name, err := t.locate(filepath.Dir(s.name), s.id.ino, s.fp, s.fpLen, s.pos); err == nil {
 			c := t.addStream(f, id, s.file.Path, name, s.file.Pattern)
 			c.pos, c.next, c.seen, c.skipping = s.pos, s.next, s.next, s.skipping
 			c.fp, c.fpLen = s.fp, s.fpLen
@@ -656,13 +687,14 @@ func (t *Tailer) truncate(s *stream, h Handler) {
 			c.lastData = t.now
 			c.visited = t.pass
 			t.emit(h, Event{Kind: EventOpened, File: &c.file, Path: name, Offset: c.pos})
-			t.follow(c, h)
+			_, more = t.follow(c, h)
 		}
 	}
 	t.stats.truncations.Add(1)
 	t.emit(h, Event{Kind: EventTruncated, File: &s.file, Path: s.name, Offset: s.pos, Bytes: s.seen})
 	s.pos, s.next, s.seen, s.skipping = 0, 0, 0, false
 	s.fp, s.fpLen = 0, 0
+	return more
 }
 
 // drain reads s from s.next to its end, handing out complete lines.

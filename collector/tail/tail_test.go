@@ -139,6 +139,20 @@ func TestRotationBacklogOrder(t *testing.T) {
 		h.write("access.log", "new\n")
 		check(t, append(want, "access.log: new"), h.lines())
 	})
+	t.Run("copytruncate", func(t *testing.T) {
+		h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+		h.write("access.log", "first\n")
+		h.step()
+		h.rec.takeLines()
+		old, want := backlog("old")
+		h.write("access.log", old)
+		h.write("access.log.1", "first\n"+old)
+		if err := os.Truncate(h.path("access.log"), 0); err != nil {
+			t.Fatal(err)
+		}
+		h.write("access.log", "new\n")
+		check(t, append(want, "access.log: new"), h.lines())
+	})
 	t.Run("restart", func(t *testing.T) {
 		dir := t.TempDir()
 		h := start(t, dir, Config{Paths: []string{"access.log"}}, nil)
@@ -615,6 +629,59 @@ func TestUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"access.log: a"}, h.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestResumeUnreadable: a saved position whose file cannot be read yet is
+// kept, not given up; once readable, the file resumes where it was.
+func TestResumeUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can read a file with mode 000")
+	}
+	dir := t.TempDir()
+	h := start(t, dir, Config{Paths: []string{"access.log"}}, nil)
+	h.write("access.log", "a\n")
+	h.lines()
+	ps := h.stop()
+	h.write("access.log", "b\n")
+	if err := os.Chmod(h.path("access.log"), 0); err != nil {
+		t.Fatal(err)
+	}
+	h = start(t, dir, Config{Paths: []string{"access.log"}}, ps)
+	h.step()
+	if len(h.rec.errs) != 1 || !errors.Is(h.rec.errs[0], os.ErrPermission) {
+		t.Fatalf("errors = %v, want one permission error", h.rec.errs)
+	}
+	if err := os.Chmod(h.path("access.log"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"access.log: b"}, h.lines()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if err := os.Chmod(h.path("access.log"), 0); err != nil {
+		t.Fatal(err)
+	}
+	h2 := h.stop()
+	if diff := cmp.Diff(ps[0].Inode, h2[0].Inode); diff != "" {
+		t.Errorf("inode (-want +got):\n%s", diff)
+	}
+}
+
+// TestPendingPositionKept: Positions taken while a saved position cannot be
+// resumed still holds it.
+func TestPendingPositionKept(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can read a file with mode 000")
+	}
+	dir := t.TempDir()
+	writeFile(t, dir+"/access.log", "a\n")
+	if err := os.Chmod(dir+"/access.log", 0); err != nil {
+		t.Fatal(err)
+	}
+	saved := []Position{{Path: dir + "/access.log", Inode: 1, Offset: 2}}
+	h := start(t, dir, Config{Paths: []string{"access.log"}}, saved)
+	if diff := cmp.Diff(saved, h.stop()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestBadConfigs pins the one-line message a user sees for each mistake.
+func TestBadConfigs(t *testing.T) {
+	want := map[string]string{
+		"bad_cidr":         `trusted_proxies[0]: "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or an address`,
+		"bad_duration":     `line 2: bad duration "30 minutes" (want e.g. 30m, 5s)`,
+		"bad_format":       `logs[0].format: unknown log format "combnied" (want combined, main, caddy, auto or an nginx log_format string)`,
+		"bad_goal_regex":   "goals[0].path: bad regular expression \"[a-\": missing closing ]: `[a-`",
+		"bad_listen":       `listen: "localhost" is not host:port`,
+		"bad_offset":       `session.timezone: offset "+25:00" is out of range`,
+		"bad_regex":        "exclude_paths[0]: bad regular expression \"^/health(z$\": missing closing ): `^/health(z$`",
+		"bad_start_at":     `start_at: "middle" is not end or beginning`,
+		"bad_zone":         `session.timezone: unknown time zone "Mars/Olympus" (want UTC, an IANA name such as Europe/Paris, or an offset such as +01:00)`,
+		"goal_name":        `goals[0].name: "buy now" must be 1-64 letters, digits, '_' or '-'`,
+		"goal_twice":       `goals[1].name: "buy" is used twice`,
+		"max_visitors":     `max_visitors: must be positive, got 0`,
+		"negative_timeout": `session.timeout: must be positive`,
+		"not_yaml":         `line 1: did not find expected ',' or ']'`,
+		"otlp_protocol":    `otlp.protocol: "udp" is not grpc or http`,
+		"site_missing":     `logs[1].site: must be set when other logs name a site`,
+		"unknown_key":      `line 4: unknown key "fromat"`,
+		"unknown_top":      `line 1: unknown key "lisen"`,
+		"wrong_type":       "line 1: cannot unmarshal !!str `www.exa...` into []string",
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(want) {
+		t.Errorf("%d bad configs in testdata, %d expected messages", len(files), len(want))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".bad.yaml")
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(f)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if got, w := err.Error(), "config "+f+": "+want[name]; got != w {
+				t.Errorf("error\n got: %s\nwant: %s", got, w)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Error("error spans several lines")
+			}
+		})
+	}
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Logs) != 1 || c.Logs[0].Format != "combined" || len(c.GoalRegex) != 1 || len(c.Proxies) != 1 {
+		t.Errorf("example config decoded unexpectedly: %+v", c)
+	}
+}
+
+// TestExampleDocumentsEveryKey: every YAML key the Config type accepts is
+// written in config.example.yaml (commented out or not).
+func TestExampleDocumentsEveryKey(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"listen", "telemetry_path", "logs", "path", "format", "site", "start_at",
+		"max_line_bytes", "poll_interval", "own_hosts", "trusted_proxies", "exclude_paths", "session",
+		"timeout", "timezone", "split_at_midnight", "split_on_source_change", "max_delay",
+		"redirect_carry_over", "goals", "name", "state_file", "state_interval", "max_visitors",
+		"user_agent_cache_size", "otlp", "endpoint", "protocol", "interval", "insecure", "headers"} {
+		if !strings.Contains(string(b), key+":") {
+			t.Errorf("config.example.yaml does not document %q", key)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse([]byte("logs: [{path: /x.log}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{c.Listen, c.Logs[0].Format, c.StartAt, c.Session.Timeout.D(), c.Session.Location,
+		c.Session.SplitAtMidnight, c.Session.SplitOnSourceChange, c.Session.MaxDelay.D(),
+		c.Session.RedirectCarryOver.D(), c.MaxVisitors, c.MaxLineBytes}
+	want := []any{"127.0.0.1:9464", "auto", "end", 30 * time.Minute, time.UTC, true, true,
+		5 * time.Second, 10 * time.Second, 1_000_000, 65536}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseZone(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		offset int // seconds east of UTC on 2026-11-02 noon UTC
+	}{
+		{"UTC", 0}, {"", 0}, {"+01:00", 3600}, {"-0530", -19800}, {"+5", 18000},
+		{"Europe/Paris", 3600}, {"America/New_York", -18000}, {"Asia/Kolkata", 19800},
+	} {
+		loc, err := ParseZone(tc.in)
+		if err != nil {
+			t.Errorf("ParseZone(%q): %v", tc.in, err)
+			continue
+		}
+		_, off := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC).In(loc).Zone()
+		if off != tc.offset {
+			t.Errorf("ParseZone(%q) offset %d, want %d", tc.in, off, tc.offset)
+		}
+	}
+}
+
+// FuzzParse: no input crashes the loader; accepted configs are valid.
+func FuzzParse(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("..", "..", "config.example.yaml")); err == nil {
+		f.Add(b)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.bad.yaml"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("multi-line error: %q", err)
+			}
+			return
+		}
+		if c.Session.Location == nil || c.Session.Timeout <= 0 || c.MaxVisitors <= 0 {
+			t.Errorf("accepted an invalid config: %+v", c)
+		}
+	})
+}
