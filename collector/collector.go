@@ -132,6 +132,11 @@ type Input struct {
 // ReplayOptions adjust Replay.
 type ReplayOptions struct {
 	Format string // overrides the configured format for every input ("" = by config, else auto)
+	// Every, with OnStep, calls OnStep(t) each time the event clock passes
+	// a multiple of Every (t is that multiple), with the metrics as they
+	// stand then: the series of a backfill. The replay is sequential then.
+	Every  time.Duration
+	OnStep func(t time.Time) error
 }
 
 // Replay reads every input in order through the counting path and closes
@@ -152,6 +157,9 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		return err
 	}
 	p := newPipeline(cl, sz, c.metrics, c.sampler)
+	if ro.Every > 0 && ro.OnStep != nil {
+		p.every, p.onStep = int64(ro.Every), ro.OnStep
+	}
 	for i, in := range inputs {
 		src, err := c.replaySource(in.Path, ro.Format)
 		if err != nil {
@@ -174,10 +182,19 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		if err := c.readAll(ctx, p, src, r); err != nil {
 			return fmt.Errorf("read %s: %w", in.Path, err)
 		}
+		if p.err != nil {
+			return p.err
+		}
 	}
 	sz.CloseAll()
 	c.metrics.SetVisitors(sz.Visitors())
-	return nil
+	if p.onStep != nil && p.err == nil {
+		if _, ok := sz.Watermark(); ok {
+			// The closing of the last sessions, one step after the last event.
+			p.err = p.onStep(time.Unix(0, p.next).UTC())
+		}
+	}
+	return p.err
 }
 
 // replaySource finds the configured log a replayed file belongs to (by path

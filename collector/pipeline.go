@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"time"
+
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/session"
@@ -29,6 +31,28 @@ type pipeline struct {
 	res classify.Result
 
 	newest int64 // newest event time parsed, Unix nanoseconds
+
+	// Replay steps (backfill): onStep is called at every multiple of every
+	// that the event clock passes.
+	every  int64
+	next   int64
+	onStep func(time.Time) error
+	err    error
+}
+
+// step calls onStep for every boundary the event clock has passed.
+func (p *pipeline) step() {
+	wm, ok := p.sessions.Watermark()
+	if !ok || p.err != nil {
+		return
+	}
+	if p.next == 0 {
+		p.next = (wm/p.every + 1) * p.every
+	}
+	for wm >= p.next && p.err == nil {
+		p.err = p.onStep(time.Unix(0, p.next).UTC())
+		p.next += p.every
+	}
 }
 
 func newPipeline(cl *classify.Classifier, s *session.Sessionizer, m *telemetry.Metrics, rs *rejectSampler) *pipeline {
@@ -62,6 +86,9 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 			Tagged:  p.res.Tagged,
 			Site:    src.site,
 		})
+		if p.onStep != nil {
+			p.step()
+		}
 	}
 }
 
