@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ua-parser/uap-go/uaparser"
@@ -41,6 +41,7 @@ type Collector struct {
 	log     *slog.Logger
 	metrics *telemetry.Metrics
 	ua      *uaparser.Parser
+	cl      *classify.Classifier
 	sampler *rejectSampler
 }
 
@@ -98,8 +99,14 @@ func (c *Collector) NewExporter(start time.Time) (*telemetry.Exporter, error) {
 	return telemetry.NewExporter(telemetry.NewProducer(c.metrics, c.opts.Build, start, c.opts.Now))
 }
 
+// classifier returns the collector's classifier, built on first use (with
+// the visitor-key secret known by then) and kept, so its user-agent cache
+// stays warm across replays.
 func (c *Collector) classifier() (*classify.Classifier, error) {
-	return classify.New(classify.Config{
+	if c.cl != nil {
+		return c.cl, nil
+	}
+	cl, err := classify.New(classify.Config{
 		OwnHosts:       c.cfg.OwnHosts,
 		TrustedProxies: c.cfg.Proxies,
 		ExcludePaths:   c.cfg.ExcludeRegex,
@@ -108,6 +115,11 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 		SplitSites:     len(c.cfg.Sites) > 1,
 		CacheSize:      c.cfg.UACacheSize,
 	}, c.ua)
+	if err != nil {
+		return nil, err
+	}
+	c.cl = cl
+	return cl, nil
 }
 
 func (c *Collector) sessionConfig() session.Config {
@@ -137,21 +149,39 @@ type ReplayOptions struct {
 	// stand then: the series of a backfill. The replay is sequential then.
 	Every  time.Duration
 	OnStep func(t time.Time) error
+	// Workers parse and classify in parallel, and as many sessionizer
+	// shards count (0: GOMAXPROCS; 1: one goroutine does everything).
+	Workers int
 }
 
 // Replay reads every input in order through the counting path and closes
 // every session at the end. Unparsable lines are counted, never fatal; an
 // unreadable input is an error (nothing is counted after it).
 func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions) error {
+	names := make([]string, len(inputs))
+	srcs := make([]*source, len(inputs))
+	for i, in := range inputs {
+		src, err := c.replaySource(in.Path, ro.Format)
+		if err != nil {
+			return err
+		}
+		names[i] = inputName(in.Path)
+		src.file, src.name = i, names[i]
+		srcs[i] = src
+	}
+	c.metrics = c.newMetrics(names)
+	workers := ro.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers > 1 && ro.OnStep == nil {
+		return c.replayParallel(ctx, inputs, srcs, workers, workers)
+	}
+
 	cl, err := c.classifier()
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(inputs))
-	for i, in := range inputs {
-		names[i] = inputName(in.Path)
-	}
-	c.metrics = c.newMetrics(names)
 	sz, err := session.New(c.sessionConfig(), c.metrics)
 	if err != nil {
 		return err
@@ -161,25 +191,13 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		p.every, p.onStep = int64(ro.Every), ro.OnStep
 	}
 	for i, in := range inputs {
-		src, err := c.replaySource(in.Path, ro.Format)
+		r, closeFn, err := openInput(in)
 		if err != nil {
 			return err
 		}
-		src.file, src.name = i, inputName(in.Path)
-		r := in.Reader
-		if r == nil {
-			if in.Path == "-" {
-				r = os.Stdin
-			} else {
-				f, err := os.Open(in.Path)
-				if err != nil {
-					return fmt.Errorf("open %s: %w", in.Path, err)
-				}
-				defer f.Close()
-				r = f
-			}
-		}
-		if err := c.readAll(ctx, p, src, r); err != nil {
+		err = c.readAll(ctx, p, srcs[i], r)
+		closeFn()
+		if err != nil {
 			return fmt.Errorf("read %s: %w", in.Path, err)
 		}
 		if p.err != nil {
@@ -220,7 +238,7 @@ func (c *Collector) replaySource(path, format string) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	src.parser = p
+	src.parser, src.format = p, fmtName
 	return src, nil
 }
 
@@ -245,9 +263,17 @@ func matchGlob(pattern, path string) bool {
 	return err == nil && ok
 }
 
-// readAll feeds r line by line to p. Lines longer than max_line_bytes are
-// skipped whole and counted; a last line without newline is still a line.
+// readAll feeds r line by line to p.
 func (c *Collector) readAll(ctx context.Context, p *pipeline, src *source, r io.Reader) error {
+	return c.eachLine(ctx, r,
+		func(line []byte, n int) { p.line(src, line, n) },
+		func(n int) { p.tooLong(src, n) })
+}
+
+// eachLine splits r into lines for line (without newline or CR; n is the
+// bytes it took in the input). Lines longer than max_line_bytes go to
+// tooLong whole; a last line without newline is still a line.
+func (c *Collector) eachLine(ctx context.Context, r io.Reader, line func(b []byte, n int), tooLong func(n int)) error {
 	br := bufio.NewReaderSize(r, c.cfg.MaxLineBytes+1)
 	skipping, skipped := false, 0
 	for n := 0; ; n++ {
@@ -265,15 +291,15 @@ func (c *Collector) readAll(ctx context.Context, p *pipeline, src *source, r io.
 		}
 		if skipping {
 			if len(b) > 0 || err == nil {
-				p.tooLong(src, skipped+len(b))
+				tooLong(skipped + len(b))
 			}
 			skipping, skipped = false, 0
 		} else if len(b) > 0 {
-			line := bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
-			if len(line) > c.cfg.MaxLineBytes {
-				p.tooLong(src, len(b))
+			l := bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
+			if len(l) > c.cfg.MaxLineBytes {
+				tooLong(len(b))
 			} else {
-				p.line(src, line, len(b))
+				line(l, len(b))
 			}
 		}
 		if err != nil { // io.EOF

@@ -17,6 +17,7 @@ import (
 	"github.com/session-exporter/session-exporter/collector/session"
 	"github.com/session-exporter/session-exporter/collector/state"
 	"github.com/session-exporter/session-exporter/collector/tail"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
 // RunOptions adjust Run. Zero values get defaults.
@@ -88,11 +89,22 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		return fmt.Errorf("follow logs: %w", err)
 	}
 
-	exp, err := c.NewExporter(started)
+	// One producer for both sides: /metrics and the OTLP push.
+	prod := telemetry.NewProducer(c.metrics, c.opts.Build, started, c.opts.Now)
+	exp, err := telemetry.NewExporter(prod)
 	if err != nil {
 		return err
 	}
 	defer exp.Shutdown(context.Background())
+	stopOTLP, err := c.startOTLP(ctx, prod)
+	if err != nil {
+		return err
+	}
+	defer func() { // on early returns; a no-op after the last push below
+		sctx, done := context.WithTimeout(context.Background(), otlpShutdownTimeout)
+		defer done()
+		_ = stopOTLP(sctx)
+	}()
 	ln := ro.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", c.cfg.Listen)
@@ -148,6 +160,12 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	}
 	// The tailer has returned: its positions match what was counted.
 	h.save()
+	// The last OTLP push carries the counts just saved.
+	otlpCtx, otlpDone := context.WithTimeout(context.Background(), otlpShutdownTimeout)
+	if err := stopOTLP(otlpCtx); err != nil {
+		c.log.Warn("last OTLP push not confirmed", "err", err)
+	}
+	otlpDone()
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	if err := srv.Shutdown(shutdownCtx); err != nil && failure == nil {

@@ -13,6 +13,7 @@ import (
 // per-file metrics.
 type source struct {
 	name   string // the configured path (a bounded label value)
+	format string // the format name or log_format string parser was built from
 	parser accesslog.Parser
 	site   uint8
 	file   int

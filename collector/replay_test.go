@@ -1,13 +1,18 @@
 package collector
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/ua-parser/uap-go/uaparser"
 
 	"github.com/session-exporter/session-exporter/collector/classify"
@@ -115,5 +120,63 @@ session: {timeout: 30m, timezone: UTC, split_at_midnight: true, split_on_source_
 				t.Errorf("%s/%s: %v sessions not in the truth", k[0], k[1], g.Sessions)
 			}
 		})
+	}
+}
+
+// TestParallelReplayEqualsSequential: parsing and classifying on several
+// workers with a sharded sessionizer gives exactly the sequential counts,
+// on lines out of order (some later than max_delay) and with junk.
+func TestParallelReplayEqualsSequential(t *testing.T) {
+	lines := genLines(31, 20_000)
+	// Swap neighbours here and there, and move some lines far back.
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 1; i < len(lines); i++ {
+		switch r.IntN(40) {
+		case 0:
+			lines[i], lines[i-1] = lines[i-1], lines[i]
+		case 1:
+			if i > 200 {
+				lines[i], lines[i-200] = lines[i-200], lines[i]
+			}
+		case 2:
+			lines[i] = []byte("garbage that is not a log line\n")
+		}
+	}
+	data := join(lines)
+	cfg := mustConfig(t, `
+own_hosts: [www.example.com]
+goals: [{name: purchase, path: ^/checkout/thank-you}]
+`)
+	run := func(workers int) (Summary, string) {
+		c, err := New(cfg, Options{UAParser: sharedUA(t), Secret: []byte("0123456789abcdef")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := []Input{{Path: "a.log", Reader: bytes.NewReader(data[:len(data)/2])}, {Path: "b.log", Reader: bytes.NewReader(data[len(data)/2:])}}
+		if err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers}); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := c.NewExporter(time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := exp.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		return Summarize(c.Metrics()), regexp.MustCompile(`(?m)^session_exporter_visitors .*$`).ReplaceAllString(b.String(), "")
+	}
+	wantSum, wantText := run(1)
+	if wantSum.Late == 0 || len(wantSum.Rejected) == 0 || wantSum.Total.Sessions == 0 {
+		t.Fatalf("test input lacks late lines, junk or sessions: %+v", wantSum)
+	}
+	for _, workers := range []int{2, 3, 4} {
+		gotSum, gotText := run(workers)
+		if diff := cmp.Diff(wantSum, gotSum); diff != "" {
+			t.Errorf("%d workers: summary differs (-sequential +parallel):\n%s", workers, diff)
+		}
+		if diff := cmp.Diff(wantText, gotText); diff != "" {
+			t.Errorf("%d workers: /metrics differs (-sequential +parallel):\n%s", workers, diff)
+		}
 	}
 }

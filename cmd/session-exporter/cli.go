@@ -43,7 +43,7 @@ func buildInfo() telemetry.BuildInfo {
 
 const usage = `Usage:
   session-exporter [-config FILE] [flags]          run beside a web server: tail logs, serve /metrics
-  session-exporter replay [-config FILE] [-o table|prometheus|json] [-format F] FILE...
+  session-exporter replay [-config FILE] [-o table|prometheus|json|openmetrics] [-step D] [-format F] FILE...
                                                   count sessions in log files ("-" is standard input)
   session-exporter demo [flags]                    generate traffic into a temporary log and serve its metrics
   session-exporter version                         print the version
@@ -123,14 +123,16 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfgPath, out, format string
+	var step time.Duration
 	var lf logFlags
 	fs.StringVar(&cfgPath, "config", "", "configuration file (optional for replay)")
 	fs.StringVar(&cfgPath, "config.file", "", "alias of -config")
-	fs.StringVar(&out, "o", "table", "output: table, prometheus or json")
+	fs.StringVar(&out, "o", "table", "output: table, prometheus, json, or openmetrics (the session metrics over time, for promtool tsdb create-blocks-from openmetrics)")
+	fs.DurationVar(&step, "step", time.Minute, "with -o openmetrics: time between samples (at least 1s)")
 	fs.StringVar(&format, "format", "", "log format for every file, overriding the config (combined, main, caddy, auto or a log_format string)")
 	lf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: session-exporter replay [-config FILE] [-o table|prometheus|json] [-format F] FILE...")
+		fmt.Fprintln(stderr, "Usage: session-exporter replay [-config FILE] [-o table|prometheus|json|openmetrics] [-step D] [-format F] FILE...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -140,9 +142,17 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch out {
-	case "table", "prometheus", "json":
+	case "table", "prometheus", "json", "openmetrics":
 	default:
-		return fail(stderr, exitUsage, fmt.Errorf("-o: %q is not table, prometheus or json", out))
+		return fail(stderr, exitUsage, fmt.Errorf("-o: %q is not table, prometheus, json or openmetrics", out))
+	}
+	stepSet := false
+	fs.Visit(func(f *flag.Flag) { stepSet = stepSet || f.Name == "step" })
+	if stepSet && out != "openmetrics" {
+		return fail(stderr, exitUsage, errors.New("-step: only with -o openmetrics"))
+	}
+	if step < time.Second {
+		return fail(stderr, exitUsage, fmt.Errorf("-step: %s is less than 1s", step))
 	}
 	if fs.NArg() == 0 {
 		return fail(stderr, exitUsage, errors.New("replay: no files given (use - for standard input)"))
@@ -172,13 +182,39 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	if err := c.Replay(ctx, inputs, collector.ReplayOptions{Format: format}); err != nil {
+	ro := collector.ReplayOptions{Format: format}
+	var om *telemetry.OpenMetrics
+	var stepErr error
+	if out == "openmetrics" {
+		om = telemetry.NewOpenMetrics(stdout, telemetry.OpenMetricsOptions{})
+		defer om.Close()
+		// Replay lays out fresh metrics for its inputs: the producer is made
+		// for them at the first step.
+		var m *telemetry.Metrics
+		var p *telemetry.Producer
+		ro.Every = step
+		ro.OnStep = func(t time.Time) error {
+			if cm := c.Metrics(); cm != m {
+				m, p = cm, telemetry.NewProducer(cm, buildInfo(), start, time.Now)
+			}
+			stepErr = om.Step(ctx, p, t)
+			return stepErr
+		}
+	}
+	if err := c.Replay(ctx, inputs, ro); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fail(stderr, exitFailure, errors.New("replay: interrupted"))
+		}
+		if stepErr != nil { // writing the output failed, not the input
+			return fail(stderr, exitFailure, err)
 		}
 		return fail(stderr, exitUsage, err)
 	}
 	switch out {
+	case "openmetrics":
+		if err := om.Finish(); err != nil {
+			return fail(stderr, exitFailure, err)
+		}
 	case "prometheus":
 		exp, err := c.NewExporter(start)
 		if err != nil {

@@ -64,6 +64,7 @@ type Classifier struct {
 	cfg     *config
 	ua      *uaparser.Parser
 	uaCache map[string]uaInfo
+	shared  *uaShared // shared with clones
 
 	// Scratch buffers, reused per request.
 	srcBuf, medBuf, campBuf []byte // decoded utm_* values
@@ -129,14 +130,16 @@ func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
 	key := sha256.Sum256(cfg.Secret)
 	c.k0 = binary.LittleEndian.Uint64(key[0:8])
 	c.k1 = binary.LittleEndian.Uint64(key[8:16])
-	return &Classifier{cfg: c, ua: ua, uaCache: make(map[string]uaInfo)}, nil
+	return &Classifier{cfg: c, ua: ua, uaCache: make(map[string]uaInfo),
+		shared: &uaShared{m: make(map[string]uaInfo)}}, nil
 }
 
 // Clone returns a Classifier with the same configuration and uap-go parser
-// and its own, empty cache and scratch buffers, for use on another
-// goroutine. Clones may classify in parallel with each other and with c.
+// and its own cache and scratch buffers, for use on another goroutine. Its
+// cache is backed by one shared with c, so a user agent is parsed once for
+// all of them. Clones may classify in parallel with each other and with c.
 func (c *Classifier) Clone() *Classifier {
-	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: make(map[string]uaInfo)}
+	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: make(map[string]uaInfo), shared: c.shared}
 }
 
 // Classify fills out with the classification of r. out holds no reference to

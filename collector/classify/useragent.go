@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ua-parser/uap-go/uaparser"
 )
@@ -40,17 +41,46 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 		return info
 	}
 	key := string(ua)
-	info := classifyUA(c.ua, key)
-	if len(c.uaCache) >= c.cfg.cacheSize {
-		// Evict one entry. Map iteration starts at a random position, so
-		// this is random eviction: hot user agents come straight back.
-		for k := range c.uaCache {
-			delete(c.uaCache, k)
+	info, ok := c.shared.get(key)
+	if !ok {
+		info = classifyUA(c.ua, key)
+		c.shared.put(key, info, c.cfg.cacheSize)
+	}
+	putBounded(c.uaCache, key, info, c.cfg.cacheSize)
+	return info
+}
+
+// uaShared is the cache behind every clone's own: a user agent is parsed
+// once per process, not once per worker. It is consulted only on a miss.
+type uaShared struct {
+	mu sync.Mutex
+	m  map[string]uaInfo
+}
+
+func (s *uaShared) get(k string) (uaInfo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[k]
+	return v, ok
+}
+
+func (s *uaShared) put(k string, v uaInfo, size int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	putBounded(s.m, k, v, size)
+}
+
+// putBounded stores k in m, first evicting one entry if m holds size.
+// Map iteration starts at a random position, so this is random eviction:
+// hot user agents come straight back.
+func putBounded(m map[string]uaInfo, k string, v uaInfo, size int) {
+	if len(m) >= size {
+		for old := range m {
+			delete(m, old)
 			break
 		}
 	}
-	c.uaCache[key] = info
-	return info
+	m[k] = v
 }
 
 // classifyUA decides the bot flag (SESSION-RULES rule 2) and the device class

@@ -97,10 +97,14 @@ func (c Config) validate() error {
 const none = int32(-1)
 
 // visitor is one visitor's open session and pending redirect source. Visitors
-// live in a slab and form a list ordered by last activity (front = least
-// recent), used for timeouts and eviction.
+// live in a slab and form a list sorted by last activity (front = least
+// recent: the last pageview of an open session, else the pending redirect),
+// used for timeouts and eviction. Keeping it sorted, even when late events
+// arrive, makes every idle session close at the same point of the input
+// whatever else is in memory, so sharded sessionizers count exactly as one.
 type visitor struct {
 	key        uint64
+	at         int64 // last activity: the list is sorted by it
 	first      int64 // first pageview of the open session
 	last       int64 // last pageview of the open session
 	source     uint64
@@ -154,14 +158,35 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 // time and applied in (time, arrival) order; an event older than that is
 // applied at once and reported as late.
 func (s *Sessionizer) Add(e Event) {
+	s.seq++
+	e.Seq = s.seq
+	before := e.Time
+	if s.started {
+		before = s.watermark
+	}
+	s.AddOrdered(e, before, max(before, e.Time))
+}
+
+// AddOrdered is Add for one shard of a sessionizer split by visitor key:
+// e.Seq is the event's place in the whole input, and before and after are
+// the newest event time of the whole input just before and just after e.
+// Fed that way, each shard applies its visitors' events exactly as a single
+// Sessionizer fed every event would.
+func (s *Sessionizer) AddOrdered(e Event, before, after int64) {
 	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
 		return
 	}
-	s.seq++
-	e.Seq = s.seq
-	if !s.started || e.Time > s.watermark {
-		s.watermark = e.Time
+	if s.started && before > s.watermark {
+		// What a single sessionizer released on other shards' events.
+		s.watermark = before
+		s.release()
+	}
+	if !s.started || after > s.watermark {
+		s.watermark = after
 		s.started = true
+	}
+	if e.Seq > s.seq {
+		s.seq = e.Seq
 	}
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
@@ -238,7 +263,8 @@ func (s *Sessionizer) expire(now int64) {
 			}
 			s.close(i, false)
 			if pending {
-				s.touch(i) // keep the redirect source; look again later
+				// Keep the redirect source; look again when it expires.
+				s.touch(i, v.carryUntil-int64(s.cfg.CarryOver))
 				continue
 			}
 		} else if pending {
@@ -259,7 +285,7 @@ func (s *Sessionizer) apply(e *Event) {
 			v.carryUntil = e.Time + int64(s.cfg.CarryOver)
 		}
 		if !v.open {
-			s.touch(i)
+			s.touch(i, e.Time)
 		}
 		return
 	}
@@ -326,7 +352,7 @@ func (s *Sessionizer) apply(e *Event) {
 		v.engaged = true
 		s.sink.SessionEngaged(v.labels)
 	}
-	s.touch(i)
+	s.touch(i, v.last)
 }
 
 func (s *Sessionizer) close(i int32, evicted bool) {
@@ -374,25 +400,41 @@ func (s *Sessionizer) remove(i int32) {
 	s.free = append(s.free, i)
 }
 
-// touch moves visitor i to the back of the activity list.
-func (s *Sessionizer) touch(i int32) {
-	if s.tail == i {
-		return
-	}
+// touch sets visitor i's last activity to at and moves it to its place in
+// the list: the back, unless a late event made it older than others.
+func (s *Sessionizer) touch(i int32, at int64) {
 	s.unlink(i)
-	s.pushBack(i)
+	s.slab[i].at = at
+	j := s.tail
+	for j != none && s.slab[j].at > at {
+		j = s.slab[j].prev
+	}
+	s.insertAfter(i, j)
 }
 
-func (s *Sessionizer) pushBack(i int32) {
+// insertAfter links visitor i after j (at the front when j is none).
+func (s *Sessionizer) insertAfter(i, j int32) {
 	v := &s.slab[i]
-	v.prev, v.next = s.tail, none
-	if s.tail != none {
-		s.slab[s.tail].next = i
-	} else {
+	if j == none {
+		v.prev, v.next = none, s.head
+		if s.head != none {
+			s.slab[s.head].prev = i
+		} else {
+			s.tail = i
+		}
 		s.head = i
+		return
 	}
-	s.tail = i
+	v.prev, v.next = j, s.slab[j].next
+	if v.next != none {
+		s.slab[v.next].prev = i
+	} else {
+		s.tail = i
+	}
+	s.slab[j].next = i
 }
+
+func (s *Sessionizer) pushBack(i int32) { s.insertAfter(i, s.tail) }
 
 func (s *Sessionizer) unlink(i int32) {
 	v := &s.slab[i]

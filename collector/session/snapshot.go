@@ -98,6 +98,12 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 			}
 			v.carry, v.carrySrc, v.carryCh, v.carryUntil = true, vs.CarrySource, ch, vs.CarryUntil
 		}
+		// Visitors come least recently active first: appending keeps the
+		// list sorted.
+		v.at = v.last
+		if !v.open {
+			v.at = v.carryUntil - int64(s.cfg.CarryOver)
+		}
 	}
 	for _, e := range snap.Pending {
 		s.pending.push(e)

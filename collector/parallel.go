@@ -1,0 +1,303 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/session"
+)
+
+// The parallel replay: a reader cuts the input into chunks of whole lines;
+// workers parse and classify chunks at the same time; a sequencer puts their
+// events back in input order, numbers them and stamps each with the input's
+// newest event time before and after it, and hands each to the shard of its
+// visitor. Shards are sessionizers fed with AddOrdered, so every visitor's
+// events are applied exactly as by one sessionizer: the counts equal a
+// sequential replay's (TestParallelReplayEqualsSequential), except that
+// max_visitors is split evenly between the shards.
+
+const chunkBytes = 256 << 10
+
+type chunk struct {
+	seq     int
+	src     *source
+	input   int
+	data    []byte // whole lines, each ending in '\n'
+	sizes   []int  // bytes each line took in the file (a last line may lack its newline)
+	tooLong []int  // sizes of skipped over-long lines
+	events  []session.Event
+}
+
+type shardItem struct {
+	e             session.Event
+	before, after int64
+}
+
+// replayParallel is Replay with parsing and classification on workers
+// goroutines and the sessionizer split into shards.
+func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*source, workers, shards int) error {
+	base, err := c.classifier()
+	if err != nil {
+		return err
+	}
+	cfg := c.sessionConfig()
+	cfg.MaxVisitors = (cfg.MaxVisitors + shards - 1) / shards
+	sessionizers := make([]*session.Sessionizer, shards)
+	for i := range sessionizers {
+		if sessionizers[i], err = session.New(cfg, c.metrics); err != nil {
+			return err
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	free := make(chan *chunk, 4*workers)
+	todo := make(chan *chunk, 2*workers)
+	done := make(chan *chunk, 2*workers)
+	var readErr error
+	var wg sync.WaitGroup
+
+	// Reader.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(todo)
+		readErr = c.readChunks(ctx, inputs, srcs, free, todo)
+	}()
+
+	// Workers: each with its own classifier and parsers.
+	var workWG sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		cl := base
+		if w > 0 {
+			cl = base.Clone()
+		}
+		workWG.Add(1)
+		go func() {
+			defer workWG.Done()
+			w := &worker{c: c, cl: cl, parsers: map[*source]accesslog.Parser{}}
+			for ch := range todo {
+				w.process(ch)
+				select {
+				case done <- ch:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { workWG.Wait(); close(done) }()
+
+	// Shards.
+	shardIn := make([]chan []shardItem, shards)
+	var shardWG sync.WaitGroup
+	for i := range shardIn {
+		shardIn[i] = make(chan []shardItem, 4)
+		shardWG.Add(1)
+		go func(sz *session.Sessionizer, in <-chan []shardItem) {
+			defer shardWG.Done()
+			for batch := range in {
+				for j := range batch {
+					sz.AddOrdered(batch[j].e, batch[j].before, batch[j].after)
+				}
+			}
+			sz.CloseAll()
+		}(sessionizers[i], shardIn[i])
+	}
+
+	// Sequencer (this goroutine).
+	pending := map[int]*chunk{}
+	next := 0
+	var seq uint64
+	var wm int64
+	started := false
+	batches := make([][]shardItem, shards)
+	for ch := range done {
+		pending[ch.seq] = ch
+		for {
+			ch, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			for _, e := range ch.events {
+				seq++
+				e.Seq = seq
+				before := e.Time
+				if started {
+					before = wm
+				}
+				wm, started = max(before, e.Time), true
+				k := int(e.Visitor % uint64(shards))
+				batches[k] = append(batches[k], shardItem{e: e, before: before, after: wm})
+			}
+			for k := range batches {
+				if len(batches[k]) > 0 {
+					shardIn[k] <- batches[k]
+					batches[k] = make([]shardItem, 0, cap(batches[k]))
+				}
+			}
+			ch.events = ch.events[:0]
+			select {
+			case free <- ch:
+			default:
+			}
+		}
+	}
+	for _, in := range shardIn {
+		close(in)
+	}
+	if len(pending) > 0 && ctx.Err() == nil {
+		// Cannot happen while chunks are numbered without gaps; fail loudly
+		// rather than count part of the input.
+		readErr = errors.Join(readErr, fmt.Errorf("replay: %d chunks out of sequence", len(pending)))
+	}
+	shardWG.Wait()
+	wg.Wait()
+	visitors := 0
+	for _, sz := range sessionizers {
+		visitors += sz.Visitors()
+	}
+	c.metrics.SetVisitors(visitors)
+	if readErr != nil {
+		return readErr
+	}
+	return ctx.Err()
+}
+
+// worker parses and classifies chunks.
+type worker struct {
+	c       *Collector
+	cl      *classify.Classifier
+	parsers map[*source]accesslog.Parser
+	req     accesslog.Request
+	res     classify.Result
+}
+
+func (w *worker) parser(src *source) accesslog.Parser {
+	p, ok := w.parsers[src]
+	if !ok {
+		// Parsers keep scratch state: one per worker and source. The
+		// format was checked when src was built.
+		p, _ = accesslog.New(src.format)
+		w.parsers[src] = p
+	}
+	return p
+}
+
+func (w *worker) process(ch *chunk) {
+	m := w.c.metrics
+	src := ch.src
+	parser := w.parser(src)
+	for _, n := range ch.tooLong {
+		m.LineRead(src.file, n)
+		m.LineRejected(src.file, accesslog.ReasonTooLong)
+	}
+	data := ch.data
+	for _, size := range ch.sizes {
+		i := bytes.IndexByte(data, '\n')
+		line := data[:i]
+		data = data[i+1:]
+		m.LineRead(src.file, size)
+		if err := parser.Parse(line, &w.req); err != nil {
+			r := reasonOf(err)
+			m.LineRejected(src.file, r)
+			w.c.sampler.sample(src.name, r, line)
+			continue
+		}
+		w.cl.Classify(&w.req, &w.res)
+		switch w.res.Kind {
+		case classify.KindBot:
+			m.BotRequest(src.site)
+		case classify.KindPageview, classify.KindRedirect:
+			ch.events = append(ch.events, session.Event{
+				Time:    w.req.Time.UnixNano(),
+				Visitor: w.res.Visitor,
+				Source:  w.res.Source,
+				Goals:   w.res.Goals,
+				Kind:    w.res.Kind,
+				Channel: w.res.Channel,
+				Device:  w.res.Device,
+				Tagged:  w.res.Tagged,
+				Site:    src.site,
+			})
+		}
+	}
+}
+
+// readChunks cuts every input into chunks of whole lines, in order.
+func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*source, free chan *chunk, todo chan<- *chunk) error {
+	seq := 0
+	var ch *chunk
+	next := func(src *source) {
+		select {
+		case ch = <-free:
+		default:
+			ch = &chunk{data: make([]byte, 0, chunkBytes+c.cfg.MaxLineBytes+2)}
+		}
+		ch.src = src
+		ch.data, ch.sizes, ch.tooLong = ch.data[:0], ch.sizes[:0], ch.tooLong[:0]
+	}
+	send := func() error {
+		if len(ch.sizes) == 0 && len(ch.tooLong) == 0 {
+			return nil
+		}
+		ch.seq = seq // numbered when sent: the sequencer needs no gaps
+		seq++
+		select {
+		case todo <- ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		next(ch.src)
+		return nil
+	}
+	for i, in := range inputs {
+		r, closeFn, err := openInput(in)
+		if err != nil {
+			return err
+		}
+		next(srcs[i])
+		var sendErr error
+		err = c.eachLine(ctx, r, func(line []byte, n int) {
+			ch.data = append(append(ch.data, line...), '\n')
+			ch.sizes = append(ch.sizes, n)
+			if len(ch.data) >= chunkBytes && sendErr == nil {
+				sendErr = send()
+			}
+		}, func(n int) { ch.tooLong = append(ch.tooLong, n) })
+		closeFn()
+		if err == nil {
+			err = sendErr
+		}
+		if err == nil {
+			err = send()
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", in.Path, err)
+		}
+	}
+	return nil
+}
+
+func openInput(in Input) (io.Reader, func(), error) {
+	switch {
+	case in.Reader != nil:
+		return in.Reader, func() {}, nil
+	case in.Path == "-":
+		return os.Stdin, func() {}, nil
+	}
+	f, err := os.Open(in.Path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", in.Path, err)
+	}
+	return f, func() { f.Close() }, nil
+}
