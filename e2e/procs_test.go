@@ -181,10 +181,11 @@ func dialable(addr string) func() error {
 func startServer(t *testing.T, name string, launch func(port int) *proc, ready func(addr string) func() error) (*proc, string) {
 	t.Helper()
 	var last error
+	var p *proc
 	for attempt := 1; attempt <= 3; attempt++ {
 		port := freePort(t)
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		p := launch(port)
+		p = launch(port)
 		err := waitFor(30*time.Second, 100*time.Millisecond, p, ready(addr))
 		if err == nil {
 			t.Logf("%s ready on %s (pid %d)", name, addr, p.cmd.Process.Pid)
@@ -196,7 +197,7 @@ func startServer(t *testing.T, name string, launch func(port int) *proc, ready f
 		}
 		t.Logf("%s attempt %d on %s failed: %v\n%s", name, attempt, addr, err, p.output(4000))
 	}
-	t.Fatalf("%s did not start: %v", name, last)
+	t.Fatalf("%s did not start: %v\n%s", name, last, p.output(8000))
 	return nil, ""
 }
 

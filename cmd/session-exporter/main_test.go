@@ -66,7 +66,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"missing config file", []string{"replay", "-config", filepath.Join(dir, "none.yaml"), log}, 2, "no such file"},
 		{"unreadable input", []string{"replay", "-config", good, filepath.Join(dir, "none.log")}, 2, "no such file"},
 		{"no inputs", []string{"replay", "-config", good}, 2, "no files given"},
-		{"bad output", []string{"replay", "-o", "xml", log}, 2, `-o: "xml" is not table, prometheus or json`},
+		{"bad output", []string{"replay", "-o", "xml", log}, 2, `-o: "xml" is not table, prometheus, json or openmetrics`},
 		{"bad format flag", []string{"replay", "-format", "nope", log}, 2, `unknown log format "nope"`},
 		{"live without config", []string{}, 2, "no configuration"},
 		{"live with bad config", []string{"--config.file", bad}, 2, "unknown time zone"},

@@ -66,6 +66,10 @@ type Classifier struct {
 	uaCache map[string]uaInfo
 	shared  *uaShared // shared with clones
 
+	lastUA   []byte // the previous request's user agent and its verdict
+	lastInfo uaInfo
+	lastOK   bool
+
 	// Scratch buffers, reused per request.
 	srcBuf, medBuf, campBuf []byte // decoded utm_* values
 	name                    []byte // site name of the referrer
@@ -181,7 +185,7 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 		out.Kind = KindPageview
 		out.Goals = c.goalBits(path)
 	}
-	out.Visitor = c.visitorKey(r)
+	out.Visitor = c.visitorKey(r, info.hash)
 }
 
 // source fills out.Source, Channel and Tagged from the query and referrer

