@@ -28,8 +28,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd/ cmd/
 COPY collector/ collector/
-# The same flags as `make build`. No .git in the build context, so the
-# revision in session_exporter_build_info is "unknown"; VERSION carries it.
+# The flags of `make build`. .dockerignore keeps .git out of the context,
+# so the revision label of session_exporter_build_info is "unknown": pass
+# the revision in VERSION (git describe does).
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=${VERSION}" \
       -o /out/session-exporter ./cmd/session-exporter

@@ -101,6 +101,12 @@ func startLive(t *testing.T, logPath, startAt, statePath string, clock *fakeCloc
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runCollector(t, c, clock)
+}
+
+// runCollector runs c live on a 127.0.0.1 port with a manual waker.
+func runCollector(t *testing.T, c *Collector, clock *fakeClock) *liveRun {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

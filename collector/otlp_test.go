@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/session-exporter/session-exporter/collector/config"
 	"github.com/session-exporter/session-exporter/collector/tail"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
@@ -124,12 +125,12 @@ func serveOTLPGRPC(t *testing.T, r *otlpReceiver) string {
 	return ln.Addr().String()
 }
 
-// serveOTLPHTTP starts an OTLP/HTTP (protobuf) metrics receiver and returns
-// its address.
-func serveOTLPHTTP(t *testing.T, r *otlpReceiver) string {
+// serveOTLPHTTP starts an OTLP/HTTP (protobuf) metrics receiver on path and
+// returns its address.
+func serveOTLPHTTP(t *testing.T, r *otlpReceiver, path string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method != http.MethodPost || req.URL.Path != "/v1/metrics" {
+		if req.Method != http.MethodPost || req.URL.Path != path {
 			http.NotFound(w, req)
 			return
 		}
@@ -309,16 +310,21 @@ func resourceAttr(req *colmetricpb.ExportMetricsServiceRequest, key string) stri
 // when the exporter stops.
 func TestOTLPPush(t *testing.T) {
 	lines := genLines(8, 1500)
-	for _, protocol := range []string{"grpc", "http"} {
-		t.Run(protocol, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, protocol string
+		serve          func(*testing.T, *otlpReceiver) string // returns the endpoint
+	}{
+		{"grpc", "grpc", serveOTLPGRPC},
+		{"http", "http", func(t *testing.T, r *otlpReceiver) string { return serveOTLPHTTP(t, r, "/v1/metrics") }},
+		{"http URL", "http", func(t *testing.T, r *otlpReceiver) string {
+			return "http://" + serveOTLPHTTP(t, r, "/otlp/v1/metrics") + "/otlp/v1/metrics"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			rec := newOTLPReceiver()
-			endpoint := serveOTLPGRPC
-			if protocol == "http" {
-				endpoint = serveOTLPHTTP
-			}
 			logPath := filepath.Join(t.TempDir(), "access.log")
 			appendFile(t, logPath, join(lines))
-			r := startLiveConfig(t, fmt.Sprintf(otlpConfig, logPath, endpoint(t, rec), protocol), newClock())
+			r := startLiveConfig(t, fmt.Sprintf(otlpConfig, logPath, tc.serve(t, rec), tc.protocol), newClock())
 			r.closeSessions()
 			want := Summarize(r.c.Metrics())
 			if want.Total.Sessions == 0 || want.Total.Closed == 0 {
@@ -342,5 +348,13 @@ func TestOTLPPush(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestOTLPBadEndpoint(t *testing.T) {
+	for _, e := range []string{"ftp://collector:4317", "http://"} {
+		if _, err := newOTLPExporter(t.Context(), &config.OTLP{Endpoint: e, Protocol: "grpc"}); err == nil {
+			t.Errorf("%q accepted", e)
+		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -196,6 +198,7 @@ func TestSplitAcrossServers(t *testing.T) {
 	t.Logf("one exporter, whole log: %d sessions, %.2f pages/session, bounce rate %.1f%%, direct %.1f%%",
 		one.all.Sessions, one.pagesPerSession(), 100*one.bounceRate(), 100*one.share("direct"))
 
+	roundRobinCounts := map[int]counted{}
 	for _, tc := range []struct {
 		name    string
 		servers int
@@ -227,6 +230,7 @@ func TestSplitAcrossServers(t *testing.T) {
 				t.Errorf("pageviews: summed %d, whole log %d", sum.all.Pageviews, one.all.Pageviews)
 			}
 			if !tc.sticky {
+				roundRobinCounts[tc.servers] = sum
 				if sum.all.Sessions <= one.all.Sessions {
 					t.Errorf("round-robin: summed sessions %d do not exceed the whole log's %d", sum.all.Sessions, one.all.Sessions)
 				}
@@ -240,6 +244,37 @@ func TestSplitAcrossServers(t *testing.T) {
 			}
 		})
 	}
+
+	// docs/scaling.md quotes these numbers.
+	two, three := roundRobinCounts[2], roundRobinCounts[3]
+	if two.all.Sessions == 0 || three.all.Sessions == 0 {
+		return
+	}
+	over := func(c counted) float64 { return 100 * (float64(c.all.Sessions)/float64(one.all.Sessions) - 1) }
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "scaling.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(doc)), " ")
+	for _, want := range []string{
+		fmt.Sprintf("%s lines, %s sessions)", thousands(len(lines)), thousands(int(one.all.Sessions))),
+		fmt.Sprintf("counts %.1f%% more sessions over two servers and %.1f%% more over three", over(two), over(three)),
+		fmt.Sprintf("the bounce rate goes from %.1f%% to %.1f%% (two servers)", 100*one.bounceRate(), 100*two.bounceRate()),
+		fmt.Sprintf("the direct share from %.1f%% to %.1f%%", 100*one.share("direct"), 100*two.share("direct")),
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("docs/scaling.md should say %q (the numbers this test measures)", want)
+		}
+	}
+}
+
+// thousands formats n with comma separators, as the docs write numbers.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // diffCells compares two counts cell by cell: integers exactly, duration
@@ -326,6 +361,27 @@ func TestAlternatingServersWorkedExample(t *testing.T) {
 	} {
 		if math.Abs(c.got-c.want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	// The table of docs/scaling.md.
+	doc, err := os.ReadFile(filepath.Join(repoRoot, "docs", "scaling.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pct := func(f float64) string {
+		return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", 100*f), "0"), ".") + "%"
+	}
+	for _, row := range []string{
+		fmt.Sprintf("| sessions | %s | %s (+%.0f%%) |", thousands(int(one.all.Sessions)), thousands(int(two.all.Sessions)),
+			100*(float64(two.all.Sessions)/float64(one.all.Sessions)-1)),
+		fmt.Sprintf("| pageviews | %s | %s |", thousands(int(one.all.Pageviews)), thousands(int(two.all.Pageviews))),
+		fmt.Sprintf("| pages per session | %g | %g |", one.pagesPerSession(), two.pagesPerSession()),
+		fmt.Sprintf("| bounce rate | %s | %s |", pct(one.bounceRate()), pct(two.bounceRate())),
+		fmt.Sprintf("| direct share | %s | %s |", pct(one.share("direct")), pct(two.share("direct"))),
+	} {
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/scaling.md's table should have the row %q", row)
 		}
 	}
 }

@@ -42,6 +42,9 @@ func substitute(expr string, vars map[string]bool) (string, error) {
 	out := grafanaVar.ReplaceAllStringFunc(expr, func(m string) string {
 		sm := grafanaVar.FindStringSubmatch(m)
 		name := sm[1] + sm[2] + sm[3]
+		if strings.Trim(name, "0123456789") == "" {
+			return m // $1: a label_replace group, not a variable
+		}
 		if v, ok := grafanaBuiltins[name]; ok {
 			return v
 		}
@@ -102,7 +105,10 @@ func dashboardExprs(path string) ([]expression, error) {
 		switch v := v.(type) {
 		case map[string]any:
 			if t, ok := v["title"].(string); ok {
-				title = t
+				title = fmt.Sprintf("%q", t)
+				if id, ok := v["id"].(float64); ok {
+					title = fmt.Sprintf("%d %q", int(id), t)
+				}
 			}
 			if targets, ok := v["targets"].([]any); ok {
 				for i, tg := range targets {
@@ -115,7 +121,7 @@ func dashboardExprs(path string) ([]expression, error) {
 					if ref == "" {
 						ref = fmt.Sprint(i)
 					}
-					add(fmt.Sprintf("panel %q target %s", title, ref), expr)
+					add(fmt.Sprintf("panel %s target %s", title, ref), expr)
 				}
 			}
 			keys := make([]string, 0, len(v))
@@ -460,10 +466,6 @@ func TestMetricNames(t *testing.T) {
 			t.Errorf("metricNames(%q) (-want +got):\n%s", tc.expr, diff)
 		}
 	}
-	if _, err := metricNames(`rate(x[$__rate_interval])`); err != nil {
-		// "[...]" is skipped whole; a variable outside brackets is caught:
-		t.Errorf("variable inside a range: %v", err)
-	}
 	if _, err := metricNames(`sum(x{a="b"}) * $factor`); err == nil {
 		t.Error("an unsubstituted variable was not reported")
 	}
@@ -471,6 +473,9 @@ func TestMetricNames(t *testing.T) {
 		map[string]bool{"site": true, "device": true, "channel": true})
 	if want := `rate(x{site=~".*", d=~".*", c=~".*"}[1m]) * 3600`; err != nil || got != want {
 		t.Errorf("substitute = %q, %v; want %q", got, err, want)
+	}
+	if got, err := substitute(`label_replace(x, "d", "$1", "s", "(.*)")`, nil); err != nil || !strings.Contains(got, `"$1"`) {
+		t.Errorf("substitute touched a regex group reference: %q, %v", got, err)
 	}
 	if _, err := substitute(`x{a="$unknown"}`, nil); err == nil {
 		t.Error("substitute accepted an unknown variable")

@@ -143,7 +143,7 @@ var want = map[cell]counts{
 }
 
 // wantBots is web_bot_requests_total per site.
-var wantBots = map[string]int{siteShop: 4, siteBlog: 2}
+var wantBots = map[string]int{siteShop: 3, siteBlog: 2}
 
 // wantTable returns want with the values every closed session implies.
 func wantTable() map[cell]counts {

@@ -306,7 +306,9 @@ session: {max_delay: 0s}
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	var want struct{ Total struct{ Sessions, Pageviews float64 } }
+	var want struct {
+		Total struct{ Sessions, Pageviews float64 }
+	}
 	if err := json.Unmarshal([]byte(out), &want); err != nil {
 		t.Fatal(err)
 	}
