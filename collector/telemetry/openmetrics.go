@@ -394,9 +394,6 @@ func (o *OpenMetrics) Close() error {
 	return err
 }
 
-// Steps returns the number of steps recorded.
-func (o *OpenMetrics) Steps() int { return len(o.steps) }
-
 // omDecoder turns one series' encoded samples back into text lines.
 type omDecoder struct {
 	f     *omFamily
