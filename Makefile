@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/session-exporter
 
-.PHONY: all build run test vet fmt-check fuzz-short bench e2e clean
+.PHONY: all build run test vet fmt-check fuzz-short bench memcheck livecheck e2e clean
 
 all: test
 
@@ -38,6 +38,14 @@ fuzz-short:
 ## bench: the benchmarks behind docs/performance.md
 bench:
 	GOMAXPROCS=1 $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./collector/...
+
+## memcheck: bytes of memory per open session (docs/performance.md)
+memcheck: build
+	$(GO) run ./tools/memcheck -bin $(BIN)
+
+## livecheck: /metrics delay and CPU while 50,000 lines/s are appended
+livecheck: build
+	$(GO) run ./tools/livecheck -bin $(BIN) -rate 50000 -for 20s
 
 ## e2e: real nginx, Caddy and Prometheus around the built exporter (see .ci/run for packages)
 e2e: build

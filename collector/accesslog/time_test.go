@@ -79,3 +79,18 @@ func TestTimeFormats(t *testing.T) {
 		})
 	}
 }
+
+func TestPlainASCII(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"", true}, {"GET / HTTP/1.1", true}, {"0123456789abcdef~~", true},
+		{"0123456\x00", false}, {"\x00", false}, {"01234567\x0089", false},
+		{"abcdefgh\xc3\xa9", false}, {"\xff", false}, {"abcdefg\x80", false},
+	} {
+		if got := plainASCII([]byte(tc.in)); got != tc.want {
+			t.Errorf("plainASCII(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,11 +1,17 @@
 package session
 
-// eventHeap is a binary min-heap of events by (Time, Seq). It is typed, so
-// pushing and popping do not allocate once the backing array has grown.
-type eventHeap struct{ a []Event }
+// eventHeap holds the events waiting for max_delay, sorted by (Time, Seq).
+// Events arrive nearly in order, so it is a sorted ring buffer rather than a
+// binary heap: an in-order event is appended in O(1), an out-of-order one
+// walks back only as far as it is late, and the oldest is taken from the
+// front in O(1). It does not allocate once the buffer has grown.
+type eventHeap struct {
+	a          []Event // ring buffer, len(a) is a power of two or zero
+	head, size int
+}
 
-func (h *eventHeap) len() int    { return len(h.a) }
-func (h *eventHeap) min() *Event { return &h.a[0] }
+func (h *eventHeap) len() int    { return h.size }
+func (h *eventHeap) min() *Event { return &h.a[h.head] }
 
 func less(x, y *Event) bool {
 	if x.Time != y.Time {
@@ -14,39 +20,46 @@ func less(x, y *Event) bool {
 	return x.Seq < y.Seq
 }
 
+func (h *eventHeap) at(i int) *Event { return &h.a[(h.head+i)&(len(h.a)-1)] }
+
 func (h *eventHeap) push(e Event) {
-	h.a = append(h.a, e)
-	i := len(h.a) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !less(&h.a[i], &h.a[p]) {
-			break
-		}
-		h.a[i], h.a[p] = h.a[p], h.a[i]
-		i = p
+	if h.size == len(h.a) {
+		h.grow()
 	}
+	// Shift later events up by one, from the back, then insert.
+	i := h.size
+	for i > 0 && less(&e, h.at(i-1)) {
+		*h.at(i) = *h.at(i - 1)
+		i--
+	}
+	*h.at(i) = e
+	h.size++
 }
 
 func (h *eventHeap) pop() Event {
-	top := h.a[0]
-	n := len(h.a) - 1
-	h.a[0] = h.a[n]
-	h.a = h.a[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && less(&h.a[r], &h.a[l]) {
-			m = r
-		}
-		if !less(&h.a[m], &h.a[i]) {
-			break
-		}
-		h.a[i], h.a[m] = h.a[m], h.a[i]
-		i = m
+	e := h.a[h.head]
+	h.head = (h.head + 1) & (len(h.a) - 1)
+	h.size--
+	return e
+}
+
+func (h *eventHeap) grow() {
+	n := 2 * len(h.a)
+	if n == 0 {
+		n = 64
 	}
-	return top
+	a := make([]Event, n)
+	for i := 0; i < h.size; i++ {
+		a[i] = *h.at(i)
+	}
+	h.a, h.head = a, 0
+}
+
+// events returns the held events in order (for snapshots).
+func (h *eventHeap) events() []Event {
+	out := make([]Event, h.size)
+	for i := range out {
+		out[i] = *h.at(i)
+	}
+	return out
 }

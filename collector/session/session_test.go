@@ -2,6 +2,8 @@ package session
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -413,3 +415,31 @@ func (nopSink) SessionEngaged(Labels)        {}
 func (nopSink) GoalReached(Labels, int)      {}
 func (nopSink) SessionClosed(Labels, Closed) {}
 func (nopSink) LateEvent()                   {}
+
+func TestEventQueueOrder(t *testing.T) {
+	var h eventHeap
+	r := rand.New(rand.NewPCG(1, 2))
+	var want []Event
+	for i := range 1000 {
+		e := Event{Time: int64(i/3*10 - r.IntN(40)), Seq: uint64(i)}
+		want = append(want, e)
+		h.push(e)
+		if i%7 == 0 { // interleave pops with pushes
+			want = slices.DeleteFunc(want, func(x Event) bool { return x == *h.min() })
+			h.pop()
+		}
+	}
+	var got []Event
+	prev := Event{Time: -1 << 62}
+	for h.len() > 0 {
+		e := h.pop()
+		if less(&e, &prev) {
+			t.Fatalf("popped %+v after %+v", e, prev)
+		}
+		prev = e
+		got = append(got, e)
+	}
+	if len(got) != len(want) {
+		t.Errorf("popped %d events, want %d", len(got), len(want))
+	}
+}

@@ -43,7 +43,7 @@ func (s *Sessionizer) Snapshot() Snapshot {
 		Started:   s.started,
 		Seq:       s.seq,
 		Visitors:  make([]VisitorState, 0, len(s.index)),
-		Pending:   append([]Event(nil), s.pending.a...),
+		Pending:   s.pending.events(),
 	}
 	for i := s.head; i != none; i = s.slab[i].next {
 		v := &s.slab[i]
