@@ -311,7 +311,16 @@ func (h *liveHandler) tick(idle bool) {
 	} else if idle && ok {
 		// Quiet files: event time advances with the wall clock from the
 		// moment the last line was read, so idle sessions close.
-		h.sz.Advance(h.base + int64(now.Sub(h.lastWall)))
+		target := h.base + int64(now.Sub(h.lastWall))
+		// Every file is read to its end and the newest line is older than
+		// max_delay by the wall clock (a backlog, or a quiet site): a line
+		// written from now on carries a newer time, so nothing can still
+		// come before the held events. Apply them now, without moving the
+		// clock further than that.
+		if maxDelay := int64(h.c.cfg.Session.MaxDelay.D()); now.UnixNano()-wm > maxDelay {
+			target = max(target, wm+maxDelay)
+		}
+		h.sz.Advance(target)
 	}
 	h.c.metrics.SetVisitors(h.sz.Visitors())
 	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {

@@ -422,3 +422,24 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestLiveBacklogShowsAtOnce: lines older than max_delay by the wall clock
+// are counted as soon as the files are read to their end, without waiting
+// max_delay of wall time; sessions still close only by the timeout.
+func TestLiveBacklogShowsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	lines := genLines(8, 3000) // event times in 2026-11-02, long before the clock
+	appendFile(t, logPath, join(lines))
+	r := startLive(t, logPath, "beginning", "", newClock()) // no clock movement at all
+	got := Summarize(r.c.Metrics())
+	r.shutdown()
+	want := replayed(t, join(lines))
+	if got.Total.Sessions != want.Total.Sessions || got.Total.Pageviews != want.Total.Pageviews {
+		t.Errorf("after reading the backlog: %d sessions %d pageviews, replay %d and %d",
+			got.Total.Sessions, got.Total.Pageviews, want.Total.Sessions, want.Total.Pageviews)
+	}
+	if got.Total.Active == 0 {
+		t.Error("sessions closed without the clock passing the timeout")
+	}
+}
