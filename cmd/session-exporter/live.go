@@ -112,18 +112,25 @@ func checkLogsReadable(cfg *config.Config) error {
 			f, err := os.Open(p)
 			if err == nil {
 				f.Close()
-				continue
 			}
-			if errors.Is(err, os.ErrNotExist) {
-				continue
+			if err := readableError(i, p, err); err != nil {
+				return err
 			}
-			if errors.Is(err, os.ErrPermission) {
-				return fmt.Errorf("logs[%d].path: cannot read %s: permission denied (run as a user in the log's group, e.g. adm on Debian/Ubuntu, or adjust the file mode)", i, p)
-			}
-			return fmt.Errorf("logs[%d].path: cannot read %s: %w", i, p, err)
 		}
 	}
 	return nil
+}
+
+// readableError turns the error of opening logs[i] at path into the message
+// a user sees; a missing file is fine (it may appear later).
+func readableError(i int, path string, err error) error {
+	switch {
+	case err == nil, errors.Is(err, os.ErrNotExist):
+		return nil
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("logs[%d].path: cannot read %s: permission denied (run as a user in the log's group, e.g. adm on Debian/Ubuntu, or adjust the file mode)", i, path)
+	}
+	return fmt.Errorf("logs[%d].path: cannot read %s: %w", i, path, err)
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) int {
