@@ -92,7 +92,13 @@ type liveRun struct {
 
 func startLive(t *testing.T, logPath, startAt, statePath string, clock *fakeClock) *liveRun {
 	t.Helper()
-	cfg := mustConfig(t, fmt.Sprintf(liveConfig, logPath, startAt, statePath))
+	return startLiveConfig(t, fmt.Sprintf(liveConfig, logPath, startAt, statePath), clock)
+}
+
+// startLiveConfig runs a collector for the config document yaml.
+func startLiveConfig(t *testing.T, yaml string, clock *fakeClock) *liveRun {
+	t.Helper()
+	cfg := mustConfig(t, yaml)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -5,12 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -25,7 +23,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/session-exporter/session-exporter/collector/config"
-	"github.com/session-exporter/session-exporter/collector/tail"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
@@ -164,37 +161,6 @@ func serveOTLPHTTP(t *testing.T, r *otlpReceiver, path string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
-}
-
-// startLiveConfig is startLive with a configuration of the test's own.
-func startLiveConfig(t *testing.T, yaml string, clock *fakeClock) *liveRun {
-	t.Helper()
-	cfg := mustConfig(t, yaml)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	c, err := New(cfg, Options{UAParser: sharedUA(t), Now: clock.Now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	r := &liveRun{t: t, c: c, waker: tail.NewManualWaker(), clock: clock, stop: cancel, done: make(chan error, 1)}
-	ready := make(chan string, 1)
-	go func() {
-		r.done <- c.Run(ctx, RunOptions{Listener: ln, Waker: r.waker, Ready: func(a net.Addr) { ready <- a.String() }})
-	}()
-	select {
-	case r.addr = <-ready:
-	case err := <-r.done:
-		t.Fatalf("Run returned before it was ready: %v", err)
-	}
-	r.step()
-	return r
 }
 
 // otlpMismatch compares the session metrics of req with want and describes

@@ -28,24 +28,13 @@ func Summarize(m *telemetry.Metrics) Summary {
 	s := Summary{Rows: m.Rows(), Bots: m.Bots(), Rejected: m.Rejected(), Late: m.Late(), Evicted: m.Evicted()}
 	s.Lines, _ = m.LinesRead()
 	for _, r := range s.Rows {
-		addRow(&s.Total, r)
+		s.Total.Add(r)
 	}
 	s.Total.Channel, s.Total.Device = "all", "all"
 	if s.Rows == nil {
 		s.Rows = []telemetry.Row{}
 	}
 	return s
-}
-
-func addRow(t *telemetry.Row, r telemetry.Row) {
-	t.Sessions += r.Sessions
-	t.Active += r.Active
-	t.Pageviews += r.Pageviews
-	t.Engaged += r.Engaged
-	t.Bounced += r.Bounced
-	t.Conversions += r.Conversions
-	t.DurationSum += r.DurationSum
-	t.Closed += r.Closed
 }
 
 // WriteJSON writes s as indented JSON.
@@ -68,7 +57,7 @@ func (s Summary) WriteTable(w io.Writer) error {
 				idx[k] = i
 				out = append(out, telemetry.Row{Channel: k})
 			}
-			addRow(&out[i], r)
+			out[i].Add(r)
 		}
 		sort.SliceStable(out, func(a, b int) bool { return out[a].Sessions > out[b].Sessions })
 		return out

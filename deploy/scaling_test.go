@@ -52,21 +52,7 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 
 // totals is what Prometheus sees after summing every exporter's series of
 // one (channel, device) cell.
-type totals struct {
-	Sessions, Pageviews, Engaged, Bounced, Conversions, Closed, Active uint64
-	DurationSum                                                        float64
-}
-
-func (a *totals) add(r telemetry.Row) {
-	a.Sessions += r.Sessions
-	a.Pageviews += r.Pageviews
-	a.Engaged += r.Engaged
-	a.Bounced += r.Bounced
-	a.Conversions += r.Conversions
-	a.Closed += r.Closed
-	a.Active += r.Active
-	a.DurationSum += r.DurationSum
-}
+type totals = telemetry.Row
 
 type cell struct{ channel, device string }
 
@@ -116,9 +102,9 @@ func countServers(t *testing.T, servers [][]byte) counted {
 		for _, r := range s.Rows {
 			k := cell{r.Channel, r.Device}
 			v := out.cells[k]
-			v.add(r)
+			v.Add(r)
 			out.cells[k] = v
-			out.all.add(r)
+			out.all.Add(r)
 		}
 	}
 	return out

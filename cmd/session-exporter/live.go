@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -81,20 +82,31 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if err := checkLogsReadable(cfg); err != nil {
 		return fail(stderr, exitUsage, err)
 	}
-	serve, err := webServe(wf.webConfig, log)
+	c, ro, code, err := newLive(cfg, wf, log)
 	if err != nil {
-		return fail(stderr, exitUsage, err)
-	}
-	c, err := collector.New(cfg, collector.Options{Logger: log, Build: buildInfo()})
-	if err != nil {
-		return fail(stderr, exitFailure, err)
+		return fail(stderr, code, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := c.Run(ctx, collector.RunOptions{Serve: serve}); err != nil {
+	if err := c.Run(ctx, ro); err != nil {
 		return fail(stderr, exitFailure, err)
 	}
 	return exitOK
+}
+
+// newLive builds what the live commands run: the collector, and how to
+// serve its metrics (plain HTTP, or TLS and basic auth from the web config
+// file, checked now). On error it returns the exit code to use.
+func newLive(cfg *config.Config, wf webFlags, log *slog.Logger) (*collector.Collector, collector.RunOptions, int, error) {
+	serve, err := webServe(wf.webConfig, log)
+	if err != nil {
+		return nil, collector.RunOptions{}, exitUsage, err
+	}
+	c, err := collector.New(cfg, collector.Options{Logger: log, Build: buildInfo()})
+	if err != nil {
+		return nil, collector.RunOptions{}, exitFailure, err
+	}
+	return c, collector.RunOptions{Serve: serve}, exitOK, nil
 }
 
 // checkLogsReadable fails early on a configured log that exists but cannot
@@ -181,13 +193,9 @@ state_file: %q
 	if err != nil {
 		return fail(stderr, exitFailure, err)
 	}
-	serve, err := webServe(wf.webConfig, log)
+	c, ro, code, err := newLive(cfg, wf, log)
 	if err != nil {
-		return fail(stderr, exitUsage, err)
-	}
-	c, err := collector.New(cfg, collector.Options{Logger: log, Build: buildInfo()})
-	if err != nil {
-		return fail(stderr, exitFailure, err)
+		return fail(stderr, code, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -198,11 +206,11 @@ state_file: %q
 	go func() {
 		genDone <- writeDemoTraffic(genCtx, logPath, rate, time.Now().Add(-backlog))
 	}()
-	ready := func(addr net.Addr) {
+	ro.Ready = func(addr net.Addr) {
 		fmt.Fprintf(stdout, "session-exporter demo: generated traffic in %s\n", logPath)
 		fmt.Fprintf(stdout, "metrics: http://%s%s   (Ctrl-C to stop)\n", addr, cfg.TelemetryPath)
 	}
-	err = c.Run(ctx, collector.RunOptions{Serve: serve, Ready: ready})
+	err = c.Run(ctx, ro)
 	stopGen()
 	if gerr := <-genDone; gerr != nil && !errors.Is(gerr, context.Canceled) && err == nil {
 		err = gerr

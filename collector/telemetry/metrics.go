@@ -241,6 +241,18 @@ type Row struct {
 	Closed      uint64  `json:"closed"`
 }
 
+// Add adds the counts of o to r; r's labels stay as they are.
+func (r *Row) Add(o Row) {
+	r.Sessions += o.Sessions
+	r.Active += o.Active
+	r.Pageviews += o.Pageviews
+	r.Engaged += o.Engaged
+	r.Bounced += o.Bounced
+	r.Conversions += o.Conversions
+	r.DurationSum += o.DurationSum
+	r.Closed += o.Closed
+}
+
 // Rows returns every cell that has seen a session, in label order.
 func (m *Metrics) Rows() []Row {
 	var rows []Row
