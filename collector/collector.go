@@ -178,15 +178,11 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		return c.replayParallel(ctx, inputs, srcs, workers, workers)
 	}
 
-	cl, err := c.classifier()
+	p, err := c.newPipeline()
 	if err != nil {
 		return err
 	}
-	sz, err := session.New(c.sessionConfig(), c.metrics)
-	if err != nil {
-		return err
-	}
-	p := newPipeline(cl, sz, c.metrics, c.sampler)
+	sz := p.sessions
 	if ro.Every > 0 && ro.OnStep != nil {
 		p.every, p.onStep = int64(ro.Every), ro.OnStep
 	}

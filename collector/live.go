@@ -48,19 +48,17 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		}
 		c.metrics.Restore(st.Metrics)
 	}
-	cl, err := c.classifier()
+	p, err := c.newPipeline()
 	if err != nil {
 		return err
 	}
-	sz, err := session.New(c.sessionConfig(), c.metrics)
-	if err != nil {
-		return err
-	}
+	sz := p.sessions
 	var positions []tail.Position
 	if st != nil {
 		if err := sz.Restore(st.Sessions); err != nil {
 			c.log.Warn("saved sessions not restored; starting with none", "err", err)
 			sz, _ = session.New(c.sessionConfig(), c.metrics)
+			p.sessions = sz
 		}
 		positions = st.Positions
 		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
@@ -129,7 +127,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	c.log.Info("serving metrics", "address", ln.Addr().String(), "path", c.cfg.TelemetryPath,
 		"logs", len(paths), "start_at", c.cfg.StartAt)
 
-	h := &liveHandler{c: c, p: newPipeline(cl, sz, c.metrics, c.sampler), sz: sz, t: tl,
+	h := &liveHandler{c: c, p: p, sz: sz, t: tl,
 		sources: sources, started: started, now: now}
 	// Until a line is read, quiet time counts from the start (the event
 	// clock restored from the state, if any).

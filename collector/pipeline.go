@@ -56,8 +56,18 @@ func (p *pipeline) step() {
 	}
 }
 
-func newPipeline(cl *classify.Classifier, s *session.Sessionizer, m *telemetry.Metrics, rs *rejectSampler) *pipeline {
-	return &pipeline{classifier: cl, sessions: s, metrics: m, sampler: rs}
+// newPipeline returns the counting path of c: its classifier and a new
+// sessionizer, reporting to its metrics.
+func (c *Collector) newPipeline() (*pipeline, error) {
+	cl, err := c.classifier()
+	if err != nil {
+		return nil, err
+	}
+	sz, err := session.New(c.sessionConfig(), c.metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline{classifier: cl, sessions: sz, metrics: c.metrics, sampler: c.sampler}, nil
 }
 
 // line handles one complete line (without its newline) of src; n is the
