@@ -245,6 +245,11 @@ type nginxParser struct {
 	name string
 	plan *plan
 	uri  []byte // scratch for $uri?$args
+
+	// The previous $time_local and what it parsed to: lines of a busy log
+	// share their second.
+	lastLocal [26]byte
+	lastTime  time.Time
 }
 
 // Name implements Parser.
@@ -275,7 +280,7 @@ func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
 	case fTimeISO:
 		t, ok = parseISO8601(v[fTimeISO])
 	default:
-		t, ok = parseTimeLocal(v[fTimeLocal])
+		t, ok = p.timeLocal(v[fTimeLocal])
 	}
 	if !ok {
 		return errTime
@@ -327,4 +332,17 @@ func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
 		Host:         host,
 	}
 	return nil
+}
+
+// timeLocal is parseTimeLocal, remembering the last time that parsed.
+func (p *nginxParser) timeLocal(b []byte) (time.Time, bool) {
+	if len(b) == len(p.lastLocal) && !p.lastTime.IsZero() && string(b) == string(p.lastLocal[:]) {
+		return p.lastTime, true
+	}
+	t, ok := parseTimeLocal(b)
+	if ok && len(b) == len(p.lastLocal) {
+		copy(p.lastLocal[:], b)
+		p.lastTime = t
+	}
+	return t, ok
 }

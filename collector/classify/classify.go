@@ -327,15 +327,6 @@ func splitURI(uri []byte) (path, query []byte) {
 	return path, query
 }
 
-// assetExts are the asset extensions of SESSION-RULES rule 2.
-var assetExts = map[string]struct{}{
-	".css": {}, ".js": {}, ".mjs": {}, ".map": {}, ".png": {}, ".jpg": {},
-	".jpeg": {}, ".gif": {}, ".svg": {}, ".webp": {}, ".avif": {}, ".ico": {},
-	".bmp": {}, ".woff": {}, ".woff2": {}, ".ttf": {}, ".otf": {}, ".eot": {},
-	".mp4": {}, ".webm": {}, ".mp3": {}, ".wav": {}, ".json": {}, ".xml": {},
-	".txt": {}, ".zip": {}, ".gz": {},
-}
-
 // isAsset reports whether the last segment of path ends in an asset
 // extension, compared case-insensitively.
 func isAsset(path []byte) bool {
@@ -346,6 +337,13 @@ func isAsset(path []byte) bool {
 	}
 	var buf [6]byte
 	ext := appendLowerASCII(buf[:0], seg[dot:])
-	_, ok := assetExts[string(ext)]
-	return ok
+	// The asset extensions of SESSION-RULES rule 2. A switch on the
+	// converted string neither allocates nor hashes.
+	switch string(ext) {
+	case ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg",
+		".webp", ".avif", ".ico", ".bmp", ".woff", ".woff2", ".ttf", ".otf", ".eot",
+		".mp4", ".webm", ".mp3", ".wav", ".json", ".xml", ".txt", ".zip", ".gz":
+		return true
+	}
+	return false
 }
