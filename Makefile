@@ -13,8 +13,8 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/session-exporter
 
 ## run: the exporter on generated demo traffic, metrics on http://127.0.0.1:9464/metrics
-run:
-	$(GO) run ./cmd/session-exporter demo
+run: build
+	$(BIN) demo
 
 ## test: formatting, vet, every unit and integration test with the race detector
 test: fmt-check vet
