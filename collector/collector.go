@@ -202,11 +202,9 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 	}
 	sz.CloseAll()
 	c.metrics.SetVisitors(sz.Visitors())
-	if p.onStep != nil && p.err == nil {
-		if _, ok := sz.Watermark(); ok {
-			// The closing of the last sessions, one step after the last event.
-			p.err = p.onStep(time.Unix(0, p.next).UTC())
-		}
+	if p.onStep != nil && p.err == nil && p.next != 0 {
+		// The closing of the last sessions, one step after the last line.
+		p.err = p.onStep(time.Unix(0, p.next).UTC())
 	}
 	return p.err
 }
@@ -286,9 +284,7 @@ func (c *Collector) eachLine(ctx context.Context, r io.Reader, line func(b []byt
 			return err
 		}
 		if skipping {
-			if len(b) > 0 || err == nil {
-				tooLong(skipped + len(b))
-			}
+			tooLong(skipped + len(b)) // even when the input ends right after the buffer-full part
 			skipping, skipped = false, 0
 		} else if len(b) > 0 {
 			l := bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})

@@ -209,3 +209,43 @@ func TestNoPersonalDataInOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestLongLastLineWithoutNewline: an over-long last line with no newline is
+// counted as too long whatever its length, on both replay paths.
+func TestLongLastLineWithoutNewline(t *testing.T) {
+	for _, n := range []int{257, 258, 514, 1000} {
+		for _, workers := range []int{1, 2} {
+			c, err := New(mustConfig(t, "max_line_bytes: 256\n"), Options{UAParser: sharedUA(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := []Input{{Path: "a.log", Reader: strings.NewReader(strings.Repeat("x", n))}}
+			if err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers}); err != nil {
+				t.Fatal(err)
+			}
+			s := Summarize(c.Metrics())
+			if s.Lines != 1 || s.Rejected[accesslog.ReasonTooLong] != 1 {
+				t.Errorf("%d bytes, %d workers: lines %d, rejected %v; want 1 line rejected as too_long", n, workers, s.Lines, s.Rejected)
+			}
+		}
+	}
+}
+
+// TestUnreadableStateFileIsAnError: a state file that exists but cannot be
+// read stops the exporter rather than being overwritten by a fresh start.
+func TestUnreadableStateFileIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	statePath := filepath.Join(dir, "state.json")
+	if err := os.Mkdir(statePath, 0o700); err != nil { // reading a directory fails, even as root
+		t.Fatal(err)
+	}
+	cfg := mustConfig(t, fmt.Sprintf(liveConfig, filepath.Join(dir, "a.log"), "end", statePath))
+	c, err := New(cfg, Options{UAParser: sharedUA(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Run(t.Context(), RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Errorf("Run = %v, want an error saying the state file cannot be read", err)
+	}
+}

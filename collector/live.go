@@ -39,8 +39,25 @@ type RunOptions struct {
 // when there is one: no line counted twice, none lost.
 func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	now := c.opts.Now
-	st := c.loadState()
+	st, err := c.loadState()
+	if err != nil {
+		return err
+	}
 	started := now()
+	if st != nil {
+		// Sessions, counters and offsets are restored together or not at
+		// all: a partial restore would count lines twice or never close
+		// sessions.
+		probe, err := session.New(c.sessionConfig(), c.metrics)
+		if err == nil {
+			err = probe.Restore(st.Sessions)
+		}
+		if err != nil {
+			c.log.Warn("saved sessions cannot be restored; starting fresh", "err", err)
+			c.moveStateAside(err)
+			st = nil
+		}
+	}
 	if st != nil {
 		c.opts.Secret = st.Secret
 		if !st.Started.IsZero() {
@@ -56,9 +73,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	var positions []tail.Position
 	if st != nil {
 		if err := sz.Restore(st.Sessions); err != nil {
-			c.log.Warn("saved sessions not restored; starting with none", "err", err)
-			sz, _ = session.New(c.sessionConfig(), c.metrics)
-			p.sessions = sz
+			return fmt.Errorf("restore sessions: %w", err) // restored once above: cannot happen
 		}
 		positions = st.Positions
 		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
@@ -208,32 +223,38 @@ func getOnly(h http.Handler) http.Handler {
 }
 
 // loadState reads the state file. A missing file starts fresh; an unusable
-// one is reported, moved aside, and the exporter starts fresh.
-func (c *Collector) loadState() *state.State {
+// one is reported, moved aside, and the exporter starts fresh. A file that
+// exists but cannot be read is an error: starting fresh would overwrite it.
+func (c *Collector) loadState() (*state.State, error) {
 	path := c.cfg.StateFile
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	st, err := state.Load(path)
 	switch {
 	case err == nil:
-		return st
+		return st, nil
 	case errors.Is(err, fs.ErrNotExist):
 		c.log.Info("no state file yet; starting fresh", "file", path)
-		return nil
+		return nil, nil
 	}
 	var bad *state.Error
 	if errors.As(err, &bad) {
-		moved, merr := state.MoveAside(path, c.opts.Now())
-		if merr != nil {
-			c.log.Error("unusable state file could not be moved aside; starting fresh", "err", err, "move_err", merr)
-			return nil
-		}
-		c.log.Warn("unusable state file moved aside; starting fresh", "err", err, "moved_to", moved)
-		return nil
+		c.moveStateAside(err)
+		return nil, nil
 	}
-	c.log.Error("state file unreadable; starting fresh", "err", err)
-	return nil
+	return nil, fmt.Errorf("state file %s cannot be read (fix its permissions, or move it away to start fresh): %w", path, err)
+}
+
+// moveStateAside renames an unusable state file so the exporter can start
+// fresh without destroying it.
+func (c *Collector) moveStateAside(why error) {
+	moved, err := state.MoveAside(c.cfg.StateFile, c.opts.Now())
+	if err != nil {
+		c.log.Error("unusable state file could not be moved aside; starting fresh", "err", why, "move_err", err)
+		return
+	}
+	c.log.Warn("unusable state file moved aside; starting fresh", "err", why, "moved_to", moved)
 }
 
 // liveHandler receives the tailer's lines on the tailer's goroutine, so the
@@ -306,7 +327,8 @@ func (h *liveHandler) tick(idle bool) {
 		if ok {
 			h.c.metrics.SetReadLag(now.Sub(time.Unix(0, h.p.newest)))
 		}
-	} else if idle && ok {
+	}
+	if idle && ok {
 		// Quiet files: event time advances with the wall clock from the
 		// moment the last line was read, so idle sessions close.
 		target := h.base + int64(now.Sub(h.lastWall))

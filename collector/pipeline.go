@@ -41,16 +41,15 @@ type pipeline struct {
 	err    error
 }
 
-// step calls onStep for every boundary the event clock has passed.
-func (p *pipeline) step() {
-	wm, ok := p.sessions.Watermark()
-	if !ok || p.err != nil {
-		return
-	}
+// stepTo takes the backfill steps that a line at event time t passes: the
+// sessions are advanced to each boundary and onStep sees the metrics as they
+// stand there, before the line itself is counted.
+func (p *pipeline) stepTo(t int64) {
 	if p.next == 0 {
-		p.next = (wm/p.every + 1) * p.every
+		p.next = (t/p.every + 1) * p.every
 	}
-	for wm >= p.next && p.err == nil {
+	for t >= p.next && p.err == nil {
+		p.sessions.Advance(p.next)
 		p.err = p.onStep(time.Unix(0, p.next).UTC())
 		p.next += p.every
 	}
@@ -78,8 +77,12 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 		p.reject(src, reasonOf(err), line)
 		return
 	}
-	if t := p.req.Time.UnixNano(); t > p.newest {
+	t := p.req.Time.UnixNano()
+	if t > p.newest {
 		p.newest = t
+	}
+	if p.onStep != nil {
+		p.stepTo(t)
 	}
 	p.classifier.Classify(&p.req, &p.res)
 	switch p.res.Kind {
@@ -87,7 +90,7 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 		p.metrics.BotRequest(src.site)
 	case classify.KindPageview, classify.KindRedirect:
 		p.sessions.Add(session.Event{
-			Time:    p.req.Time.UnixNano(),
+			Time:    t,
 			Visitor: p.res.Visitor,
 			Source:  p.res.Source,
 			Goals:   p.res.Goals,
@@ -97,9 +100,6 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 			Tagged:  p.res.Tagged,
 			Site:    src.site,
 		})
-		if p.onStep != nil {
-			p.step()
-		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -177,6 +178,44 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 		}
 		if diff := cmp.Diff(wantText, gotText); diff != "" {
 			t.Errorf("%d workers: /metrics differs (-sequential +parallel):\n%s", workers, diff)
+		}
+	}
+}
+
+// TestReplayStepsShowTheStateAtTheirTime: a backfill step is taken before
+// the line that passes it, so a quiet gap shows the session open, then
+// closed by the timeout, and the later visit only after its line.
+func TestReplayStepsShowTheStateAtTheirTime(t *testing.T) {
+	line := func(at string) string {
+		ts, _ := time.Parse(time.RFC3339, at)
+		return `198.51.100.7 - - [` + ts.Format("02/Jan/2006:15:04:05 -0700") + `] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"` + "\n"
+	}
+	data := line("2026-11-02T10:00:00Z") + line("2026-11-02T12:00:00Z")
+	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{UAParser: sharedUA(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]uint64{} // time -> sessions, active
+	err = c.Replay(t.Context(), []Input{{Path: "a.log", Reader: strings.NewReader(data)}}, ReplayOptions{
+		Every: 5 * time.Minute,
+		OnStep: func(at time.Time) error {
+			s := Summarize(c.Metrics())
+			got[at.Format("15:04")] = [2]uint64{s.Total.Sessions, s.Total.Active}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[string][2]uint64{
+		"10:05": {1, 1}, // open: not yet idle for the timeout
+		"10:30": {1, 1},
+		"10:40": {1, 0}, // closed by the timeout
+		"12:00": {1, 0}, // the 12:00 line is counted after its step
+		"12:05": {2, 0}, // the last step: every session closed
+	} {
+		if got[at] != want {
+			t.Errorf("step %s: sessions, active = %v, want %v", at, got[at], want)
 		}
 	}
 }

@@ -134,7 +134,13 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-var fieldNotFound = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+var (
+	fieldNotFound = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+	notMapping    = regexp.MustCompile(`(?s)^line (\d+): cannot unmarshal \S+ .* into config\.Config$`)
+)
+
+// oneLine keeps an error on one line: a value quoted in it may hold newlines.
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", `\n`) }
 
 // Parse decodes and validates a configuration document.
 func Parse(b []byte) (*Config, error) {
@@ -148,9 +154,12 @@ func Parse(b []byte) (*Config, error) {
 			if m := fieldNotFound.FindStringSubmatch(msg); m != nil {
 				return nil, fmt.Errorf("line %s: unknown key %q", m[1], m[2])
 			}
-			return nil, errors.New(strings.TrimPrefix(msg, "yaml: "))
+			if m := notMapping.FindStringSubmatch(msg); m != nil {
+				return nil, fmt.Errorf("line %s: the configuration must be a mapping of keys such as listen: and logs: (see config.example.yaml)", m[1])
+			}
+			return nil, errors.New(oneLine(strings.TrimPrefix(msg, "yaml: ")))
 		}
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, errors.New(oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
 	// A second document is a mistake too.
 	var extra any
@@ -268,8 +277,8 @@ func (c *Config) Validate() error {
 	if s.MaxDelay.D() < 0 || s.MaxDelay.D() > time.Hour {
 		return fmt.Errorf("session.max_delay: must be between 0s and 1h")
 	}
-	if s.RedirectCarryOver.D() < 0 {
-		return fmt.Errorf("session.redirect_carry_over: must not be negative")
+	if s.RedirectCarryOver.D() < 0 || s.RedirectCarryOver.D() > s.Timeout.D() {
+		return fmt.Errorf("session.redirect_carry_over: must be between 0s and session.timeout")
 	}
 	loc, err := ParseZone(s.Timezone)
 	if err != nil {

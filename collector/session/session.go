@@ -301,6 +301,12 @@ func (s *Sessionizer) apply(e *Event) {
 		ch = classify.Direct
 	}
 
+	if v.open && v.first-e.Time > int64(s.cfg.Timeout) {
+		// A late pageview more than the timeout before this session began
+		// belongs to no session it is open beside: it is a visit of its own.
+		s.visitOfOne(e, src, ch)
+		return
+	}
 	day := s.days.day(e.Time)
 	start, keep := false, false
 	switch {
@@ -353,6 +359,28 @@ func (s *Sessionizer) apply(e *Event) {
 		s.sink.SessionEngaged(v.labels)
 	}
 	s.touch(i, v.last)
+}
+
+// visitOfOne counts e as a session of one pageview, started and closed at
+// once, leaving the visitor's open session as it is.
+func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
+	l := Labels{Site: e.Site, Channel: ch, Device: e.Device}
+	if src == 0 {
+		l.Channel = classify.Direct
+	}
+	s.sink.SessionStarted(l)
+	s.sink.Pageview(l)
+	engaged := false
+	for b, g := 0, e.Goals; g != 0; b, g = b+1, g>>1 {
+		if g&1 != 0 {
+			s.sink.GoalReached(l, b)
+			engaged = true
+		}
+	}
+	if engaged {
+		s.sink.SessionEngaged(l)
+	}
+	s.sink.SessionClosed(l, Closed{Pageviews: 1, Engaged: engaged})
 }
 
 func (s *Sessionizer) close(i int32, evicted bool) {

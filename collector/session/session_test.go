@@ -443,3 +443,15 @@ func TestEventQueueOrder(t *testing.T) {
 		t.Errorf("popped %d events, want %d", len(got), len(want))
 	}
 }
+
+func TestLateEventFarBeforeTheSessionIsAVisitOfItsOwn(t *testing.T) {
+	in := []Event{pv(60*time.Minute, 0, 0), pv(65*time.Minute, 0, 0), goal(pv(0, google, classify.OrganicSearch), 1)}
+	// The pageview at 65m is still held (max_delay) when the late one comes.
+	want := []string{"start direct/desktop", "pv direct/desktop",
+		"late", "start organic_search/desktop", "pv organic_search/desktop", "goal0 organic_search/desktop",
+		"engaged organic_search/desktop", "close organic_search/desktop 0s pv=1 engaged=true",
+		"pv direct/desktop", "engaged direct/desktop", "close direct/desktop 5m0s pv=2 engaged=true"}
+	if diff := cmp.Diff(want, runEvents(t, DefaultConfig(), in)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

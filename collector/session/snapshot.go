@@ -24,6 +24,7 @@ type VisitorState struct {
 	First       int64  `json:"first,omitempty"`
 	Last        int64  `json:"last,omitempty"`
 	Pageviews   uint32 `json:"pv,omitempty"`
+	Day         int32  `json:"day,omitempty"` // calendar day of the session's first pageview
 	Goals       uint64 `json:"goals,omitempty"`
 	Source      uint64 `json:"src,omitempty"`
 	Channel     string `json:"ch,omitempty"`
@@ -51,7 +52,7 @@ func (s *Sessionizer) Snapshot() Snapshot {
 			Key: v.key, Open: v.open, Carry: v.carry,
 		}
 		if v.open {
-			vs.First, vs.Last, vs.Pageviews, vs.Goals = v.first, v.last, v.pageviews, v.goals
+			vs.First, vs.Last, vs.Pageviews, vs.Goals, vs.Day = v.first, v.last, v.pageviews, v.goals, v.day
 			vs.Source, vs.Engaged, vs.Site = v.source, v.engaged, v.labels.Site
 			vs.Channel, vs.Device = v.labels.Channel.String(), v.labels.Device.String()
 		}
@@ -89,7 +90,10 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 			v.open, v.first, v.last, v.pageviews, v.goals = true, vs.First, vs.Last, vs.Pageviews, vs.Goals
 			v.source, v.engaged = vs.Source, vs.Engaged
 			v.labels = Labels{Site: vs.Site, Channel: ch, Device: dev}
-			v.day = s.days.day(vs.First)
+			v.day = vs.Day
+			if v.day == 0 {
+				v.day = s.days.day(vs.First)
+			}
 		}
 		if vs.Carry {
 			ch, ok := classify.ParseChannel(vs.CarryCh)

@@ -162,8 +162,8 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		cellCounter(namePageviews, "Pageviews, labelled with their session's channel and device.", m.pageviews),
 		cellCounter(nameEngaged, "Sessions that became engaged (2+ pageviews or a goal).", m.engaged),
 		cellCounter(nameBounced, "Sessions closed without becoming engaged.", m.bounced),
-		p.histogram(nameDuration, "Duration of closed sessions: last pageview minus first.", "s", &m.duration, live, now, 1e9),
-		p.histogram(namePVHist, "Pageviews per closed session.", "", &m.pvs, live, now, 1),
+		p.histogram(nameDuration, "Duration of closed sessions: last pageview minus first.", "s", &m.duration, live, now),
+		p.histogram(namePVHist, "Pageviews per closed session.", "", &m.pvs, live, now),
 		counter(nameConversions, "Sessions that reached a goal, counted once per session and goal.", conv),
 		counter(nameBots, "Requests from bots, crawlers, previewers and HTTP tools.", bots),
 	}
@@ -208,7 +208,7 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	return []metricdata.ScopeMetrics{{Scope: scope, Metrics: append(sessionMetrics, health...)}}, nil
 }
 
-func (p *Producer) histogram(name, desc, unit string, h *histogram, live []int, now time.Time, scale float64) metricdata.Metrics {
+func (p *Producer) histogram(name, desc, unit string, h *histogram, live []int, now time.Time) metricdata.Metrics {
 	nb := len(h.bounds) + 1
 	pts := make([]metricdata.HistogramDataPoint[float64], 0, len(live))
 	for _, i := range live {
@@ -223,7 +223,7 @@ func (p *Producer) histogram(name, desc, unit string, h *histogram, live []int, 
 			Count:        h.count[i].Load(),
 			Bounds:       h.bounds,
 			BucketCounts: counts,
-			Sum:          float64(h.sum[i].Load()) / scale,
+			Sum:          float64(h.sum[i].Load()) / h.scale,
 		})
 	}
 	return metricdata.Metrics{Name: name, Description: desc, Unit: unit, Data: metricdata.Histogram[float64]{

@@ -39,7 +39,7 @@ type Dims struct {
 
 type histogram struct {
 	bounds  []float64
-	scale   float64 // observation units per bound unit (1e9 for seconds held as ns)
+	scale   float64 // observation units per bound unit (1e3 for seconds held as milliseconds)
 	buckets []atomic.Uint64
 	sum     []atomic.Int64
 	count   []atomic.Uint64
@@ -77,7 +77,7 @@ type Metrics struct {
 	sites int
 
 	sessions, pageviews, engaged, bounced []atomic.Uint64 // per cell
-	duration                              histogram       // nanoseconds
+	duration                              histogram       // milliseconds: an int64 sum lasts 290 million years of sessions
 	pvs                                   histogram       // pageviews
 	conversions                           []atomic.Uint64 // goal*cells + cell
 	bots                                  []atomic.Uint64 // per site
@@ -108,7 +108,7 @@ func New(d Dims) *Metrics {
 		pageviews:   make([]atomic.Uint64, n),
 		engaged:     make([]atomic.Uint64, n),
 		bounced:     make([]atomic.Uint64, n),
-		duration:    newHistogram(DurationBounds, 1e9, n),
+		duration:    newHistogram(DurationBounds, 1e3, n),
 		pvs:         newHistogram(PageviewBounds, 1, n),
 		conversions: make([]atomic.Uint64, len(d.Goals)*n),
 		bots:        make([]atomic.Uint64, sites),
@@ -160,7 +160,7 @@ func (m *Metrics) SessionClosed(l session.Labels, c session.Closed) {
 	if d < 0 {
 		d = 0
 	}
-	m.duration.observe(i, int64(d))
+	m.duration.observe(i, d.Milliseconds())
 	m.pvs.observe(i, int64(c.Pageviews))
 }
 
@@ -272,7 +272,7 @@ func (m *Metrics) Rows() []Row {
 					Pageviews:   m.pageviews[i].Load(),
 					Engaged:     m.engaged[i].Load(),
 					Bounced:     m.bounced[i].Load(),
-					DurationSum: float64(m.duration.sum[i].Load()) / 1e9,
+					DurationSum: float64(m.duration.sum[i].Load()) / 1e3,
 					Closed:      m.duration.count[i].Load(),
 				}
 				if r.Closed <= n {

@@ -21,7 +21,7 @@ type Snapshot struct {
 	Engaged     []uint64 `json:"engaged"`
 	Bounced     []uint64 `json:"bounced"`
 	DurBuckets  []uint64 `json:"duration_buckets"`
-	DurSum      []int64  `json:"duration_sum_ns"`
+	DurSum      []int64  `json:"duration_sum_ms"`
 	DurCount    []uint64 `json:"duration_count"`
 	PVBuckets   []uint64 `json:"pageviews_buckets"`
 	PVSum       []int64  `json:"pageviews_sum"`

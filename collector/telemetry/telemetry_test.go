@@ -179,3 +179,18 @@ func BenchmarkSink(b *testing.B) {
 		m.SessionClosed(l, session.Closed{Duration: 42 * time.Second, Pageviews: 3, Engaged: true})
 	}
 }
+
+// TestDurationSumDoesNotOverflow: a cell's sum of session durations is kept
+// in milliseconds, so centuries of accumulated session time still add up.
+func TestDurationSumDoesNotOverflow(t *testing.T) {
+	m := New(Dims{})
+	l := session.Labels{}
+	const century = 100 * 365 * 24 * time.Hour
+	for range 10 { // 1,000 years: past an int64 of nanoseconds (292 years)
+		m.SessionStarted(l)
+		m.SessionClosed(l, session.Closed{Duration: century, Pageviews: 2, Engaged: true})
+	}
+	if got, want := m.Rows()[0].DurationSum, 10*century.Seconds(); got != want {
+		t.Errorf("duration sum %v s, want %v s", got, want)
+	}
+}
