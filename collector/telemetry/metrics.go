@@ -7,7 +7,6 @@
 package telemetry
 
 import (
-	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -119,9 +118,6 @@ func New(d Dims) *Metrics {
 		truncations: make([]atomic.Uint64, files),
 	}
 }
-
-// Dims returns the label layout the metrics were built with.
-func (m *Metrics) Dims() Dims { return m.dims }
 
 func (m *Metrics) cell(l session.Labels) int {
 	s := int(l.Site)
@@ -331,8 +327,4 @@ func (m *Metrics) siteName(s int) string {
 		return m.dims.Sites[s]
 	}
 	return ""
-}
-
-func (m *Metrics) String() string {
-	return fmt.Sprintf("telemetry.Metrics{sites:%d goals:%d files:%d}", m.sites, len(m.dims.Goals), len(m.dims.Files))
 }
