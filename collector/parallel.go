@@ -218,17 +218,7 @@ func (w *worker) process(ch *chunk) {
 		case classify.KindBot:
 			m.BotRequest(src.site)
 		case classify.KindPageview, classify.KindRedirect:
-			ch.events = append(ch.events, session.Event{
-				Time:    w.req.Time.UnixNano(),
-				Visitor: w.res.Visitor,
-				Source:  w.res.Source,
-				Goals:   w.res.Goals,
-				Kind:    w.res.Kind,
-				Channel: w.res.Channel,
-				Device:  w.res.Device,
-				Tagged:  w.res.Tagged,
-				Site:    src.site,
-			})
+			ch.events = append(ch.events, eventOf(w.req.Time.UnixNano(), &w.res, src.site))
 		}
 	}
 }

@@ -89,17 +89,22 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 	case classify.KindBot:
 		p.metrics.BotRequest(src.site)
 	case classify.KindPageview, classify.KindRedirect:
-		p.sessions.Add(session.Event{
-			Time:    t,
-			Visitor: p.res.Visitor,
-			Source:  p.res.Source,
-			Goals:   p.res.Goals,
-			Kind:    p.res.Kind,
-			Channel: p.res.Channel,
-			Device:  p.res.Device,
-			Tagged:  p.res.Tagged,
-			Site:    src.site,
-		})
+		p.sessions.Add(eventOf(t, &p.res, src.site))
+	}
+}
+
+// eventOf is the sessionizer's event for a request at time t classified as r.
+func eventOf(t int64, r *classify.Result, site uint8) session.Event {
+	return session.Event{
+		Time:    t,
+		Visitor: r.Visitor,
+		Source:  r.Source,
+		Goals:   r.Goals,
+		Kind:    r.Kind,
+		Channel: r.Channel,
+		Device:  r.Device,
+		Tagged:  r.Tagged,
+		Site:    site,
 	}
 }
 
