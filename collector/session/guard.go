@@ -24,9 +24,11 @@ import (
 //     past it by more than Timeout is applied.
 //   - The very first line (nothing accepted yet) is held the same way: the
 //     next line of its input confirms it when within Timeout of it, or
-//     later (the first line was then the earlier of the two), and rejects it
-//     when more than Timeout earlier. A first line that nothing follows is
-//     applied at the end of its input, or when the live exporter is idle.
+//     later (the first line was then the earlier of the two). When the next
+//     line is more than Timeout earlier, that line starts the clock and the
+//     first line becomes a jump from it, which the line after decides. A
+//     first line that nothing follows is applied at the end of its input,
+//     or when the live exporter is idle.
 //   - At the end of a replayed input, a line it still holds is rejected: no
 //     line confirmed the jump.
 //   - A line far in the past passes: it is only late (rule 6).
@@ -98,7 +100,10 @@ func (g *Guard) Line(e *Event, input int, wall int64, sink GuardSink) {
 		if i := g.heldOf(input); i >= 0 {
 			h := g.held[i]
 			g.held = append(g.held[:i], g.held[i+1:]...)
-			g.decide(&h, e, sink)
+			if g.decide(&h, e, sink) {
+				g.recheck(sink)
+				return
+			}
 		}
 	}
 	g.judge(e, input, sink)
@@ -107,19 +112,29 @@ func (g *Guard) Line(e *Event, input int, wall int64, sink GuardSink) {
 	}
 }
 
-// decide settles held line h by e, the next line of its input.
-func (g *Guard) decide(h *Held, e *Event, sink GuardSink) {
+// decide settles held line h by e, the next line of its input. It returns
+// true when it has taken e as well.
+func (g *Guard) decide(h *Held, e *Event, sink GuardSink) bool {
 	d := e.Time - h.Event.Time
 	switch {
 	case h.First && d >= -g.timeout:
 		// Near it, or later: the first line stands.
 		g.accept(&h.Event, h.Input, sink)
-	case !h.First && e.Time > h.Old+g.timeout && d >= -g.timeout && d <= g.timeout:
+	case h.First:
+		// The next line is far earlier: it starts the clock (at worst it
+		// is old), and the first line becomes a jump from it, for the
+		// line after to confirm or deny.
+		g.accept(e, h.Input, sink)
+		h.First, h.Old = false, g.clock()
+		g.held = append(g.held, *h)
+		return true
+	case e.Time > h.Old+g.timeout && d >= -g.timeout && d <= g.timeout:
 		// Also past the old clock, and near the held line: the jump is real.
 		g.accept(&h.Event, h.Input, sink)
 	default:
 		sink.Reject(&h.Event, h.Input)
 	}
+	return false
 }
 
 // judge accepts e or holds it.
