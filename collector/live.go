@@ -214,9 +214,9 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 // httpHandler serves the metrics and a health check, GET and HEAD only.
 func (c *Collector) httpHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
-	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	metrics := promhttp.HandlerFor(newSharedGatherer(reg), promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
-		MaxRequestsInFlight: 4,
+		MaxRequestsInFlight: maxScrapesInFlight,
 		Timeout:             20 * time.Second,
 	})
 	mux.Handle(c.cfg.TelemetryPath, getOnly(metrics))
@@ -384,8 +384,10 @@ func (h *liveHandler) tick(idle bool) {
 		// written from now on carries a newer time, so nothing can still
 		// come before the held events. Apply them now, without moving the
 		// clock further than that.
-		if maxDelay := int64(h.c.cfg.Session.MaxDelay.D()); now.UnixNano()-wm > maxDelay {
-			target = max(target, wm+maxDelay)
+		// Measured from the newest line, not from the event clock, so
+		// that idle passes do not push the clock on by max_delay each.
+		if maxDelay := int64(h.c.cfg.Session.MaxDelay.D()); now.UnixNano()-h.p.newest > maxDelay {
+			target = max(target, h.p.newest+maxDelay)
 		}
 		h.p.guard.Advance(target, h.p)
 		h.sz.Advance(target)
