@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/session"
@@ -214,11 +213,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 // httpHandler serves the metrics and a health check, GET and HEAD only.
 func (c *Collector) httpHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
-	metrics := promhttp.HandlerFor(newSharedGatherer(reg), promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
-		MaxRequestsInFlight: maxScrapesInFlight,
-		Timeout:             20 * time.Second,
-	})
+	metrics := newScrapeHandler(reg, c.log)
 	mux.Handle(c.cfg.TelemetryPath, getOnly(metrics))
 	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,76 +1,75 @@
 package collector
 
 import (
-	"strconv"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// countingGatherer numbers its gathers; each returns one family named by
-// its number. A gather blocks until release receives a value when gate is set.
-type countingGatherer struct {
+// countingRun numbers its runs. When started is set, a run reports its
+// number there and blocks until release receives.
+type countingRun struct {
 	n       atomic.Int64
 	started chan int64
 	release chan struct{}
 }
 
-func (g *countingGatherer) Gather() ([]*dto.MetricFamily, error) {
-	n := g.n.Add(1)
-	if g.started != nil {
-		g.started <- n
-		<-g.release
+func (c *countingRun) fn() (int64, error) {
+	n := c.n.Add(1)
+	if c.started != nil {
+		c.started <- n
+		<-c.release
 	}
-	name := strconv.FormatInt(n, 10)
-	return []*dto.MetricFamily{{Name: &name}}, nil
+	return n, nil
 }
 
-// TestSharedGatherSequentialScrapesAreFresh: scrapes one after another each
-// get a gather of their own: nothing is reused after it was rendered.
-func TestSharedGatherSequentialScrapesAreFresh(t *testing.T) {
-	g := &countingGatherer{}
-	s := newSharedGatherer(g)
-	for want := 1; want <= 3; want++ {
-		mfs, err := s.Gather()
-		if err != nil || mfs[0].GetName() != strconv.Itoa(want) {
-			t.Fatalf("scrape %d got gather %s (%v)", want, mfs[0].GetName(), err)
+// TestSharedSequentialCallersAreFresh: callers one after another each get
+// a run of their own: nothing is reused after it was computed.
+func TestSharedSequentialCallersAreFresh(t *testing.T) {
+	c := &countingRun{}
+	s := &shared[int64]{fn: c.fn}
+	for want := int64(1); want <= 3; want++ {
+		if got, err := s.do(); err != nil || got != want {
+			t.Fatalf("call %d got run %d (%v)", want, got, err)
 		}
 	}
 }
 
-// TestSharedGatherConcurrentScrapesShareOne: 50 scrapes arriving while a
-// gather runs share the single gather that starts after it, so each sees
-// values read after it arrived.
-func TestSharedGatherConcurrentScrapesShareOne(t *testing.T) {
-	g := &countingGatherer{started: make(chan int64, 4), release: make(chan struct{})}
-	s := newSharedGatherer(g)
-	first := make(chan string, 1)
+// TestSharedConcurrentCallersShareOne: 50 callers arriving while a run is
+// under way share the run that starts after it, so each sees values read
+// after it arrived, and a crowd costs two runs.
+func TestSharedConcurrentCallersShareOne(t *testing.T) {
+	c := &countingRun{started: make(chan int64, 4), release: make(chan struct{})}
+	s := &shared[int64]{fn: c.fn}
+	first := make(chan int64, 1)
 	go func() {
-		mfs, _ := s.Gather()
-		first <- mfs[0].GetName()
+		v, _ := s.do()
+		first <- v
 	}()
-	if n := <-g.started; n != 1 {
-		t.Fatalf("first gather is number %d", n)
+	if n := <-c.started; n != 1 {
+		t.Fatalf("first run is number %d", n)
 	}
 	const waiters = 50
 	var wg sync.WaitGroup
-	got := make([]string, waiters)
-	var arrived sync.WaitGroup
-	arrived.Add(waiters)
+	got := make([]int64, waiters)
 	for i := range waiters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			arrived.Done()
-			mfs, _ := s.Gather()
-			got[i] = mfs[0].GetName()
+			got[i], _ = s.do()
 		}()
 	}
-	arrived.Wait()
-	// Let the waiters reach the queue: they block on the next gather's
-	// start; poll until they have (bounded by the test timeout).
+	// Wait until the callers have queued behind run 1 (bounded by the
+	// test's timeout): the queued run exists once the first one has.
 	for {
 		s.mu.Lock()
 		queued := s.next != nil
@@ -79,28 +78,75 @@ func TestSharedGatherConcurrentScrapesShareOne(t *testing.T) {
 			break
 		}
 	}
-	g.release <- struct{}{} // gather 1 ends
-	if n := <-g.started; n != 2 {
-		t.Fatalf("second gather is number %d", n)
+	c.release <- struct{}{} // run 1 ends
+	if n := <-c.started; n != 2 {
+		t.Fatalf("second run is number %d", n)
 	}
-	g.release <- struct{}{} // gather 2 ends
-	go func() { // a waiter that queued late gets gather 3
-		for range g.started {
-			g.release <- struct{}{}
+	c.release <- struct{}{} // run 2 ends
+	go func() { // a caller that queued after run 2 began gets run 3
+		for range c.started {
+			c.release <- struct{}{}
 		}
 	}()
 	wg.Wait()
-	close(g.started)
-	if f := <-first; f != "1" {
-		t.Errorf("first scrape got gather %s", f)
+	close(c.started)
+	if f := <-first; f != 1 {
+		t.Errorf("first caller got run %d", f)
 	}
-	for i, name := range got {
-		// A scrape that queued after gather 2 began gets gather 3.
-		if name != "2" && name != "3" {
-			t.Errorf("waiter %d got gather %s, want one begun after it arrived", i, name)
+	for i, v := range got {
+		if v != 2 && v != 3 {
+			t.Errorf("caller %d got run %d, want one begun after it arrived", i, v)
 		}
 	}
-	if n := g.n.Load(); n > 3 {
-		t.Errorf("%d gathers for %d scrapes, want at most 3", n, waiters+1)
+	if n := c.n.Load(); n > 3 {
+		t.Errorf("%d runs for %d callers, want at most 3", n, waiters+1)
+	}
+}
+
+// TestScrapeHandlerFormats: the handler serves the registry's text
+// exposition, gzip-compressed when asked, and protobuf when asked.
+func TestScrapeHandlerFormats(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ctr := prometheus.NewCounter(prometheus.CounterOpts{Name: "scrape_test_total", Help: "A test counter."})
+	reg.MustRegister(ctr)
+	ctr.Add(7)
+	h := newScrapeHandler(reg, slog.New(slog.DiscardHandler))
+	get := func(hdr map[string]string) *http.Response {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	resp := get(nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") ||
+		!strings.Contains(string(b), "scrape_test_total 7\n") || resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("plain: %d %v\n%s", resp.StatusCode, resp.Header, b)
+	}
+	resp = get(map[string]string{"Accept-Encoding": "gzip"})
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil || resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzip: %v %v", err, resp.Header)
+	}
+	zb, _ := io.ReadAll(zr)
+	if !bytes.Equal(zb, b) {
+		t.Errorf("gzip body differs from the plain one:\n%s", zb)
+	}
+	resp = get(map[string]string{"Accept-Encoding": "gzip;q=0"})
+	if resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("gzip;q=0 answered with %q", resp.Header.Get("Content-Encoding"))
+	}
+	resp = get(map[string]string{"Accept": "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"})
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/vnd.google.protobuf") {
+		t.Errorf("protobuf asked, got %q", ct)
+	}
+	ctr.Add(1)
+	resp = get(nil)
+	b, _ = io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), "scrape_test_total 8\n") {
+		t.Errorf("a later scrape shows an older value:\n%s", b)
 	}
 }
