@@ -103,7 +103,7 @@ func (h *scrapeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("more than %d scrapes in flight, try again later", maxScrapesInFlight), http.StatusServiceUnavailable)
 		return
 	}
-	key := renderKey{format: expfmt.Negotiate(r.Header), gzip: acceptsGzip(r.Header.Get("Accept-Encoding"))}
+	key := renderKey{format: expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...), gzip: acceptsGzip(r.Header.Get("Accept-Encoding"))}
 	body, err := h.render(key).do()
 	if err != nil {
 		h.log.Warn("cannot render metrics", "err", err)

@@ -83,7 +83,8 @@ func TestSharedConcurrentCallersShareOne(t *testing.T) {
 		t.Fatalf("second run is number %d", n)
 	}
 	c.release <- struct{}{} // run 2 ends
-	go func() {             // a caller that queued after run 2 began gets run 3
+	// A caller that queued after run 2 began gets run 3.
+	go func() {
 		for range c.started {
 			c.release <- struct{}{}
 		}
