@@ -33,8 +33,9 @@ type shared[T any] struct {
 }
 
 type sharedCall[T any] struct {
-	start chan struct{} // closed when the run before it has ended
-	once  sync.Once     // one of the waiting callers runs it
+	start   chan struct{} // closed when the run before it has ended
+	once    sync.Once     // one of the waiting callers runs it
+	waiters int           // callers sharing it; guarded by shared.mu
 	done  chan struct{} // closed when v and err are set
 	v     T
 	err   error
@@ -52,6 +53,7 @@ func (s *shared[T]) do() (T, error) {
 		s.next = &sharedCall[T]{start: make(chan struct{}), done: make(chan struct{})}
 	}
 	call := s.next
+	call.waiters++
 	s.mu.Unlock()
 	<-call.start
 	call.once.Do(func() { s.run(call) })

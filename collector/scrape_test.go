@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,39 +69,33 @@ func TestSharedConcurrentCallersShareOne(t *testing.T) {
 			got[i], _ = s.do()
 		}()
 	}
-	// Wait until the callers have queued behind run 1 (bounded by the
-	// test's timeout): the queued run exists once the first one has.
+	// Wait until every caller has queued behind run 1 (bounded by the
+	// test's timeout).
 	for {
 		s.mu.Lock()
-		queued := s.next != nil
+		queued := s.next != nil && s.next.waiters == waiters
 		s.mu.Unlock()
 		if queued {
 			break
 		}
+		runtime.Gosched()
 	}
 	c.release <- struct{}{} // run 1 ends
 	if n := <-c.started; n != 2 {
 		t.Fatalf("second run is number %d", n)
 	}
 	c.release <- struct{}{} // run 2 ends
-	// A caller that queued after run 2 began gets run 3.
-	go func() {
-		for range c.started {
-			c.release <- struct{}{}
-		}
-	}()
 	wg.Wait()
-	close(c.started)
 	if f := <-first; f != 1 {
 		t.Errorf("first caller got run %d", f)
 	}
 	for i, v := range got {
-		if v != 2 && v != 3 {
-			t.Errorf("caller %d got run %d, want one begun after it arrived", i, v)
+		if v != 2 {
+			t.Errorf("caller %d got run %d, want run 2, the one begun after it arrived", i, v)
 		}
 	}
-	if n := c.n.Load(); n > 3 {
-		t.Errorf("%d runs for %d callers, want at most 3", n, waiters+1)
+	if n := c.n.Load(); n != 2 {
+		t.Errorf("%d runs for %d callers, want 2", n, waiters+1)
 	}
 }
 
