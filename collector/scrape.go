@@ -36,9 +36,9 @@ type sharedCall[T any] struct {
 	start   chan struct{} // closed when the run before it has ended
 	once    sync.Once     // one of the waiting callers runs it
 	waiters int           // callers sharing it; guarded by shared.mu
-	done  chan struct{} // closed when v and err are set
-	v     T
-	err   error
+	done    chan struct{} // closed when v and err are set
+	v       T
+	err     error
 }
 
 func (s *shared[T]) do() (T, error) {
