@@ -183,6 +183,7 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		return err
 	}
 	sz := p.sessions
+	p.srcs = srcs
 	if ro.Every > 0 && ro.OnStep != nil {
 		p.every, p.onStep = int64(ro.Every), ro.OnStep
 	}
@@ -196,6 +197,7 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		if err != nil {
 			return fmt.Errorf("read %s: %w", in.Path, err)
 		}
+		p.guard.End(i, p) // no later line of this input can confirm a held jump
 		if p.err != nil {
 			return p.err
 		}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/session"
@@ -39,6 +38,7 @@ type RunOptions struct {
 // when there is one: no line counted twice, none lost.
 func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	now := c.opts.Now
+	c.removeStaleState()
 	st, err := c.loadState()
 	if err != nil {
 		return err
@@ -75,9 +75,19 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		if err := sz.Restore(st.Sessions); err != nil {
 			return fmt.Errorf("restore sessions: %w", err) // restored once above: cannot happen
 		}
+		if st.Guard != nil {
+			if n := p.guard.Restore(*st.Guard, len(c.cfg.Logs)); n > 0 {
+				c.log.Warn("held lines of logs no longer configured dropped", "lines", n)
+			}
+		} else {
+			p.guard.RestoreClock(sz.Watermark())
+		}
 		positions = st.Positions
 		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
-			"visitors", sz.Visitors(), "files", len(positions))
+			"visitors", sz.Visitors(), "files", len(positions), "held_lines", p.guard.Holding())
+	}
+	if newest, ok := p.guard.Newest(); ok {
+		p.newest = newest
 	}
 	sources := make([]*source, len(c.cfg.Logs))
 	paths := make([]string, len(c.cfg.Logs))
@@ -89,6 +99,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		sources[i] = &source{name: l.Path, parser: p, site: c.siteIndex(l.Site), file: i}
 		paths[i] = l.Path
 	}
+	p.srcs, p.wall = sources, now
 	tl, err := tail.New(tail.Config{
 		Paths:        paths,
 		StartAtEnd:   c.cfg.StartAt == "end",
@@ -172,7 +183,14 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		}
 	}
 	// The tailer has returned: its positions match what was counted.
-	h.save()
+	saved := false
+	if c.cfg.StateFile != "" {
+		if err := h.save(); err != nil {
+			failure = errors.Join(failure, fmt.Errorf("final state save to %s failed (the lines since the last checkpoint will be read again at the next start): %w", c.cfg.StateFile, err))
+		} else {
+			saved = true
+		}
+	}
 	// The last OTLP push carries the counts just saved.
 	otlpCtx, otlpDone := context.WithTimeout(context.Background(), otlpShutdownTimeout)
 	if err := stopOTLP(otlpCtx); err != nil {
@@ -184,18 +202,18 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && failure == nil {
 		failure = fmt.Errorf("shut down metrics server: %w", err)
 	}
-	c.log.Info("stopped", "state_saved", c.cfg.StateFile != "")
+	if c.cfg.StateFile == "" {
+		c.log.Info("stopped", "state_saved", false, "state_file", "none")
+	} else {
+		c.log.Info("stopped", "state_saved", saved, "state_file", c.cfg.StateFile)
+	}
 	return failure
 }
 
 // httpHandler serves the metrics and a health check, GET and HEAD only.
 func (c *Collector) httpHandler(reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
-	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
-		MaxRequestsInFlight: 4,
-		Timeout:             20 * time.Second,
-	})
+	metrics := newScrapeHandler(reg, c.log)
 	mux.Handle(c.cfg.TelemetryPath, getOnly(metrics))
 	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -233,17 +251,37 @@ func (c *Collector) loadState() (*state.State, error) {
 	st, err := state.Load(path)
 	switch {
 	case err == nil:
+		if st.Migrated != 0 {
+			c.log.Info("state file converted from an older format; it is written in the new one at the next save",
+				"file", path, "from_version", st.Migrated, "to_version", state.Version)
+		}
 		return st, nil
 	case errors.Is(err, fs.ErrNotExist):
 		c.log.Info("no state file yet; starting fresh", "file", path)
 		return nil, nil
 	}
+
 	var bad *state.Error
 	if errors.As(err, &bad) {
 		c.moveStateAside(err)
 		return nil, nil
 	}
 	return nil, fmt.Errorf("state file %s cannot be read (fix its permissions, or move it away to start fresh): %w", path, err)
+}
+
+// removeStaleState deletes the temporary files a save interrupted by a
+// crash left beside the state file.
+func (c *Collector) removeStaleState() {
+	if c.cfg.StateFile == "" {
+		return
+	}
+	removed, err := state.RemoveStale(c.cfg.StateFile)
+	if len(removed) > 0 {
+		c.log.Info("removed temporary state files left by an interrupted save", "file", c.cfg.StateFile, "removed", len(removed))
+	}
+	if err != nil {
+		c.log.Warn("temporary state files could not be removed", "file", c.cfg.StateFile, "err", err)
+	}
 }
 
 // moveStateAside renames an unusable state file so the exporter can start
@@ -320,6 +358,10 @@ func (h *liveHandler) Idle() { h.tick(true) }
 // tick runs the periodic work: the event clock, gauges and the checkpoint.
 func (h *liveHandler) tick(idle bool) {
 	now := h.now()
+	if idle {
+		// A first line nothing has followed: nothing contradicts it.
+		h.p.guard.Idle(h.p)
+	}
 	wm, ok := h.sz.Watermark()
 	if h.dirty {
 		h.dirty = false
@@ -337,25 +379,36 @@ func (h *liveHandler) tick(idle bool) {
 		// written from now on carries a newer time, so nothing can still
 		// come before the held events. Apply them now, without moving the
 		// clock further than that.
-		if maxDelay := int64(h.c.cfg.Session.MaxDelay.D()); now.UnixNano()-wm > maxDelay {
-			target = max(target, wm+maxDelay)
+		// Measured from the newest line, not from the event clock, so
+		// that idle passes do not push the clock on by max_delay each.
+		if maxDelay := int64(h.c.cfg.Session.MaxDelay.D()); now.UnixNano()-h.p.newest > maxDelay {
+			target = max(target, h.p.newest+maxDelay)
 		}
+		h.p.guard.Advance(target, h.p)
 		h.sz.Advance(target)
 	}
 	h.c.metrics.SetVisitors(h.sz.Visitors())
 	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {
-		h.save()
+		if err := h.save(); err != nil {
+			if !h.failing {
+				h.c.log.Error("state save failed; will retry", "file", h.c.cfg.StateFile, "err", err)
+			}
+			h.failing = true
+		} else if h.failing {
+			h.c.log.Info("state saves work again", "file", h.c.cfg.StateFile)
+			h.failing = false
+		}
 		h.nextSave = now.Add(h.c.cfg.StateInterval.D())
 	}
 }
 
-// save writes the checkpoint: positions, sessions and counters together.
-func (h *liveHandler) save() {
+// save writes the checkpoint: positions, sessions, the clock guard and
+// counters together. session_exporter_state_saves_total counts attempts and
+// session_exporter_state_save_failures_total the failed ones.
+func (h *liveHandler) save() error {
 	path := h.c.cfg.StateFile
-	if path == "" {
-		return
-	}
 	h.c.metrics.StateSaved() // counted before the snapshot, so the saved count includes this save
+	g := h.p.guard.Snapshot()
 	st := &state.State{
 		SavedAt:   h.now(),
 		Started:   h.started,
@@ -363,18 +416,11 @@ func (h *liveHandler) save() {
 		Positions: h.t.Positions(),
 		Sessions:  h.sz.Snapshot(),
 		Metrics:   h.c.metrics.Snapshot(),
+		Guard:     &g,
 	}
-	err := state.Save(path, st)
-	if err != nil {
+	if err := state.Save(path, st); err != nil {
 		h.c.metrics.StateSaveFailed()
-		if !h.failing {
-			h.c.log.Error("state save failed; will retry", "file", path, "err", err)
-		}
-		h.failing = true
-		return
+		return err
 	}
-	if h.failing {
-		h.c.log.Info("state saves work again", "file", path)
-	}
-	h.failing = false
+	return nil
 }

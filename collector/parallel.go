@@ -12,6 +12,7 @@ import (
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/session"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
 // The parallel replay: a reader cuts the input into chunks of whole lines;
@@ -112,13 +113,16 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 		}(sessionizers[i], shardIn[i])
 	}
 
-	// Sequencer (this goroutine).
+	// Sequencer (this goroutine): the clock guard sees every parsed line in
+	// input order, as in a sequential replay.
+	guard, err := c.newGuard()
+	if err != nil {
+		return err
+	}
+	sq := &sequencer{m: c.metrics, srcs: srcs, sampler: c.sampler, shards: shards, batches: make([][]shardItem, shards)}
 	pending := map[int]*chunk{}
 	next := 0
-	var seq uint64
-	var wm int64
-	started := false
-	batches := make([][]shardItem, shards)
+	input := -1
 	for ch := range done {
 		pending[ch.seq] = ch
 		for {
@@ -128,29 +132,26 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 			}
 			delete(pending, next)
 			next++
-			for _, e := range ch.events {
-				seq++
-				e.Seq = seq
-				before := e.Time
-				if started {
-					before = wm
+			if ch.input != input {
+				if input >= 0 {
+					guard.End(input, sq)
 				}
-				wm, started = max(before, e.Time), true
-				k := int(e.Visitor % uint64(shards))
-				batches[k] = append(batches[k], shardItem{e: e, before: before, after: wm})
+				input = ch.input
 			}
-			for k := range batches {
-				if len(batches[k]) > 0 {
-					shardIn[k] <- batches[k]
-					batches[k] = make([]shardItem, 0, cap(batches[k]))
-				}
+			for i := range ch.events {
+				guard.Line(&ch.events[i], ch.input, 0, sq)
 			}
+			sq.flush(shardIn)
 			ch.events = ch.events[:0]
 			select {
 			case free <- ch:
 			default:
 			}
 		}
+	}
+	if input >= 0 && len(pending) == 0 {
+		guard.End(input, sq)
+		sq.flush(shardIn)
 	}
 	for _, in := range shardIn {
 		close(in)
@@ -171,6 +172,57 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 		return readErr
 	}
 	return ctx.Err()
+}
+
+// sequencer numbers the events the clock guard accepts and hands them to
+// their visitor's shard; it counts bot requests and the lines the guard
+// rejects.
+type sequencer struct {
+	m       *telemetry.Metrics
+	srcs    []*source
+	sampler *rejectSampler
+	shards  int
+	batches [][]shardItem
+	seq     uint64
+	wm      int64
+	started bool
+}
+
+// Accept implements session.GuardSink.
+func (q *sequencer) Accept(e *session.Event, _ int) {
+	switch e.Kind {
+	case classify.KindBot:
+		q.m.BotRequest(e.Site)
+		return
+	case classify.KindPageview, classify.KindRedirect:
+	default:
+		return
+	}
+	q.seq++
+	e.Seq = q.seq
+	before := e.Time
+	if q.started {
+		before = q.wm
+	}
+	q.wm, q.started = max(before, e.Time), true
+	k := int(e.Visitor % uint64(q.shards))
+	q.batches[k] = append(q.batches[k], shardItem{e: *e, before: before, after: q.wm})
+}
+
+// Reject implements session.GuardSink.
+func (q *sequencer) Reject(_ *session.Event, input int) {
+	src := q.srcs[input]
+	q.m.LineRejected(src.file, accesslog.ReasonFutureTime)
+	q.sampler.sample(src.name, accesslog.ReasonFutureTime, nil)
+}
+
+func (q *sequencer) flush(shardIn []chan []shardItem) {
+	for k := range q.batches {
+		if len(q.batches[k]) > 0 {
+			shardIn[k] <- q.batches[k]
+			q.batches[k] = make([]shardItem, 0, cap(q.batches[k]))
+		}
+	}
 }
 
 // worker parses and classifies chunks.
@@ -214,12 +266,10 @@ func (w *worker) process(ch *chunk) {
 			continue
 		}
 		w.cl.Classify(&w.req, &w.res)
-		switch w.res.Kind {
-		case classify.KindBot:
-			m.BotRequest(src.site)
-		case classify.KindPageview, classify.KindRedirect:
-			ch.events = append(ch.events, eventOf(w.req.Time.UnixNano(), &w.res, src.site))
-		}
+		// Every parsed line goes to the sequencer: the clock guard judges
+		// them all in input order before a bot is counted or a pageview
+		// reaches its shard.
+		ch.events = append(ch.events, eventOf(w.req.Time.UnixNano(), &w.res, src.site))
 	}
 }
 
@@ -234,6 +284,7 @@ func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*sour
 			ch = &chunk{data: make([]byte, 0, chunkBytes+c.cfg.MaxLineBytes+2)}
 		}
 		ch.src = src
+		ch.input = src.file
 		ch.data, ch.sizes, ch.tooLong = ch.data[:0], ch.sizes[:0], ch.tooLong[:0]
 	}
 	send := func() error {

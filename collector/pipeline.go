@@ -31,7 +31,10 @@ type pipeline struct {
 	req accesslog.Request
 	res classify.Result
 
-	newest int64 // newest event time parsed, Unix nanoseconds
+	guard  *session.Guard
+	srcs   []*source        // by input index, for the guard's verdicts
+	wall   func() time.Time // live: the wall clock lines are checked against; nil in replay
+	newest int64            // newest event time accepted, Unix nanoseconds
 
 	// Replay steps (backfill): onStep is called at every multiple of every
 	// that the event clock passes.
@@ -66,7 +69,16 @@ func (c *Collector) newPipeline() (*pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pipeline{classifier: cl, sessions: sz, metrics: c.metrics, sampler: c.sampler}, nil
+	g, err := c.newGuard()
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline{classifier: cl, sessions: sz, guard: g, metrics: c.metrics, sampler: c.sampler}, nil
+}
+
+// newGuard returns the clock guard of the configured session rules.
+func (c *Collector) newGuard() (*session.Guard, error) {
+	return session.NewGuard(c.cfg.Session.Timeout.D(), c.cfg.Session.MaxFuture.D())
 }
 
 // line handles one complete line (without its newline) of src; n is the
@@ -77,19 +89,37 @@ func (p *pipeline) line(src *source, line []byte, n int) {
 		p.reject(src, reasonOf(err), line)
 		return
 	}
-	t := p.req.Time.UnixNano()
-	if t > p.newest {
-		p.newest = t
+	p.classifier.Classify(&p.req, &p.res)
+	var wall int64
+	if p.wall != nil {
+		wall = p.wall().UnixNano()
+	}
+	e := eventOf(p.req.Time.UnixNano(), &p.res, src.site)
+	p.guard.Line(&e, src.file, wall, p)
+}
+
+// Accept implements session.GuardSink: a line whose time the clock guard
+// lets through is counted.
+func (p *pipeline) Accept(e *session.Event, _ int) {
+	if e.Time > p.newest {
+		p.newest = e.Time
 	}
 	if p.onStep != nil {
-		p.stepTo(t)
+		p.stepTo(e.Time)
 	}
-	p.classifier.Classify(&p.req, &p.res)
-	switch p.res.Kind {
+	switch e.Kind {
 	case classify.KindBot:
-		p.metrics.BotRequest(src.site)
+		p.metrics.BotRequest(e.Site)
 	case classify.KindPageview, classify.KindRedirect:
-		p.sessions.Add(eventOf(t, &p.res, src.site))
+		p.sessions.Add(*e)
+	}
+}
+
+// Reject implements session.GuardSink: a line whose time the clock guard
+// refused is counted as rejected (future_time).
+func (p *pipeline) Reject(_ *session.Event, input int) {
+	if input >= 0 && input < len(p.srcs) {
+		p.reject(p.srcs[input], accesslog.ReasonFutureTime, nil)
 	}
 }
 

@@ -80,10 +80,14 @@ const (
 	ReasonRequest Reason = "bad_request" // request line / method / URI unusable
 	ReasonStatus  Reason = "bad_status"  // status not a 3-digit number
 	ReasonJSON    Reason = "bad_json"    // Caddy line not valid JSON or wrong shape
+	// ReasonFutureTime is a line whose time the clock guard refused: too far
+	// past the wall clock, or a jump the next lines did not confirm
+	// (SESSION-RULES rule 1). The parsers never return it.
+	ReasonFutureTime Reason = "future_time"
 )
 
 // Reasons lists every Reason, for pre-registering metric series.
-var Reasons = []Reason{ReasonEmpty, ReasonTooLong, ReasonBinary, ReasonSyntax, ReasonTime, ReasonRequest, ReasonStatus, ReasonJSON}
+var Reasons = []Reason{ReasonEmpty, ReasonTooLong, ReasonBinary, ReasonSyntax, ReasonTime, ReasonRequest, ReasonStatus, ReasonJSON, ReasonFutureTime}
 
 // Error is returned by Parse for a rejected line. Parsers return shared
 // sentinel values, so rejecting a line does not allocate.

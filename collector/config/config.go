@@ -60,6 +60,7 @@ type Session struct {
 	SplitAtMidnight     bool     `yaml:"split_at_midnight"`
 	SplitOnSourceChange bool     `yaml:"split_on_source_change"`
 	MaxDelay            Duration `yaml:"max_delay"`
+	MaxFuture           Duration `yaml:"max_future"`
 	RedirectCarryOver   Duration `yaml:"redirect_carry_over"`
 
 	Location *time.Location `yaml:"-"`
@@ -113,6 +114,7 @@ func Default() Config {
 			SplitAtMidnight:     true,
 			SplitOnSourceChange: true,
 			MaxDelay:            Duration(5 * time.Second),
+			MaxFuture:           Duration(10 * time.Minute),
 			RedirectCarryOver:   Duration(10 * time.Second),
 		},
 		StateInterval: Duration(5 * time.Second),
@@ -276,6 +278,9 @@ func (c *Config) Validate() error {
 	}
 	if s.MaxDelay.D() < 0 || s.MaxDelay.D() > time.Hour {
 		return fmt.Errorf("session.max_delay: must be between 0s and 1h")
+	}
+	if s.MaxFuture.D() <= 0 || s.MaxFuture.D() > 24*time.Hour {
+		return fmt.Errorf("session.max_future: must be between 1ns and 24h, got %s", s.MaxFuture.D())
 	}
 	if s.RedirectCarryOver.D() < 0 || s.RedirectCarryOver.D() > s.Timeout.D() {
 		return fmt.Errorf("session.redirect_carry_over: must be between 0s and session.timeout")

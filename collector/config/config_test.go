@@ -25,6 +25,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad_zone":         `session.timezone: unknown time zone "Mars/Olympus" (want UTC, an IANA name such as Europe/Paris, or an offset such as +01:00)`,
 		"goal_name":        `goals[0].name: "buy now" must be 1-64 letters, digits, '_' or '-'`,
 		"goal_twice":       `goals[1].name: "buy" is used twice`,
+		"max_future":       `session.max_future: must be between 1ns and 24h, got 0s`,
 		"max_visitors":     `max_visitors: must be positive, got 0`,
 		"negative_timeout": `session.timeout: must be positive`,
 		"not_yaml":         `line 1: did not find expected ',' or ']'`,
@@ -78,7 +79,7 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 	}
 	for _, key := range []string{"listen", "telemetry_path", "logs", "path", "format", "site", "start_at",
 		"max_line_bytes", "poll_interval", "own_hosts", "trusted_proxies", "exclude_paths", "session",
-		"timeout", "timezone", "split_at_midnight", "split_on_source_change", "max_delay",
+		"timeout", "timezone", "split_at_midnight", "split_on_source_change", "max_delay", "max_future",
 		"redirect_carry_over", "goals", "name", "state_file", "state_interval", "max_visitors",
 		"user_agent_cache_size", "otlp", "endpoint", "protocol", "interval", "insecure", "headers"} {
 		if !strings.Contains(string(b), key+":") {
@@ -94,9 +95,9 @@ func TestDefaults(t *testing.T) {
 	}
 	got := []any{c.Listen, c.Logs[0].Format, c.StartAt, c.Session.Timeout.D(), c.Session.Location,
 		c.Session.SplitAtMidnight, c.Session.SplitOnSourceChange, c.Session.MaxDelay.D(),
-		c.Session.RedirectCarryOver.D(), c.MaxVisitors, c.MaxLineBytes}
+		c.Session.RedirectCarryOver.D(), c.MaxVisitors, c.MaxLineBytes, c.Session.MaxFuture.D()}
 	want := []any{"127.0.0.1:9464", "auto", "end", 30 * time.Minute, time.UTC, true, true,
-		5 * time.Second, 10 * time.Second, 1_000_000, 65536}
+		5 * time.Second, 10 * time.Second, 1_000_000, 65536, 10 * time.Minute}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

@@ -22,6 +22,7 @@ func sample() *State {
 		Secret:    []byte("0123456789abcdef0123456789abcdef"),
 		Positions: []tail.Position{{Path: "/var/log/nginx/access.log", Inode: 42, Fingerprint: 7, FingerprintLen: 256, Offset: 1234}},
 		Sessions:  session.Snapshot{Watermark: 99, Started: true, Visitors: []session.VisitorState{{Key: 5, Open: true, Channel: "direct", Device: "mobile"}}},
+		Guard:     &session.GuardSnapshot{Newest: 99, Started: true, Held: []session.Held{{Input: 0, Old: 99, Event: session.Event{Time: 9e18, Visitor: 5}}}},
 	}
 }
 
@@ -54,12 +55,15 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func TestLoadRefusesUnusableFiles(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
-		"garbage":   "\x00\x01not json",
-		"truncated": `{"kind":"session-exporter-state","version":1,"secret":"MDEy`,
-		"foreign":   `{"kind":"something-else","version":1}`,
-		"future":    `{"kind":"session-exporter-state","version":99}`,
-		"nosecret":  `{"kind":"session-exporter-state","version":1}`,
-		"unknown":   `{"kind":"session-exporter-state","version":1,"secret":"MDEyMzQ1Njc4OWFiY2RlZg==","extra":1}`,
+		"garbage":        "\x00\x01not json",
+		"truncated":      `{"kind":"session-exporter-state","version":1,"secret":"MDEy`,
+		"foreign":        `{"kind":"something-else","version":1}`,
+		"future":         `{"kind":"session-exporter-state","version":99}`,
+		"nosecret":       `{"kind":"session-exporter-state","version":1}`,
+		"unknown":        `{"kind":"session-exporter-state","version":1,"secret":"MDEyMzQ1Njc4OWFiY2RlZg==","extra":1}`,
+		"both sums":      `{"kind":"session-exporter-state","version":1,"secret":"MDEyMzQ1Njc4OWFiY2RlZg==","metrics":{"duration_sum_ns":[1],"duration_sum_ms":[1]}}`,
+		"v2 no state":    `{"kind":"session-exporter-state","version":2,"checksum":"sha256:00"}`,
+		"v2 no checksum": `{"kind":"session-exporter-state","version":2,"state":{"secret":"MDEyMzQ1Njc4OWFiY2RlZg=="}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(dir, name)
@@ -113,5 +117,112 @@ func TestSaveReplacesAtomically(t *testing.T) {
 func TestSaveIntoMissingDirectoryFails(t *testing.T) {
 	if err := Save(filepath.Join(t.TempDir(), "no", "such", "state.json"), sample()); err == nil {
 		t.Error("save into a missing directory succeeded")
+	}
+}
+
+// TestEditedStateIsDetected: a saved file edited into other valid JSON (an
+// offset changed by hand) no longer matches its checksum and is refused.
+func TestEditedStateIsDetected(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "state.json")
+	if err := Save(p, sample()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), `"offset":1234`, `"offset":1235`, 1)
+	if edited == string(b) {
+		t.Fatalf("offset not found in %s", b)
+	}
+	if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(p)
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "checksum does not match") {
+		t.Errorf("Load(edited) = %v, want a checksum *state.Error", err)
+	}
+}
+
+// TestLoadVersion1 converts both version 1 layouts: duration sums in
+// nanoseconds (the oldest builds) and in milliseconds.
+func TestLoadVersion1(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		metrics string
+		want    []int64
+	}{
+		// 300 s and 61.5 s of sessions: 300000 ms and 61500 ms.
+		"ns": {`{"sessions":[2,1],"duration_sum_ns":[300000000000,61500000000],"duration_count":[2,1]}`, []int64{300000, 61500}},
+		"ms": {`{"sessions":[2,1],"duration_sum_ms":[300000,61500],"duration_count":[2,1]}`, []int64{300000, 61500}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(dir, name+".json")
+			doc := `{"kind":"session-exporter-state","version":1,"saved_at":"2026-11-02T00:00:00Z",` +
+				`"counters_started":"2026-11-01T00:00:00Z","secret":"MDEyMzQ1Njc4OWFiY2RlZg==",` +
+				`"positions":[{"path":"/var/log/nginx/access.log","dev":1,"inode":42,"fingerprint":7,"fingerprint_len":256,"offset":1234}],` +
+				`"sessions":{"watermark":99,"started":true,"seq":3,"visitors":[{"k":5,"open":true,"first":90,"last":99,"pv":2,"ch":"direct","dev":"mobile","engaged":true}],"pending":null},` +
+				`"metrics":` + tc.metrics + `}`
+			if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Migrated != 1 || s.Version != Version {
+				t.Errorf("migrated %d version %d, want 1 and %d", s.Migrated, s.Version, Version)
+			}
+			if diff := cmp.Diff(tc.want, s.Metrics.DurSum); diff != "" {
+				t.Errorf("duration sums (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]uint64{2, 1}, s.Metrics.Sessions); diff != "" {
+				t.Errorf("sessions (-want +got):\n%s", diff)
+			}
+			if len(s.Sessions.Visitors) != 1 || !s.Sessions.Visitors[0].Open || s.Sessions.Watermark != 99 || s.Positions[0].Offset != 1234 {
+				t.Errorf("sessions or positions not kept: %+v %+v", s.Sessions, s.Positions)
+			}
+			if s.Guard != nil {
+				t.Errorf("version 1 has no clock guard, got %+v", s.Guard)
+			}
+			// Saved again, it is a version 2 file that loads as it is.
+			if err := Save(p, s); err != nil {
+				t.Fatal(err)
+			}
+			again, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Migrated != 0 || cmp.Diff(s.Metrics, again.Metrics) != "" {
+				t.Errorf("resaved: migrated %d, metrics differ: %s", again.Migrated, cmp.Diff(s.Metrics, again.Metrics))
+			}
+		})
+	}
+}
+
+// TestRemoveStale deletes what an interrupted save leaves, and nothing else.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "state.json")
+	if err := Save(p, sample()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{".state.json.tmp-123", ".state.json.tmp-456", ".other.json.tmp-1", "state.json.bad-20261102T030405Z"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveStale(p)
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("removed %v, %v; want the two temporary files", removed, err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if diff := cmp.Diff([]string{".other.json.tmp-1", "state.json", "state.json.bad-20261102T030405Z"}, left); diff != "" {
+		t.Errorf("left (-want +got):\n%s", diff)
 	}
 }

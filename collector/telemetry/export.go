@@ -190,7 +190,7 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		fileCounter(nameTruncations, "Truncations (copytruncate) seen.", m.truncations),
 		counter(nameLate, "Events that arrived more than max_delay behind the newest event time.", one(m.late.Load())),
 		counter(nameEvicted, "Sessions closed early to stay under max_visitors.", one(m.evicted.Load())),
-		counter(nameSaves, "State file saves attempted.", one(m.stateSaves.Load())),
+		counter(nameSaves, "State file saves attempted, failed ones included (see session_exporter_state_save_failures_total).", one(m.stateSaves.Load())),
 		counter(nameSaveFail, "State file saves that failed.", one(m.saveFailure.Load())),
 		gauge(nameVisitors, "Visitors held in memory.", "", []metricdata.DataPoint[float64]{{Time: now, Value: float64(m.visitors.Load())}}),
 		gauge(nameBuildInfo, "Build information; always 1.", "", []metricdata.DataPoint[float64]{{

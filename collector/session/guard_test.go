@@ -1,0 +1,249 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// verdicts records a guard's decisions as "+HH:MM" (accepted) and "-HH:MM"
+// (rejected), with the input when it is not 0.
+type verdicts []string
+
+func (v *verdicts) note(sign string, e *Event, input int) {
+	s := sign + time.Unix(0, e.Time).UTC().Format("01-02T15:04")
+	if input != 0 {
+		s += fmt.Sprintf("@%d", input)
+	}
+	*v = append(*v, s)
+}
+func (v *verdicts) Accept(e *Event, input int) { v.note("+", e, input) }
+func (v *verdicts) Reject(e *Event, input int) { v.note("-", e, input) }
+
+func guardAt(s string) int64 {
+	t, err := time.Parse("2006-01-02T15:04", s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UnixNano()
+}
+
+func newTestGuard(t *testing.T) *Guard {
+	t.Helper()
+	g, err := NewGuard(30*time.Minute, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// feed passes lines "input:2006-01-02T15:04" (input optional) through g in
+// replay and ends every input.
+func feed(g *Guard, wall int64, lines ...string) string {
+	var v verdicts
+	inputs := map[int]bool{}
+	for _, l := range lines {
+		input := 0
+		if i := strings.IndexByte(l, ':'); i == 1 {
+			input = int(l[0] - '0')
+			l = l[2:]
+		}
+		inputs[input] = true
+		e := Event{Time: guardAt(l)}
+		g.Line(&e, input, wall, &v)
+	}
+	if wall == 0 {
+		for i := range 10 {
+			if inputs[i] {
+				g.End(i, &v)
+			}
+		}
+	} else {
+		g.Idle(&v)
+	}
+	return strings.Join(v, " ")
+}
+
+func TestGuardReplay(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"steady", []string{"2026-11-02T10:00", "2026-11-02T10:05", "2026-11-02T10:10"},
+			"+11-02T10:00 +11-02T10:05 +11-02T10:10"},
+		{"a 2099 line is rejected once the next line returns",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:05", "2099-01-01T00:00", "2026-11-02T10:06"},
+			"+11-02T10:00 +11-02T10:05 -01-01T00:00 +11-02T10:06"},
+		{"one day ahead is rejected",
+			[]string{"2026-11-02T10:00", "2026-11-03T10:01", "2026-11-02T10:02"},
+			"+11-02T10:00 -11-03T10:01 +11-02T10:02"},
+		{"the current time labelled -12:00 is twelve hours ahead: rejected",
+			[]string{"2026-11-02T10:00", "2026-11-02T22:01", "2026-11-02T10:02"},
+			"+11-02T10:00 -11-02T22:01 +11-02T10:02"},
+		{"a site down for a day resumes at the new time",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:05", "2026-11-03T10:00", "2026-11-03T10:02", "2026-11-03T10:03"},
+			"+11-02T10:00 +11-02T10:05 +11-03T10:00 +11-03T10:02 +11-03T10:03"},
+		{"a jump within the timeout is no jump",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:30"},
+			"+11-02T10:00 +11-02T10:30"},
+		{"a line far in the past passes (it is only late)",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:01", "2026-10-01T10:00", "2026-11-02T10:02"},
+			"+11-02T10:00 +11-02T10:01 +10-01T10:00 +11-02T10:02"},
+		{"a first line followed by a far older one: the older starts the clock, the next line confirms the first",
+			[]string{"2026-11-02T10:00", "2026-10-01T10:00", "2026-11-02T10:01"},
+			"+10-01T10:00 +11-02T10:00 +11-02T10:01"},
+		{"a jump confirmed by a line that goes on past it",
+			[]string{"2026-11-02T10:00", "2026-11-03T10:00", "2026-11-03T10:29"},
+			"+11-02T10:00 +11-03T10:00 +11-03T10:29"},
+		{"two jumps that disagree: the first is rejected, the second waits",
+			[]string{"2026-11-02T10:00", "2099-01-01T00:00", "2026-11-03T10:00", "2026-11-03T10:01"},
+			"+11-02T10:00 -01-01T00:00 +11-03T10:00 +11-03T10:01"},
+		{"a jump nothing confirms is rejected at the end of its input",
+			[]string{"2026-11-02T10:00", "2026-11-03T10:00"},
+			"+11-02T10:00 -11-03T10:00"},
+		{"a wild first line is rejected by the next",
+			[]string{"2099-01-01T00:00", "2026-11-02T10:00", "2026-11-02T10:01"},
+			"+11-02T10:00 -01-01T00:00 +11-02T10:01"},
+		{"a first line followed by a later jump stands, the jump waits",
+			[]string{"2026-11-02T10:00", "2026-11-03T10:00", "2026-11-03T10:01"},
+			"+11-02T10:00 +11-03T10:00 +11-03T10:01"},
+		{"a lone first line is applied at the end",
+			[]string{"2026-11-02T10:00"},
+			"+11-02T10:00"},
+		{"another log's lines neither confirm nor deny",
+			[]string{"0:2026-11-02T10:00", "0:2026-11-03T10:00", "1:2026-11-02T10:01", "0:2026-11-03T10:01", "1:2026-11-02T10:02"},
+			"+11-02T10:00 +11-02T10:01@1 +11-03T10:00 +11-03T10:01 +11-02T10:02@1"},
+		{"a jump of another log is applied once the clock has caught up",
+			[]string{"0:2026-11-02T10:00", "0:2026-11-03T10:00", "1:2026-11-03T10:00", "0:2026-11-03T10:01"},
+			"+11-02T10:00 +11-03T10:00 +11-03T10:01 +11-03T10:00@1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := feed(newTestGuard(t), 0, tc.lines...); got != tc.want {
+				t.Errorf("verdicts\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGuardLive(t *testing.T) {
+	wall := guardAt("2026-11-02T10:10")
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"a 2099 line is rejected at once",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:01", "2099-01-01T00:00"},
+			"+11-02T10:00 +11-02T10:01 -01-01T00:00"},
+		{"one day ahead of the wall clock is rejected at once",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:01", "2026-11-03T10:01"},
+			"+11-02T10:00 +11-02T10:01 -11-03T10:01"},
+		{"the current time labelled -12:00 is rejected at once",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:01", "2026-11-02T22:10"},
+			"+11-02T10:00 +11-02T10:01 -11-02T22:10"},
+		{"up to max_future ahead of the wall clock passes",
+			[]string{"2026-11-02T10:00", "2026-11-02T10:20"},
+			"+11-02T10:00 +11-02T10:20"},
+		{"a wild first line is rejected at once; the next waits for a line or the idle exporter",
+			[]string{"2099-01-01T00:00", "2026-11-02T10:00"},
+			"-01-01T00:00 +11-02T10:00"},
+		{"a backlog with a day's outage resumes at the new time",
+			[]string{"2026-11-01T10:00", "2026-11-01T10:05", "2026-11-02T10:00", "2026-11-02T10:01"},
+			"+11-01T10:00 +11-01T10:05 +11-02T10:00 +11-02T10:01"},
+		{"within the margin, an unconfirmed jump is still rejected",
+			[]string{"2026-11-01T10:00", "2026-11-02T10:00", "2026-11-01T10:01"},
+			"+11-01T10:00 -11-02T10:00 +11-01T10:01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := feed(newTestGuard(t), wall, tc.lines...); got != tc.want {
+				t.Errorf("verdicts\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGuardLiveIdle: live, a first line stands once the files are idle; a
+// held jump is applied once the idle clock has caught up with it.
+func TestGuardLiveIdle(t *testing.T) {
+	g := newTestGuard(t)
+	var v verdicts
+	e := Event{Time: guardAt("2026-11-02T10:00")}
+	g.Line(&e, 0, guardAt("2026-11-02T10:00"), &v)
+	if len(v) != 0 || g.Holding() != 1 {
+		t.Fatalf("first line: %v, %d held; want it held", v, g.Holding())
+	}
+	g.Idle(&v)
+	if got := strings.Join(v, " "); got != "+11-02T10:00" {
+		t.Fatalf("after idle: %s", got)
+	}
+	e = Event{Time: guardAt("2026-11-02T11:00")} // 60 minutes on, as a backlog
+	g.Line(&e, 0, guardAt("2026-11-02T11:00"), &v)
+	if g.Holding() != 1 {
+		t.Fatalf("jump not held: %v", v)
+	}
+	g.Advance(guardAt("2026-11-02T10:20"), &v) // still more than the timeout behind it
+	if g.Holding() != 1 {
+		t.Fatalf("applied too early: %v", v)
+	}
+	g.Advance(guardAt("2026-11-02T10:31"), &v)
+	if got := strings.Join(v, " "); got != "+11-02T10:00 +11-02T11:00" || g.Holding() != 0 {
+		t.Errorf("after the idle clock caught up: %s, %d held", got, g.Holding())
+	}
+	if n, _ := g.Newest(); n != guardAt("2026-11-02T11:00") {
+		t.Errorf("newest %v", time.Unix(0, n).UTC())
+	}
+}
+
+// TestGuardSnapshotKeepsHeldLines: a held line survives a restart and is
+// decided by the next line after it.
+func TestGuardSnapshotKeepsHeldLines(t *testing.T) {
+	g := newTestGuard(t)
+	var v verdicts
+	for _, s := range []string{"2026-11-02T10:00", "2026-11-02T10:01", "2026-11-03T10:00"} {
+		e := Event{Time: guardAt(s)}
+		g.Line(&e, 0, 0, &v)
+	}
+	snap := g.Snapshot()
+	if len(snap.Held) != 1 || snap.Newest != guardAt("2026-11-02T10:01") {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	g2 := newTestGuard(t)
+	if n := g2.Restore(snap, 1); n != 0 {
+		t.Fatalf("dropped %d", n)
+	}
+	e := Event{Time: guardAt("2026-11-03T10:02")}
+	g2.Line(&e, 0, 0, &v)
+	if got := strings.Join(v, " "); got != "+11-02T10:00 +11-02T10:01 +11-03T10:00 +11-03T10:02" {
+		t.Errorf("verdicts %s", got)
+	}
+	if n := newTestGuard(t).Restore(snap, 0); n != 1 {
+		t.Errorf("held line of a log no longer configured: dropped %d, want 1", n)
+	}
+}
+
+func TestNewGuardRejectsBadLimits(t *testing.T) {
+	if _, err := NewGuard(0, time.Minute); err == nil {
+		t.Error("zero timeout accepted")
+	}
+	if _, err := NewGuard(time.Minute, 0); err == nil {
+		t.Error("zero max_future accepted")
+	}
+}
+
+func BenchmarkGuardLine(b *testing.B) {
+	g, _ := NewGuard(30*time.Minute, 10*time.Minute)
+	var sink guardNopSink
+	e := Event{Time: guardAt("2026-11-02T10:00")}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		e.Time += int64(time.Second)
+		g.Line(&e, 0, 0, &sink)
+	}
+}
+
+type guardNopSink struct{}
+
+func (guardNopSink) Accept(*Event, int) {}
+func (guardNopSink) Reject(*Event, int) {}
