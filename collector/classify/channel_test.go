@@ -220,3 +220,47 @@ func TestPaidAndShoppingMatchRegexp(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelValues pins the numeric value of every channel: held events in
+// saved state carry them as numbers, so renumbering one would restore a
+// saved email session as another channel.
+func TestChannelValues(t *testing.T) {
+	want := []string{
+		"direct", "cross_network", "paid_shopping", "paid_search", "paid_social",
+		"paid_video", "display", "paid_other", "organic_shopping", "organic_social",
+		"organic_video", "organic_search", "email", "affiliates", "referral",
+		"audio", "sms", "mobile_push", "unassigned", "ai_assistant",
+	}
+	if NumChannels != len(want) {
+		t.Fatalf("NumChannels = %d, want %d", NumChannels, len(want))
+	}
+	for v, name := range want {
+		if got := Channel(v).String(); got != name {
+			t.Errorf("Channel(%d) = %q, want %q", v, got, name)
+		}
+		if c, ok := ParseChannel(name); !ok || int(c) != v {
+			t.Errorf("ParseChannel(%q) = %d, %v; want %d", name, c, ok, v)
+		}
+	}
+	if AIAssistant != 19 {
+		t.Errorf("AIAssistant = %d, want 19", AIAssistant)
+	}
+}
+
+// TestChannelsInRuleOrder: Channels lists every channel once, in the order
+// of SESSION-RULES rule 5.
+func TestChannelsInRuleOrder(t *testing.T) {
+	rule5 := []string{
+		"direct", "cross_network", "paid_shopping", "paid_search", "paid_social",
+		"paid_video", "display", "paid_other", "organic_shopping", "organic_social",
+		"organic_video", "organic_search", "ai_assistant", "email", "affiliates",
+		"referral", "audio", "sms", "mobile_push", "unassigned",
+	}
+	var got []string
+	for _, c := range Channels {
+		got = append(got, c.String())
+	}
+	if diff := cmp.Diff(rule5, got); diff != "" {
+		t.Errorf("Channels (-rule 5 +got):\n%s", diff)
+	}
+}
