@@ -250,8 +250,14 @@ func buildLists(ga4, ours string) *siteLists {
 	return l
 }
 
+var categoryStrings = [numCategories]string{"other", "search", "social", "video", "shopping", "email", "ai"}
+
+// String returns the category's name in sources.csv ("other" for none).
 func (c category) String() string {
-	return [...]string{"other", "search", "social", "video", "shopping", "email", "ai"}[c]
+	if int(c) < numCategories {
+		return categoryStrings[c]
+	}
+	return "other"
 }
 
 // sitePrefixes are the labels a host may differ by and still be the same

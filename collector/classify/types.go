@@ -8,8 +8,8 @@ package classify
 // the end, and Channels, not the values, gives the order to show them in.
 type Channel uint8
 
-// Channels, valued in the order they were introduced: the rule 5 rows of
-// GA4's 2023 groups, then AIAssistant.
+// Channels, valued in the order they were added: the first nineteen in the
+// order of rule 5, then AIAssistant.
 const (
 	Direct Channel = iota
 	CrossNetwork
