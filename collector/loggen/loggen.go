@@ -115,8 +115,6 @@ var entries = []struct {
 	{"https://www.youtube.com/", "", 2},
 	{"-", "?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", 5},
 	{"https://mail.google.com/", "", 1},
-	{"https://chatgpt.com/", "?utm_source=chatgpt.com", 2},
-	{"https://www.perplexity.ai/", "", 1},
 	{"https://some-blog.net/2026/review", "", 4},
 	{"https://partner-site.io/deals", "?utm_source=partner&utm_medium=affiliate", 2},
 	{"-", "?utm_source=adnet&utm_medium=display&utm_campaign=retarget", 2},
