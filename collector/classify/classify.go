@@ -244,8 +244,8 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 }
 
 // mediumNames holds category.medium as byte slices, indexed by category.
-var mediumNames = func() [catWebmail + 1][]byte {
-	var m [catWebmail + 1][]byte
+var mediumNames = func() [numCategories][]byte {
+	var m [numCategories][]byte
 	for c := range m {
 		m[c] = []byte(category(c).medium())
 	}

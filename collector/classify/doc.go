@@ -36,7 +36,16 @@
 // against the external referrer's host (or android-app package) whether or
 // not the request is tagged, as the rule says; so utm_medium=cpc arriving
 // from a Bing results page is paid_search. A source name that is a host
-// ("facebook.com") is looked up like a referrer host.
+// ("facebook.com") is looked up like a referrer host. The lists are GA4's
+// published source categories plus our own additions (data/, embedded);
+// GA4's category wins where they disagree. A host matches a listed host when
+// it is equal, differs by a leading www., m., l. or lm., or is a search,
+// social, video or shopping site under another country domain ("com", a
+// two-letter domain, or co.uk-style pairs) whose name is three letters or
+// more; other subdomains match only when listed. Webmail and AI assistants
+// match only as listed. A listed site is named by its brand when that is a
+// source name of the same category (m.youtube.com is youtube), else by its
+// listed host. AI assistant referrers get the medium "referral".
 //
 // Visitors: the secret is hashed with SHA-256 and the first 16 bytes key
 // SipHash-2-4. The address is hashed in binary form after dropping port,

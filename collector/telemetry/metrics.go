@@ -249,11 +249,13 @@ func (r *Row) Add(o Row) {
 	r.Closed += o.Closed
 }
 
-// Rows returns every cell that has seen a session, in label order.
+// Rows returns every cell that has seen a session, by site, then channel
+// in the order of classify.Channels, then device.
 func (m *Metrics) Rows() []Row {
 	var rows []Row
 	for s := 0; s < m.sites; s++ {
-		for c := 0; c < nc; c++ {
+		for _, ch := range classify.Channels {
+			c := int(ch)
 			for d := 0; d < nd; d++ {
 				i := (s*nc+c)*nd + d
 				n := m.sessions[i].Load()
