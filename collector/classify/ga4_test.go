@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // ga4Entry is one row of GA4's published source categories.
@@ -112,6 +114,60 @@ func TestGA4SourceCategories(t *testing.T) {
 		// SESSION-RULES asks for every entry; the floor is 99%.
 		if len(f.failures) > 0 {
 			t.Errorf("%s: %d entries miss their channel (%.1f%% reach it)", f.name, len(f.failures), pct)
+		}
+	}
+}
+
+// TestClassificationDocMatchesLists checks the numbers and lists that
+// docs/classification.md quotes against the lists as built.
+func TestClassificationDocMatchesLists(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "classification.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Join(strings.Fields(string(b)), " ")
+	count := map[category]int{}
+	for _, s := range lists.hosts {
+		count[s.cat]++
+	}
+	ours, err := readList("sources.csv", ourSources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("| %d of our own |", len(ours)),
+		fmt.Sprintf("Built at start-up into %d hosts (%d search, %d social, %d video, %d shopping, %d webmail, %d AI assistants), %d country keys and %d source names.",
+			len(lists.hosts), count[catSearch], count[catSocial], count[catVideo], count[catShopping], count[catWebmail], count[catAI],
+			len(lists.countries), len(lists.names)),
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("docs/classification.md should say %q", want)
+		}
+	}
+	// The AI and webmail lists as the document spells them out.
+	for _, l := range []struct {
+		heading string
+		cat     category
+	}{{"The **AI list**:", catAI}, {"The **webmail list**:", catWebmail}} {
+		_, rest, ok := strings.Cut(doc, l.heading)
+		if !ok {
+			t.Errorf("docs/classification.md has no %q", l.heading)
+			continue
+		}
+		rest, _, _ = strings.Cut(rest, ";")
+		rest, _, _ = strings.Cut(rest, ". ")
+		var inDoc []string
+		for _, h := range strings.Split(rest, ",") {
+			inDoc = append(inDoc, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(h), "and "), "."))
+		}
+		var listed []string
+		for _, e := range ours {
+			if e.cat == l.cat && isHostName(e.source) {
+				listed = append(listed, e.source)
+			}
+		}
+		if diff := cmp.Diff(listed, inDoc); diff != "" {
+			t.Errorf("%s in docs/classification.md (-sources.csv +doc):\n%s", l.heading, diff)
 		}
 	}
 }

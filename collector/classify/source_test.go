@@ -186,6 +186,7 @@ func TestLookupHost(t *testing.T) {
 		{"play.google.com", "google", catSearch}, // GA4 lists it as search
 		{"search.yahoo.com", "yahoo", catSearch},
 		{"uk.search.yahoo.com", "yahoo", catSearch},
+		{"r.search.yahoo.com", "yahoo", catSearch}, // the redirect of Yahoo's result links
 		{"search.naver.com", "naver", catSearch},
 		{"m.search.naver.com", "naver", catSearch},
 		{"search.brave.com", "brave", catSearch},
