@@ -40,7 +40,7 @@ logs: [{path: bench.log, format: combined}]
 own_hosts: [www.example.com]
 goals: [{name: purchase, path: ^/checkout/thank-you}]
 `)
-	c, err := New(cfg, Options{UAParser: sharedUA(b)})
+	c, err := New(cfg, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
