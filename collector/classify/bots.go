@@ -193,7 +193,11 @@ func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 			feat |= f
 		}
 	}
-	bot = feat&fBot != 0 && feat&fNotBot == 0 || shapeBot(lower)
+	if hasModel && tvModel(lower[ms:me]) {
+		feat |= fTVModel
+	}
+	bot = feat&fBot != 0 && feat&fNotBot == 0 ||
+		feat&(fNotBot|fHumanHint|fPhone|fTablet|fTV|fTVModel|fConsole) == 0 && shapeBot(lower)
 	return bot, deviceOf(feat)
 }
 
@@ -217,7 +221,7 @@ func placed(lower []byte, st, end int, where uint8, ms, me int, hasModel bool) b
 			return false
 		}
 		if where&tModelWord != 0 && st != ms {
-			if c := lower[st-1]; c != ' ' && c != '_' && c != '/' {
+			if c := lower[st-1]; c != ' ' && c != '_' && c != '-' && c != '/' {
 				return false
 			}
 		}
@@ -230,7 +234,9 @@ func placed(lower []byte, st, end int, where uint8, ms, me int, hasModel bool) b
 // most a version ("Feedly", "okhttp/4.12.0", "SomeTool 1.0"), one
 // product/word pair, one long word without spaces, an agent opening with a
 // digit or '<', '(' or ';', "Mozilla/5.0" followed by a single word or a
-// bare "(compatible; Name/1.0)", and an e-mail address.
+// bare "(compatible; Name/1.0)", and an e-mail address. It is not asked
+// about agents that name a device or a browser ("iPhone14", "nook
+// browser/1.0").
 func shapeBot(s []byte) bool {
 	if len(s) == 0 {
 		return true
@@ -280,7 +286,7 @@ func bareProduct(s []byte) bool {
 	if i == 0 {
 		return false
 	}
-	if i == len(s) || s[i] == ',' {
+	if i == len(s) {
 		return true
 	}
 	if s[i] != '/' {
@@ -307,7 +313,7 @@ func bareProduct(s []byte) bool {
 			return false
 		}
 	}
-	return i == len(s) || s[i] == ','
+	return i == len(s)
 }
 
 func isNameByte(c byte) bool {

@@ -22,15 +22,17 @@ const (
 	fWindows             // Windows (a "Tablet PC" is still a Windows PC)
 	fBrowserShape        // Safari/, Firefox/, Gecko/, Chrome/: a browser, not an app's own agent
 	fDalvik              // Android's Dalvik VM: an app, phone or tablet unknown
-	fNotBot              // a browser product that contains a bot token (Cubot, "Ruby" apps)
+	fNotBot              // a browser or app whose agent contains a bot token
+	fHumanHint           // "browser": an agent that calls itself one is not judged by its shape
+	fDesktopModel        // a laptop or desktop model, also in an Android agent (Chromebooks)
 )
 
 // deviceTokens are the device words, by feature. A leading '^' anchors a
 // token at the start of the agent, '|' at either end asks for a word
 // boundary there (neither a letter nor a digit beside it), and a leading
 // '=' or '~' limits it to the device model of an Android agent: '=' at the
-// model's start, '~' at the start of any word of the model (after a space, '_' or
-// '/'), '*' anywhere in it.
+// model's start, '~' at the start of any word of the model (after a space, '_', '-'
+// or '/'), '*' anywhere in it.
 var deviceTokens = []struct {
 	feat uint32
 	toks []string
@@ -43,20 +45,31 @@ var deviceTokens = []struct {
 		"|tv|", "|tv;", "tvos", "foxxum", "zeasn", "titanos", "kylo/", "boxee",
 		"large screen", "sonydtv", "espial", "maple ", "fire tv", "firetv",
 		"nexus player", "aftb", "aftm", "afts", "aftt", "aftk", "aftn",
-		"aftr", "afta", "aftg", "aftd", "aftss", "dlna", "aquostv", "hisense",
+		"aftr", "afta", "aftg", "aftd", "aftss", "dlna", "aquostv",
 		"tcl smart", "tvsmart", "playready tv", "qtembedded", "mstar", "sonycebrowser",
 		"=aft", "=mibox", "=mi box", "=mitv", "~mitv", "=x96", "=h96", "=t95", "=tx3", "=tx6",
 		"=tx9", "=mxq", "=mx10", "=a95x", "=tox1", "=beelink", "=ugoos", "=hk1",
 		"=tanix", "=mecool", "=sei", "=adt-", "=sti6", "=dv8", "~tv box", "~tvbox",
 		"~box", "=ott", "=magicbox", "=shield", "=ubox", "=x88", "=q+",
+		// TV sets and boxes by model: LED/UHD panels, the "Shell" TV
+		// platform, Android TV boxes and Yandex TV.
+		"*led", "*uhd", "*fhd", "*dvb", "~shell", "=tv", "~ptv", "~hgtv",
+		"~aquos-tv", "=m8s", "~t96", "~x98", "~zidoo", "~neo-x", "~nexon", "~openbox",
+		"~vorke", "~yundoo", "~formuler", "~iconbit", "~rkm", "~quad-core t", "~vontar",
+		"~km9", "~pendoo", "~hty-", "~polar", "~harper", "~ld-", "~as4k",
+		"~as_4k", "~lem1", "~mlt", "~hiberg", "~onvo", "~neko", "~tle-", "~hx-",
+		"~td4", "~td5", "~td6", "~ifp", "~stv-", "~dune", "brightsign", "dunehd",
+		"ce-html", "netrange", "~kant-", "~netta", "~telefunken", "~erisson", "~starwind",
+		"4ktv", "~hismart", "|stb|", "~swtv", "family hub",
 	}},
 	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|"}},
 	{fWatch, []string{"|watch|", "watchos", "watch os", "wear os", "wearos", "smartwatch",
-		"=sm-r", "~watch", "android wear"}},
-	{fVR, []string{"oculus", "=quest", "~pico", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive", "|vr|"}},
-	{fOtherDev, []string{"qtcarbrowser", "tesla/", "carplay", "|nikon", "coolpix", "=ek-gc"}},
+		"sm-r", "~watch", "android wear", "~ticwatch", "~zenwatch", "~moto 360"}},
+	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
+	{fOtherDev, []string{"qtcarbrowser", "tesla/", "carplay", "|nikon", "coolpix", "=ek-gc",
+		"~fiio", "~retroid", "~nw-a", "~cowon", "~rg405", "~rg35", "~rg55"}},
 	{fTablet, []string{"ipad", "|tablet", "kindle", "silk/", "silk-accelerated", "playbook",
-		"touchpad", "xoom", "galaxy tab", "opera tablet"}},
+		"touchpad", "xoom", "galaxy tab", "opera tablet", "pocketbook"}},
 	{fTabletModel, []string{
 		// Samsung Galaxy Tab and Note tablets, Lenovo Tab, Amazon Fire.
 		"~sm-t", "~sm-x", "~sm-p", "~gt-p", "~gt-n51", "~gt-n80", "~gt-n81", "~sch-i8",
@@ -83,7 +96,8 @@ var deviceTokens = []struct {
 		"~smart tab", "~tab ", "~lenovo tb", "~venue", "~nook", "~bntv", "~ct10",
 		"~ct8", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
 		"~dragon touch", "~fire hd", "~kindle fire", "~kfa", "~vankyo", "~yestel",
-		"~blackview tab", "~oscal pad", "~blu tab",
+		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v9",
+		"/apad", "~tm-mid",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -92,20 +106,23 @@ var deviceTokens = []struct {
 		"~galaxy nexus", "~redmi", "~mi ", "~poco", "~moto", "~nokia", "~oneplus",
 		"~cph", "~rmx", "~vivo", "~infinix", "~tecno", "~itel", "~lg-", "~lm-", "~htc",
 		"~xt1", "~xt2", "~lumia", "~zte", "~huawei", "~honor", "~xperia", "~so-",
-		"~sov", "~sh-", "~asus_", "~zenfone", "~iphone", "~m200", "~m210", "~m190",
-		"~m180", "~220", "~221", "~230", "~231", "~240", "~241", "~250", "~v1", "~v2",
-		"~a3", "~a5", "~a6", "~a9", "~f-0", "~f-4", "~f-5", "~sc-", "~scv", "~kyv",
+		"~sov", "~sh-", "~asus_", "~zenfone", "~iphone", "~f-0", "~f-4", "~f-5", "~sc-", "~scv", "~kyv",
 		"~cubot", "~doogee", "~umidigi", "~ulefone", "~oukitel", "~blackview", "~meizu",
 		"~leeco", "~letv", "~coolpad", "~gionee", "~lava", "~micromax", "~wiko",
 		"~alcatel", "~5033", "~5024", "~5028", "~6039", "~blu ", "~qumo", "~fairphone",
-		"~nothing", "~a0", "~a1", "~ta-", "~sm-", "~g0", "~g3", "~g8", "~d5", "~d6",
-		"~e5", "~e6", "~f3", "~f5", "~g2", "~c1", "~c2", "~c6", "~lt", "~mt", "~st",
-		"~u9", "~x9", "~one", "~desire", "~smart", "~ale-", "~ane-", "~clt-", "~cor-",
+		"~nothing", "~ta-", "~sm-", "~ale-", "~ane-", "~clt-", "~cor-",
 		"~ela-", "~eml-", "~evr-", "~hma-", "~jkm-", "~jny-", "~lya-", "~mar-", "~pot-",
 		"~stk-", "~vog-", "~vtr-", "~was-", "~lld-", "~nam-", "~noh-", "~tas-", "~els-",
 		"~yal-", "~jsn-", "~dub-", "~fig-", "~mya-", "~amn-", "~atu-", "~lon-", "~bln-",
 		"~rne-", "~vky-", "~mha-", "~frd-", "~knt-", "~bnd-", "~trt-", "~pra-", "~dra-",
 		"~ine-", "~ldn-", "~aum-", "~bkl-", "~col-", "~pct-", "~rvl-", "~cdy-",
+	}},
+	{fDesktopModel, []string{
+		"chromebook", "pixelbook", "~inspiron", "~latitude", "~vostro", "~aspire", "~travelmate",
+		"~elitebook", "~probook", "~satellite", "~lifebook", "~thinkpad", "~thinkcentre",
+		"~ideacentre", "~optiplex", "~pavilion", "~compaq", "~easynote", "~macbook",
+		"~nuc", "~waydroid", "~aio", "~engage one", "~swift sf", "~remix mini", "~2in1",
+		"(pc;", "|win10", "|win7", "|win8", "cygwin", "openvms", "~bilimbook",
 	}},
 	{fMobile, []string{"mobile", "mobi", "|phone", "fennec", "minimo"}},
 	{fPhone, []string{"iphone", "ipod", "opera mini", "blackberry", "bb10", "windows phone",
@@ -114,7 +131,7 @@ var deviceTokens = []struct {
 		"samsung-", "|sgh-", "|lg-", "mot-", "up.browser", "up.link", "obigo", "netfront",
 		"teleca", "maemo", "meego", "sailfish", "ubuntu touch", "tizen", "bada", "brew",
 		"nokia", "ucweb", "juc (", "|adr ", "cldc", "openwave", "polaris", "dolfin",
-		"firefox os", "harmonyos", "sonim", "kai-os", "mtk", "spreadtrum",
+		"firefox os", "harmonyos", "sonim", "kai-os", "mtk", "spreadtrum", "docomo", "|wap",
 	}},
 	{fAndroid, []string{"android", "|adr ", "dalvik", "linux; u;"}},
 	{fDesktop, []string{"windows nt", "windows 9", "windows xp", "windows 2000", "windows me",
@@ -128,6 +145,7 @@ var deviceTokens = []struct {
 	{fBrowserShape, []string{"safari/", "firefox/", "gecko/", "chrome/", "presto/", "opera/",
 		"applewebkit/"}},
 	{fDalvik, []string{"dalvik/", "okhttp"}},
+	{fHumanHint, []string{"browser", "smarttv"}},
 }
 
 // modelSpan returns the device model of an Android agent, as offsets into
@@ -196,24 +214,48 @@ func trimSpan(lower []byte, s, e int) (int, int, bool) {
 // not a browser or OS word.
 func looksLikeModel(p []byte) bool {
 	switch string(p) {
-	case "u", "i", "n", "wv", "mobile", "tablet", "linux", "harmonyos", "arm", "arm64",
+	case "u", "i", "n", "wv", "mobile", "tablet", "linux", "harmonyos", "arm", "arm64", "arm_64",
 		"x86", "x86_64", "aarch64", "armv7l", "armv8l", "compatible", "mobile vr":
 		return false
 	}
 	if len(p) >= 3 && p[0] == 'r' && p[1] == 'v' && p[2] == ':' {
 		return false
 	}
-	if len(p) == 2 && isLetter(p[0]) && isLetter(p[1]) {
-		return false // "de"
+	if isLocale(p) {
+		return false
 	}
-	if len(p) == 5 && isLetter(p[0]) && isLetter(p[1]) && (p[2] == '-' || p[2] == '_') &&
-		isLetter(p[3]) && isLetter(p[4]) {
-		return false // "en-us"
+	if len(p) >= 7 && string(p[:7]) == "hmscore" {
+		return false
 	}
 	if indexBytes(p, "android") >= 0 || indexBytes(p, "opera") >= 0 {
 		return false
 	}
 	return true
+}
+
+// isLocale reports a language tag: two letters, then letter groups after
+// '-' or '_' ("de", "en-us", "zh_cn", "zh-hans-cn").
+func isLocale(p []byte) bool {
+	if len(p) < 2 || !isLetter(p[0]) || !isLetter(p[1]) || len(p) > 2 && p[2] != '-' && p[2] != '_' {
+		return false
+	}
+	for _, c := range p {
+		if !isLetter(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// tvModel reports a model named the way TV sets are: the screen size in
+// inches (two digits, 19 to 98), then letters ("43UP50GU", "32H600GU",
+// "50LU1222"). Phone model numbers begin with a letter or with more digits.
+func tvModel(model []byte) bool {
+	if len(model) < 4 || !isDigit(model[0]) || !isDigit(model[1]) || !isLetter(model[2]) {
+		return false
+	}
+	in := int(model[0]-'0')*10 + int(model[1]-'0')
+	return in >= 19 && in <= 98
 }
 
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' }
@@ -244,6 +286,8 @@ func deviceOf(f uint32) Device {
 	switch {
 	case f&(fTV|fTVModel|fConsole|fWatch|fVR|fOtherDev) != 0:
 		return OtherDevice
+	case f&fDesktopModel != 0:
+		return Desktop
 	case f&fTabletModel != 0,
 		f&fTablet != 0 && f&fWindows == 0:
 		return Tablet

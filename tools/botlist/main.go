@@ -8,9 +8,8 @@
 //
 // crawler-user-agents.json is monperrus/crawler-user-agents' list; patterns.json
 // is omrilotan/isbot's src/patterns.json. The human agents are read from
-// collector/classify/testdata/ua: device-detector's browsers and the
-// user-agents package's visitors. (isbot's browser list is left for the
-// tests: it holds a few deliberately bot-like agents.)
+// collector/classify/testdata/ua: device-detector's browsers, isbot's
+// browsers and the user-agents package's visitors.
 package main
 
 import (
@@ -82,7 +81,8 @@ func readJSON(path string, v any) error {
 
 // readHumans returns the lower-cased human agents of the corpus.
 func readHumans(dir string) ([]string, error) {
-	files := []string{filepath.Join(dir, "device-detector-browsers.tsv"), filepath.Join(dir, "user-agents.tsv")}
+	files := []string{filepath.Join(dir, "device-detector-browsers.tsv"),
+		filepath.Join(dir, "isbot-browsers.tsv"), filepath.Join(dir, "user-agents.tsv")}
 	var hs []string
 	for _, f := range files {
 		fh, err := os.Open(f)
