@@ -143,6 +143,7 @@ func New(cfg Config) (*Classifier, error) {
 // cache is backed by one shared with c, so a user agent is parsed once for
 // all of them. Clones may classify in parallel with each other and with c.
 func (c *Classifier) Clone() *Classifier {
+	c.shared.cloned.Store(true)
 	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: make(map[string]uaInfo), shared: c.shared}
 }
 

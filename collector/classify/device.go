@@ -1,5 +1,7 @@
 package classify
 
+import "bytes"
+
 // Device tokens (SESSION-RULES rule 7). Each sets a feature bit; deviceOf
 // decides from the bits. Tokens are lower-case and found by the same
 // automaton pass as the bot tokens. A token's spelling says where it
@@ -264,18 +266,9 @@ func isAlnum(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 'A' && b <= 'Z'
 }
 
-// indexBytes is bytes.Index for a string needle, without a conversion.
+// indexBytes is bytes.Index for a string needle.
 func indexBytes(s []byte, sub string) int {
-	n := len(sub)
-	if n == 0 {
-		return 0
-	}
-	for i := 0; i+n <= len(s); i++ {
-		if s[i] == sub[0] && string(s[i:i+n]) == sub {
-			return i
-		}
-	}
-	return -1
+	return bytes.Index(s, []byte(sub)) // a constant needle is not copied to the heap
 }
 
 // deviceOf applies SESSION-RULES rule 7 to the features of an agent: TVs,

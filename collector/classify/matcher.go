@@ -10,7 +10,7 @@ import "fmt"
 type matcher struct {
 	class  [256]uint8 // byte -> class; class 0 is "no pattern has this byte"
 	nclass int
-	next   []uint32 // next[state*nclass+class]
+	next   []uint16 // next[state*nclass+class]: at most 65536 states keeps the table small
 	// out[state] is the first index in outIDs of the patterns ending at
 	// state (its own and those of its suffix states), out[state+1] the end.
 	out    []uint32
@@ -74,11 +74,14 @@ func newMatcher(pats []string) (*matcher, error) {
 	}
 
 	// Breadth-first: failure links and the full transition table.
-	m.next = make([]uint32, len(nodes)*m.nclass)
+	if len(nodes) > 1<<16 {
+		return nil, fmt.Errorf("classify: %d automaton states, at most %d", len(nodes), 1<<16)
+	}
+	m.next = make([]uint16, len(nodes)*m.nclass)
 	queue := make([]uint32, 0, len(nodes))
 	for c := 0; c < m.nclass; c++ {
 		if n, ok := nodes[0].child[uint8(c)]; ok {
-			m.next[c] = n
+			m.next[c] = uint16(n)
 			queue = append(queue, n)
 		}
 	}
@@ -89,8 +92,8 @@ func newMatcher(pats []string) (*matcher, error) {
 		nodes[s].ids = append(nodes[s].ids, nodes[f].ids...)
 		for c := 0; c < m.nclass; c++ {
 			if n, ok := nodes[s].child[uint8(c)]; ok {
-				nodes[n].fail = m.next[int(f)*m.nclass+c]
-				m.next[int(s)*m.nclass+c] = n
+				nodes[n].fail = uint32(m.next[int(f)*m.nclass+c])
+				m.next[int(s)*m.nclass+c] = uint16(n)
 				queue = append(queue, n)
 			} else {
 				m.next[int(s)*m.nclass+c] = m.next[int(f)*m.nclass+c]
@@ -116,7 +119,7 @@ func (m *matcher) scan(text []byte, fn func(id uint16, start int) bool) {
 	s := uint32(0)
 	nc := uint32(m.nclass)
 	for i := 0; i < len(text); i++ {
-		s = m.next[s*nc+uint32(m.class[text[i]])]
+		s = uint32(m.next[s*nc+uint32(m.class[text[i]])])
 		if lo, hi := m.out[s], m.out[s+1]; lo != hi {
 			for _, id := range m.outIDs[lo:hi] {
 				if !fn(id, i+1-int(m.lens[id])) {

@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 )
 
 // maxUALen bounds the part of a user agent that is parsed and used as a cache
@@ -39,11 +40,19 @@ func (c *Classifier) lookupUA(ua []byte) uaInfo {
 		return info
 	}
 	key := string(ua)
-	info, ok := c.shared.get(key)
+	// The shared cache only pays once there are clones: for a single
+	// Classifier it would hold the same entries as its own, behind a lock.
+	shared := c.shared.cloned.Load()
+	info, ok := uaInfo{}, false
+	if shared {
+		info, ok = c.shared.get(key)
+	}
 	if !ok {
 		info = classifyUA(c.ua, ua)
 		info.hash = c.uaHash(ua)
-		c.shared.put(key, info, c.cfg.cacheSize)
+		if shared {
+			c.shared.put(key, info, c.cfg.cacheSize)
+		}
 	}
 	putBounded(c.uaCache, key, info, c.cfg.cacheSize)
 	return info
@@ -57,10 +66,12 @@ func (c *Classifier) uaHash(ua []byte) uint64 {
 }
 
 // uaShared is the cache behind every clone's own: a user agent is parsed
-// once per process, not once per worker. It is consulted only on a miss.
+// once per process, not once per worker. It is consulted only on a miss,
+// and only once Clone has been called.
 type uaShared struct {
-	mu sync.Mutex
-	m  map[string]uaInfo
+	cloned atomic.Bool
+	mu     sync.Mutex
+	m      map[string]uaInfo
 }
 
 func (s *uaShared) get(k string) (uaInfo, bool) {
