@@ -78,7 +78,7 @@ func corpusAgents(tb testing.TB) [][]byte {
 		}
 		for _, l := range bytes.Split(b, []byte("\n")) {
 			_, ua, ok := bytes.Cut(l, []byte("\t"))
-			if ok && len(ua) > 0 && bytes.IndexAny(ua, "\"\\") < 0 && !seen[string(ua)] {
+			if ok && len(ua) > 0 && !bytes.ContainsAny(ua, "\"\\") && !seen[string(ua)] {
 				seen[string(ua)] = true
 				uas = append(uas, ua)
 			}

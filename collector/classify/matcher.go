@@ -109,9 +109,6 @@ func newMatcher(pats []string) (*matcher, error) {
 	return m, nil
 }
 
-// states returns the number of automaton states.
-func (m *matcher) states() int { return len(m.out) - 1 }
-
 // scan calls fn(id, start) for every occurrence of every pattern in text,
 // in order of end position; start is the offset of the occurrence's first
 // byte. fn returning false stops the scan.

@@ -273,7 +273,7 @@ func expand(alt string) ([]string, bool) {
 				return nil, false
 			}
 			set := alt[j+1 : j+k]
-			if len(set) == 2 && strings.ToLower(set[:1]) == strings.ToLower(set[1:]) {
+			if len(set) == 2 && strings.EqualFold(set[:1], set[1:]) {
 				appendAll(strings.ToLower(set[:1]))
 				j += k
 				continue

@@ -46,7 +46,7 @@ func run(path string, share float64, pool int, seed uint64) error {
 			l = ua
 		}
 		// A quote or backslash would need escaping in the log; skip those.
-		if len(l) > 0 && bytes.IndexAny(l, "\"\\") < 0 {
+		if len(l) > 0 && !bytes.ContainsAny(l, "\"\\") {
 			uas = append(uas, l)
 		}
 	}
