@@ -193,8 +193,13 @@ func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 			feat |= f
 		}
 	}
-	if hasModel && tvModel(lower[ms:me]) {
-		feat |= fTVModel
+	if hasModel {
+		if tvModel(lower[ms:me]) {
+			feat |= fTVModel
+		}
+		if wifiOnlyModel(lower[ms:me]) {
+			feat |= fTabletModel
+		}
 	}
 	bot = feat&fBot != 0 && feat&fNotBot == 0 ||
 		feat&(fNotBot|fHumanHint|fPhone|fTablet|fTV|fTVModel|fConsole) == 0 && shapeBot(lower)

@@ -23,10 +23,11 @@ const (
 	fDesktop             // Windows, macOS, Linux, ChromeOS, BSD and other desktops
 	fWindows             // Windows (a "Tablet PC" is still a Windows PC)
 	fBrowserShape        // Safari/, Firefox/, Gecko/, Chrome/: a browser, not an app's own agent
-	fDalvik              // Android's Dalvik VM: an app, phone or tablet unknown
+	fDalvik              // Dalvik or okhttp: an app's own agent, phone or tablet unknown
 	fNotBot              // a browser or app whose agent contains a bot token
 	fHumanHint           // "browser": an agent that calls itself one is not judged by its shape
 	fDesktopModel        // a laptop or desktop model, also in an Android agent (Chromebooks)
+	fWebview             // an Android webview ("; wv)")
 )
 
 // deviceTokens are the device words, by feature. A leading '^' anchors a
@@ -100,6 +101,11 @@ var deviceTokens = []struct {
 		"~dragon touch", "~fire hd", "~kindle fire", "~kfa", "~vankyo", "~yestel",
 		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v9",
 		"/apad", "~tm-mid",
+		// Tablet lines of regional brands: BQ's 7- and 10-inch models,
+		// Digma Plane/Citi/Optima, Prestigio MultiPad, Irbis TZ, Explay
+		// Surfer, Nabi and Kurio for children.
+		"~bq-7", "~bq-1", "~plane ", "~citi ", "~optima ", "~pmt", "~pmp", "~tz7", "~tz8",
+		"~tz9", "~surfer", "~nabi", "~kurio", "~scmr-",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -147,6 +153,7 @@ var deviceTokens = []struct {
 	{fBrowserShape, []string{"safari/", "firefox/", "gecko/", "chrome/", "presto/", "opera/",
 		"applewebkit/"}},
 	{fDalvik, []string{"dalvik/", "okhttp"}},
+	{fWebview, []string{"; wv)", "; wv;"}},
 	{fHumanHint, []string{"browser", "smarttv"}},
 }
 
@@ -260,6 +267,23 @@ func tvModel(model []byte) bool {
 	return in >= 19 && in <= 98
 }
 
+// wifiOnlyModel reports a Huawei or Honor model code with the "-W" suffix
+// of their Wi-Fi-only devices ("BTV-W09", "MRR-W39", "AGS3-W09HN"): those
+// are tablets, as no phone comes without a modem.
+func wifiOnlyModel(model []byte) bool {
+	i := 0
+	for i < len(model) && isLetter(model[i]) {
+		i++
+	}
+	if i < 3 || i > 4 {
+		return false
+	}
+	if i < len(model) && isDigit(model[i]) {
+		i++
+	}
+	return len(model) >= i+4 && model[i] == '-' && model[i+1] == 'w' && isDigit(model[i+2]) && isDigit(model[i+3])
+}
+
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' }
 
 func isAlnum(b byte) bool {
@@ -284,7 +308,11 @@ func deviceOf(f uint32) Device {
 	case f&fTabletModel != 0,
 		f&fTablet != 0 && f&fWindows == 0:
 		return Tablet
-	case f&(fMobile|fPhone|fPhoneModel) != 0:
+	case f&(fMobile|fPhone) != 0:
+		return Mobile
+	case f&fPhoneModel != 0 && (f&fBrowserShape == 0 || f&(fDalvik|fWebview) != 0):
+		// A phone model decides only for an app's own agent or a webview;
+		// a browser without "Mobile" is asking for tablet pages.
 		return Mobile
 	case f&fAndroid != 0:
 		// Android without "Mobile": a tablet when a browser says so; an
