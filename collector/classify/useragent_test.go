@@ -193,7 +193,7 @@ func TestDevice(t *testing.T) {
 		{"Meta Quest", "Mozilla/5.0 (Linux; Android 11; Quest 2) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/28.0.0.0 SamsungBrowser/4.0 Chrome/116.0.0.0 VR Safari/537.36", OtherDevice},
 		{"unknown", "Mozilla/5.0", OtherDevice},
 
-		// The gaps of issue 10.
+		// Agents the former rules got wrong.
 		{"Galaxy Tab A saying Mobile", "Mozilla/5.0 (Linux; Android 11; SAMSUNG SM-T505) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36", Tablet},
 		{"Yandex on a tablet", "Mozilla/5.0 (Linux; arm_64; Android 13; M50HD_EEA) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.197 YaSearchBrowser/24.20/apad BroPP/1.0 YaSearchApp/24.20/apad Mobile Safari/537.36", Tablet},
 		{"Huawei tablet behind HMSCore", "Mozilla/5.0 (Linux; Android 9; HarmonyOS; JDN2-AL50HN; HMSCore 6.4.0.311) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/92.0.4515.105 HuaweiBrowser/12.0.4.300 Mobile Safari/537.36", Tablet},
