@@ -177,9 +177,12 @@ func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 	s := uint32(0)
 	nc := uint32(m.nclass)
 	for i := 0; i < len(lower); i++ {
-		s = uint32(m.next[s*nc+uint32(m.class[lower[i]])])
-		lo, hi := m.out[s], m.out[s+1]
-		for _, id := range m.outIDs[lo:hi] {
+		v := m.next[s*nc+uint32(m.class[lower[i]])]
+		s = uint32(v & stateMask)
+		if v&hasOut == 0 {
+			continue
+		}
+		for _, id := range m.outIDs[m.out[s]:m.out[s+1]] {
 			t := e.toks[id]
 			end := i + 1
 			st := end - int(m.lens[id])

@@ -10,7 +10,9 @@ import "fmt"
 type matcher struct {
 	class  [256]uint8 // byte -> class; class 0 is "no pattern has this byte"
 	nclass int
-	next   []uint16 // next[state*nclass+class]: at most 65536 states keeps the table small
+	// next[state*nclass+class] is the next state, with hasOut set when
+	// some pattern ends there; at most 32768 states keep the table small.
+	next []uint16
 	// out[state] is the first index in outIDs of the patterns ending at
 	// state (its own and those of its suffix states), out[state+1] the end.
 	out    []uint32
@@ -74,8 +76,8 @@ func newMatcher(pats []string) (*matcher, error) {
 	}
 
 	// Breadth-first: failure links and the full transition table.
-	if len(nodes) > 1<<16 {
-		return nil, fmt.Errorf("classify: %d automaton states, at most %d", len(nodes), 1<<16)
+	if len(nodes) > stateMask+1 {
+		return nil, fmt.Errorf("classify: %d automaton states, at most %d", len(nodes), stateMask+1)
 	}
 	m.next = make([]uint16, len(nodes)*m.nclass)
 	queue := make([]uint32, 0, len(nodes))
@@ -92,12 +94,19 @@ func newMatcher(pats []string) (*matcher, error) {
 		nodes[s].ids = append(nodes[s].ids, nodes[f].ids...)
 		for c := 0; c < m.nclass; c++ {
 			if n, ok := nodes[s].child[uint8(c)]; ok {
-				nodes[n].fail = uint32(m.next[int(f)*m.nclass+c])
+				nodes[n].fail = uint32(m.next[int(f)*m.nclass+c] & stateMask)
 				m.next[int(s)*m.nclass+c] = uint16(n)
 				queue = append(queue, n)
 			} else {
 				m.next[int(s)*m.nclass+c] = m.next[int(f)*m.nclass+c]
 			}
+		}
+	}
+	// Mark the transitions into states where a pattern ends, so a scan
+	// looks at the output lists only there.
+	for i, t := range m.next {
+		if len(nodes[t].ids) > 0 {
+			m.next[i] = t | hasOut
 		}
 	}
 	m.out = make([]uint32, len(nodes)+1)
@@ -116,13 +125,20 @@ func (m *matcher) scan(text []byte, fn func(id uint16, start int) bool) {
 	s := uint32(0)
 	nc := uint32(m.nclass)
 	for i := 0; i < len(text); i++ {
-		s = uint32(m.next[s*nc+uint32(m.class[text[i]])])
-		if lo, hi := m.out[s], m.out[s+1]; lo != hi {
-			for _, id := range m.outIDs[lo:hi] {
-				if !fn(id, i+1-int(m.lens[id])) {
-					return
-				}
+		v := m.next[s*nc+uint32(m.class[text[i]])]
+		s = uint32(v & stateMask)
+		if v&hasOut == 0 {
+			continue
+		}
+		for _, id := range m.outIDs[m.out[s]:m.out[s+1]] {
+			if !fn(id, i+1-int(m.lens[id])) {
+				return
 			}
 		}
 	}
 }
+
+const (
+	hasOut    = 1 << 15    // in a transition: a pattern ends at the target
+	stateMask = hasOut - 1 // the target state
+)
