@@ -99,7 +99,7 @@ var deviceTokens = []struct {
 		"~smart tab", "~tab ", "~lenovo tb", "~venue", "~nook", "~bntv", "~ct10",
 		"~ct8", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
 		"~dragon touch", "~fire hd", "~kindle fire", "~kfa", "~vankyo", "~yestel",
-		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v9",
+		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v7", "~lg-v9", "~lg-lk",
 		"/apad", "~tm-mid",
 		// Tablet lines of regional brands: BQ's 7- and 10-inch models,
 		// Digma Plane/Citi/Optima, Prestigio MultiPad, Irbis TZ, Explay
@@ -132,7 +132,7 @@ var deviceTokens = []struct {
 		"~nuc", "~waydroid", "~aio", "~engage one", "~swift sf", "~remix mini", "~2in1",
 		"(pc;", "|win10", "|win7", "|win8", "cygwin", "openvms", "~bilimbook",
 	}},
-	{fMobile, []string{"mobile", "mobi", "|phone", "fennec", "minimo"}},
+	{fMobile, []string{"mobile", "mobi|", "|phone", "fennec", "minimo"}},
 	{fPhone, []string{"iphone", "ipod", "opera mini", "blackberry", "bb10", "windows phone",
 		"windows ce", "iemobile", "kaios", "symbian", "symbos", "series60", "series 60",
 		"|s60", "j2me", "midp", "palmos", "palmsource", "|webos", "hpwos", "sonyericsson",
@@ -233,7 +233,7 @@ func looksLikeModel(p []byte) bool {
 	if isLocale(p) {
 		return false
 	}
-	if len(p) >= 7 && string(p[:7]) == "hmscore" {
+	if len(p) >= 7 && (string(p[:7]) == "hmscore" || string(p[:7]) == "gmscore") {
 		return false
 	}
 	if indexBytes(p, "android") >= 0 || indexBytes(p, "opera") >= 0 {
