@@ -5,7 +5,7 @@
 // A Classifier is built once per configuration with New and does not
 // allocate per request once its user-agent cache is warm. It is not safe for
 // concurrent use; Clone gives each worker goroutine its own, sharing the
-// immutable configuration and uap-go parser.
+// immutable configuration and user-agent engine.
 //
 // Where the rules leave a choice open, the package decides as follows.
 //
@@ -53,8 +53,17 @@
 // logged. X-Forwarded-For entries that are not addresses are skipped; when
 // none is usable the remote address stands.
 //
-// Bots and devices: "bot" matches anywhere in a user agent except inside
-// "cubot" (a phone brand). TVs, consoles, watches and headsets are checked
-// before tablets, because their user agents often look like Android tablets
-// or Windows PCs. User agents over 1 KiB are classified by their first 1 KiB.
+// Bots and devices: one Aho-Corasick automaton, built once per process,
+// finds every bot and device token of an agent in a single pass over its
+// bytes, ASCII case-insensitively and without allocating. Bot tokens come
+// from data/ (our own list and those drawn from crawler-user-agents and
+// isbot); a bot token inside the device model of an Android agent does not
+// count ("CUBOT P30", a phone named "XBot"). Agents shaped like a program
+// rather than a browser (a bare "name/version", an e-mail address, ...) are
+// bots too. TVs, consoles, watches and headsets are checked before tablets,
+// because their user agents often look like Android tablets or Windows PCs;
+// then tablet models, phones (the "Mobile" token, phone models), and
+// Android without "Mobile" is a tablet only when a browser says so (an
+// app's own agent, Dalvik or okhttp, leaves "Mobile" out on phones too).
+// User agents over 1 KiB are classified by their first 1 KiB.
 package classify

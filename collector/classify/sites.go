@@ -301,8 +301,6 @@ func countryKey(host []byte) []byte {
 	return nil
 }
 
-func isLetter(c byte) bool { return 'a' <= c && c <= 'z' }
-
 // isCountrySLD reports whether label, under a two-letter country domain,
 // forms a public suffix with it: google.co.uk, google.com.br, yahoo.co.jp.
 func isCountrySLD(label []byte) bool {
