@@ -131,6 +131,10 @@ type Stats struct {
 	Errors int64
 	// Files is the number of files open now.
 	Files int64
+	// Lost counts files given up with lines unread: a saved position that
+	// matches no file, or a rotated file dropped to stay within the bound
+	// of open files per path. Each is reported as an EventLost.
+	Lost int64
 }
 
 // Tailer follows the files of one Config. Create it with New and call Run
@@ -145,8 +149,9 @@ type Tailer struct {
 	savedPath map[string]bool
 	savedDir  map[string]bool
 
-	buf   []byte
-	fpBuf [FingerprintSize]byte
+	buf     []byte
+	fpBuf   [FingerprintSize]byte
+	headBuf [FingerprintSize]byte
 
 	streams []*stream          // every followed file, in the order opened
 	active  map[string]*stream // by the path it is followed under
@@ -161,7 +166,7 @@ type Tailer struct {
 
 	started atomic.Bool
 	stats   struct {
-		bytes, lines, tooLong, rotations, truncations, errors, files atomic.Int64
+		bytes, lines, tooLong, rotations, truncations, errors, files, lost atomic.Int64
 	}
 }
 
@@ -186,6 +191,8 @@ type stream struct {
 	name string // the name it was last seen under
 	f    *os.File
 	id   fileID
+	z    *zReader // reads a compressed rotated file; nil for plain ones
+	zEOF bool     // z reached the clean end of the stream
 
 	pos  int64 // after the last line handed out or skipped
 	next int64 // where the next read starts: pos, or beyond it while skipping
@@ -360,56 +367,104 @@ func (t *Tailer) Stats() Stats {
 		Truncations: t.stats.truncations.Load(),
 		Errors:      t.stats.errors.Load(),
 		Files:       t.stats.files.Load(),
+		Lost:        t.stats.lost.Load(),
 	}
 }
 
 // restore opens the files named by the saved positions that are still
 // pending, before each pass. A file still at its path resumes there; one
-// renamed (or, for copytruncate, copied) within its directory is drained
-// from the saved offset; for one that is gone, EventLost is reported. A
-// position whose path or directory cannot be read now (permissions, say)
-// stays pending, and its path is not read from 0 meanwhile.
+// renamed (or, for copytruncate, copied) within its directory, or
+// compressed next to it, is drained from the saved offset; for one that is
+// gone, EventLost is reported. When the newest saved file of a path was
+// rotated away, the rotated siblings newer than it are then read whole, in
+// order, before the live file. A position whose path or directory cannot be
+// read now (permissions, say) stays pending, and its path is not read from
+// 0 meanwhile.
 func (t *Tailer) restore(h Handler) {
 	if len(t.pending) == 0 {
 		return
 	}
 	clear(t.waiting)
 	kept := t.pending[:0]
+	var order []string
+	newest := make(map[string]*stream)
+	var unknown []Position // gone, but nothing was read from them
 	for _, p := range t.pending {
-		if !t.restoreOne(p, h) {
+		s, st := t.restoreOne(p, h)
+		switch st {
+		case restoreRetry:
 			kept = append(kept, p)
 			t.waiting[p.Path] = true
+		case restoreDone:
+			if _, ok := newest[p.Path]; !ok {
+				order = append(order, p.Path)
+			}
+			newest[p.Path] = s
+		case restoreGone:
+			if p.FingerprintLen > 0 || p.Offset > 0 {
+				t.lost(p, h)
+			} else {
+				unknown = append(unknown, p)
+			}
 		}
 	}
 	clear(t.pending[len(kept):])
 	t.pending = kept
+	for _, path := range order {
+		if s := newest[path]; !t.waiting[path] && s.draining {
+			t.enqueueNewer(s, h)
+		}
+	}
+	for _, p := range unknown {
+		// A file found empty and not read since: what it holds now, if it
+		// is still there, is read with the rotated files newer than the
+		// one before it.
+		if newest[p.Path] == nil {
+			t.lost(p, h)
+		}
+	}
 }
 
-// restoreOne resumes p; it returns false if it must be tried again later.
-func (t *Tailer) restoreOne(p Position, h Handler) bool {
+// lost reports a saved position whose file is gone.
+func (t *Tailer) lost(p Position, h Handler) {
+	t.stats.lost.Add(1)
+	f := &File{Path: p.Path, Pattern: t.patternFor(p.Path), Rotated: true}
+	t.emit(h, Event{Kind: EventLost, File: f, Path: p.Path, Offset: p.Offset})
+}
+
+// What restoreOne did with a saved position.
+const (
+	restoreDone    = iota // the file is followed
+	restoreDropped        // nothing to do: not configured, or a duplicate
+	restoreGone           // no file matches
+	restoreRetry          // cannot tell now; try again before the next pass
+)
+
+// restoreOne resumes p, returning the stream opened.
+func (t *Tailer) restoreOne(p Position, h Handler) (*stream, int) {
 	pi := t.patternFor(p.Path)
 	if pi < 0 {
 		t.logger.Debug("dropping saved position: path no longer configured", "path", p.Path)
-		return true
+		return nil, restoreDropped
 	}
 	f, id, err := openRegular(p.Path)
 	switch {
 	case err == nil && id.ino == p.Inode && t.prefixMatches(f, p.Fingerprint, p.FingerprintLen):
 		if t.byID[id] != nil {
 			f.Close() // a duplicate position
-			return true
+			return nil, restoreDropped
 		}
 		delete(t.pathErr, p.Path)
 		s := t.addStream(f, id, p.Path, p.Path, pi)
 		s.setResume(p)
 		t.active[p.Path] = s
 		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: s.name, Offset: s.pos})
-		return true
+		return s, restoreDone
 	case err == nil:
 		f.Close()
 	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrNotRegular):
 		t.pathError(p.Path, h, err)
-		return false
+		return nil, restoreRetry
 	}
 	f, id, name, err := t.locate(filepath.Dir(p.Path), p.Inode, p.Fingerprint, p.FingerprintLen, p.Offset)
 	switch {
@@ -420,13 +475,15 @@ func (t *Tailer) restoreOne(p Position, h Handler) bool {
 		s.file.Rotated = true
 		s.lastData = t.now
 		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: name, Offset: s.pos})
-		return true
+		return s, restoreDone
 	case errors.Is(err, errNotFound) || errors.Is(err, fs.ErrNotExist):
-		t.emit(h, Event{Kind: EventLost, Path: p.Path, Offset: p.Offset})
-		return true
+		if s := t.locateCompressed(p, pi, h); s != nil {
+			return s, restoreDone
+		}
+		return nil, restoreGone
 	default:
 		t.pathError(p.Path, h, err)
-		return false
+		return nil, restoreRetry
 	}
 }
 
@@ -508,6 +565,11 @@ func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 		if !s.draining || s.f == nil {
 			continue
 		}
+		if t.hold[s.file.Path] {
+			// An older rotated file of the same path comes first.
+			s.lastData = t.now
+			continue
+		}
 		s.visited = t.pass
 		n, more := t.follow(s, h)
 		busy = busy || more
@@ -515,10 +577,17 @@ func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 			t.hold[s.file.Path] = true
 		}
 		switch {
+		case s.z != nil && s.zEOF:
+			t.closeStream(s, h) // a compressed file is complete
+			i--
 		case n > 0 || more:
 			s.lastData = t.now
 		case t.now.Sub(s.lastData) >= t.cfg.DrainIdle:
-			t.closeStream(s, h)
+			if s.z != nil {
+				t.lose(s, h) // could not be read to its end
+			} else {
+				t.closeStream(s, h)
+			}
 			i--
 		}
 	}
@@ -544,52 +613,59 @@ func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
 }
 
 // visit reads the file at path, if followed, then checks that path still
-// names it, and starts following whatever path names now.
+// names it, and starts following whatever path names now. While an older
+// file of path still has lines to read (hold), the files at path are not
+// read, but a new file there is still opened, so that it is in the
+// checkpoint and cannot be rotated away unseen.
 func (t *Tailer) visit(path string, pi int, h Handler, first bool) (busy bool) {
-	if t.hold[path] {
-		// The file rotated away from path has more to read: its lines
-		// come first.
-		return true
-	}
 	if t.waiting[path] {
 		return false // a saved position for path is not resumed yet
 	}
+	held := t.hold[path]
+	hold := func() { held = true; t.hold[path] = true }
 	if s := t.active[path]; s != nil {
 		if s.visited == t.pass {
-			return false // matched by two patterns
+			return held // matched by two patterns
 		}
 		s.visited = t.pass
-		if _, busy = t.follow(s, h); busy {
-			// Look for a rotation once this file is read to its end, so
-			// that its lines come before the next file's.
-			return busy
+		if !held {
+			if _, more := t.follow(s, h); more {
+				hold() // its lines come before the next file's
+			}
 		}
 		fi, err := os.Stat(path)
 		if err == nil {
 			delete(t.pathErr, path)
 			if id, _ := identity(fi); id == s.id {
-				return false
+				return held
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			t.pathError(path, h, fmt.Errorf("check log file for rotation: %w", err))
-			return false
+			return held
 		}
 		t.retire(s, h)
-		// Read the old file again now that the change is seen: whatever
-		// was written to it before the new file appeared comes first.
-		if _, more := t.follow(s, h); more {
-			t.hold[path] = true
-			return true
+		if !held {
+			// Read the old file again now that the change is seen:
+			// whatever was written to it before the new file appeared
+			// comes first.
+			if _, more := t.follow(s, h); more {
+				hold()
+			}
+		}
+		// Files rotated in between, never opened, come next.
+		if t.enqueueNewer(s, h) {
+			hold()
 		}
 		if err != nil {
-			return false // gone; polled until it comes back
+			return held // gone; polled until it comes back
 		}
 	}
-	return t.adopt(path, pi, h, first) || busy
+	return t.adopt(path, pi, h, first, held) || held
 }
 
-// adopt starts following the file at path, if there is one.
-func (t *Tailer) adopt(path string, pi int, h Handler, first bool) (busy bool) {
+// adopt starts following the file at path, if there is one. If held, the
+// file is opened and fingerprinted but not read yet.
+func (t *Tailer) adopt(path string, pi int, h Handler, first, held bool) (busy bool) {
 	f, id, err := openRegular(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -612,6 +688,9 @@ func (t *Tailer) adopt(path string, pi int, h Handler, first bool) (busy bool) {
 		t.active[path] = s
 		s.visited = t.pass
 		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: path, Offset: s.pos})
+		if held {
+			return true
+		}
 		_, busy = t.follow(s, h)
 		return busy
 	}
@@ -622,10 +701,39 @@ func (t *Tailer) adopt(path string, pi int, h Handler, first bool) (busy bool) {
 	if first && t.cfg.StartAtEnd && !t.savedPath[path] && !t.savedDir[dir] {
 		t.seekEnd(s, h)
 	}
-	t.updateFingerprint(s)
+	if held {
+		t.fingerprintNow(s)
+	} else {
+		t.updateFingerprint(s)
+	}
 	t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: path, Offset: s.pos})
+	t.bound(path, h)
+	if held || t.drainOlder(s, h) {
+		return true
+	}
 	_, busy = t.follow(s, h)
 	return busy
+}
+
+// drainOlder reads again the rotated files of s's path, oldest first, just
+// before s, a file new at the path, is first read: what was written to them
+// before s appeared comes before its lines. It reports whether one of them
+// has more than a pass allows, so s must wait.
+func (t *Tailer) drainOlder(s *stream, h Handler) bool {
+	for _, o := range t.streams {
+		if o == s || !o.draining || o.f == nil || o.file.Path != s.file.Path {
+			continue
+		}
+		n, more := t.follow(o, h)
+		if n > 0 || more {
+			o.lastData = t.now
+		}
+		if more {
+			t.hold[s.file.Path] = true
+			return true
+		}
+	}
+	return false
 }
 
 // retire marks a followed file as rotated away: it is drained until idle.
@@ -642,6 +750,12 @@ func (t *Tailer) retire(s *stream, h Handler) {
 // read budget). It returns the bytes consumed and whether the budget ran
 // out with data left.
 func (t *Tailer) follow(s *stream, h Handler) (n int64, more bool) {
+	if s.z != nil {
+		if s.zEOF {
+			return 0, false
+		}
+		return t.drain(s, h) // compressed files neither grow nor shrink
+	}
 	fi, err := s.f.Stat()
 	if err != nil {
 		t.readError(s, h, fmt.Errorf("stat log file: %w", err))
@@ -701,6 +815,10 @@ func (t *Tailer) truncate(s *stream, h Handler) (more bool) {
 func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 	buf := t.buf
 	limit := t.cfg.MaxLineBytes
+	var r io.ReaderAt = s.f
+	if s.z != nil {
+		r = s.z
+	}
 	base := s.next // file offset of buf[0]
 	have := 0
 	var lines int64
@@ -712,7 +830,7 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 		if reads == maxReadsPerPass {
 			return consumed, true
 		}
-		m, err := s.f.ReadAt(buf[have:], base+int64(have))
+		m, err := r.ReadAt(buf[have:], base+int64(have))
 		have += m
 		if end := base + int64(have); end > s.seen {
 			s.seen = end
@@ -750,6 +868,7 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				s.lastErr = ""
+				s.zEOF = s.z != nil
 			} else {
 				t.readError(s, h, fmt.Errorf("read log file: %w", err))
 			}
@@ -801,10 +920,23 @@ func (t *Tailer) seekEnd(s *stream, h Handler) {
 // updateFingerprint extends the fingerprint of s while the file is shorter
 // than FingerprintSize was when it was last computed.
 func (t *Tailer) updateFingerprint(s *stream) {
-	if s.fpLen >= FingerprintSize || s.seen <= int64(s.fpLen) {
+	if s.z != nil || s.fpLen >= FingerprintSize || s.seen <= int64(s.fpLen) {
 		return
 	}
 	n := int(min(s.seen, FingerprintSize))
+	if sum, ok := t.hashPrefix(s.f, n); ok {
+		s.fp, s.fpLen = sum, n
+	}
+}
+
+// fingerprintNow fingerprints the first bytes of a file just opened and not
+// read yet, so that its position identifies it.
+func (t *Tailer) fingerprintNow(s *stream) {
+	fi, err := s.f.Stat()
+	if err != nil {
+		return
+	}
+	n := int(min(fi.Size(), FingerprintSize))
 	if sum, ok := t.hashPrefix(s.f, n); ok {
 		s.fp, s.fpLen = sum, n
 	}
@@ -849,6 +981,9 @@ func (s *stream) setResume(p Position) {
 
 // closeStream stops following s for good.
 func (t *Tailer) closeStream(s *stream, h Handler) {
+	if s.z != nil {
+		s.z.close()
+	}
 	s.f.Close()
 	s.f = nil
 	t.streams = slices.DeleteFunc(t.streams, func(o *stream) bool { return o == s })
@@ -865,6 +1000,9 @@ func (t *Tailer) closeAll(h Handler) {
 	for _, s := range t.streams {
 		if s.f == nil {
 			continue
+		}
+		if s.z != nil {
+			s.z.close()
 		}
 		s.f.Close()
 		s.f = nil
