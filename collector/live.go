@@ -148,7 +148,10 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	// clock restored from the state, if any).
 	h.lastWall = now()
 	h.base, _ = sz.Watermark()
-	h.nextSave = h.lastWall.Add(c.cfg.StateInterval.D())
+	// The first checkpoint is written as soon as the first pass has found
+	// the files (at its first line or when it goes idle), so a kill before
+	// the first state_interval resumes there instead of starting over.
+	h.nextSave = h.lastWall
 	if ro.Ready != nil {
 		ro.Ready(ln.Addr())
 	}
@@ -281,7 +284,7 @@ type liveHandler struct {
 func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
 	h.p.line(h.sources[f.Pattern], line, len(line)+1)
 	h.dirty = true
-	if h.n++; h.n&1023 == 0 {
+	if h.n++; h.n&1023 == 0 || h.n == 1 {
 		h.tick(false)
 	}
 }
@@ -305,7 +308,10 @@ func (h *liveHandler) Event(e tail.Event) {
 		}
 		log.Warn("cannot read log; retrying", attrs...)
 	case tail.EventLost:
-		log.Warn("saved position matches no file (deleted or compressed while stopped); its unread lines are lost",
+		if e.File != nil {
+			h.c.metrics.LostFile(e.File.Pattern)
+		}
+		log.Warn("log file given up with lines unread (deleted before it was read, or too many rotated files open)",
 			"path", e.Path, "offset", e.Offset)
 	case tail.EventOpened:
 		log.Debug("following log", "path", e.Path, "offset", e.Offset)
