@@ -137,13 +137,8 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	if serve == nil {
 		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- serve(srv, ln) }()
-	c.log.Info("serving metrics", "address", ln.Addr().String(), "path", c.cfg.TelemetryPath,
-		"logs", len(paths), "start_at", c.cfg.StartAt)
-
 	h := &liveHandler{c: c, p: p, sz: sz, t: tl,
-		sources: sources, started: started, now: now}
+		sources: sources, started: started, now: now, ticked: make(chan struct{})}
 	// Until a line is read, quiet time counts from the start (the event
 	// clock restored from the state, if any).
 	h.lastWall = now()
@@ -152,16 +147,32 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	// the files (at its first line or when it goes idle), so a kill before
 	// the first state_interval resumes there instead of starting over.
 	h.nextSave = h.lastWall
-	if ro.Ready != nil {
-		ro.Ready(ln.Addr())
-	}
-
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tailErr := make(chan error, 1)
 	go func() { tailErr <- tl.Run(runCtx, h) }()
+	// Serve once the first pass has found the files and the first
+	// checkpoint is written: from then on a kill resumes there.
+	var early error
+	tailDone := false
+	select {
+	case <-h.ticked:
+	case early = <-tailErr:
+		tailDone = true
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- serve(srv, ln) }()
+	c.log.Info("serving metrics", "address", ln.Addr().String(), "path", c.cfg.TelemetryPath,
+		"logs", len(paths), "start_at", c.cfg.StartAt)
+	if ro.Ready != nil {
+		ro.Ready(ln.Addr())
+	}
 
 	var failure error
+	if tailDone {
+		tailErr <- early
+	}
 	select {
 	case err := <-tailErr:
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -278,6 +289,7 @@ type liveHandler struct {
 	base     int64     // event-time watermark then
 	nextSave time.Time
 	failing  bool
+	ticked   chan struct{} // closed after the first tick
 }
 
 // Line implements tail.Handler.
@@ -352,6 +364,11 @@ func (h *liveHandler) tick(idle bool) {
 	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {
 		h.save()
 		h.nextSave = now.Add(h.c.cfg.StateInterval.D())
+	}
+	select {
+	case <-h.ticked:
+	default:
+		close(h.ticked)
 	}
 }
 

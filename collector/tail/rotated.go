@@ -208,7 +208,14 @@ func (t *Tailer) enqueueNewer(ref *stream, h Handler) bool {
 	found := false
 	for i := range sibs {
 		c := &sibs[i]
-		if c.id == ref.id || t.copyOf(c, ref) {
+		if c.id == ref.id {
+			found = true
+			break
+		}
+		if compressing(sibs, i) {
+			continue // the plain file is still there: it is the one to read
+		}
+		if t.copyOf(c, ref) {
 			found = true
 			break
 		}
@@ -228,6 +235,24 @@ func (t *Tailer) enqueueNewer(ref *stream, h Handler) bool {
 		}
 	}
 	return opened
+}
+
+// compressing reports whether sibs[i] is a compressed file whose plain
+// original, under the same name without the compression suffix, is still
+// there: the compression is under way (or was cut short), and the plain
+// file holds the lines.
+func compressing(sibs []sibling, i int) bool {
+	name := sibs[i].name
+	for _, ext := range compressedExts {
+		if plain, ok := strings.CutSuffix(name, ext); ok {
+			for j := range sibs {
+				if sibs[j].name == plain {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // openSibling starts draining c from its beginning as a rotated file of

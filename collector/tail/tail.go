@@ -466,7 +466,7 @@ func (t *Tailer) restoreOne(p Position, h Handler) (*stream, int) {
 		t.pathError(p.Path, h, err)
 		return nil, restoreRetry
 	}
-	f, id, name, err := t.locate(filepath.Dir(p.Path), p.Inode, p.Fingerprint, p.FingerprintLen, p.Offset)
+	f, id, name, err := t.locate(p.Path, p.Inode, p.Fingerprint, p.FingerprintLen, p.Offset)
 	switch {
 	case err == nil:
 		s := t.addStream(f, id, p.Path, name, pi)
@@ -490,12 +490,15 @@ func (t *Tailer) restoreOne(p Position, h Handler) (*stream, int) {
 // errNotFound is returned by locate when no file matches.
 var errNotFound = errors.New("no matching file")
 
-// locate looks in dir for a file not yet followed that is either the file
-// with inode ino and the given fingerprint (renamed), or failing that a file
-// with the same fingerprint and more than after bytes (a copy made by
-// copytruncate). It returns the file opened, with its name, or errNotFound,
-// or the error reading dir.
-func (t *Tailer) locate(dir string, ino, fp uint64, fpLen int, after int64) (*os.File, fileID, string, error) {
+// locate looks in the directory of the live path for a file not yet
+// followed that is either the file with inode ino and the given fingerprint
+// (renamed), or failing that a rotated sibling of path (see rotated.go) with
+// the same fingerprint and more than after bytes (a copy made by
+// copytruncate; a copy under another name, such as a backup, is not taken
+// for it). It returns the file opened, with its name, or errNotFound, or
+// the error reading the directory.
+func (t *Tailer) locate(path string, ino, fp uint64, fpLen int, after int64) (*os.File, fileID, string, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fileID{}, "", fmt.Errorf("look for rotated log file: %w", err)
@@ -520,7 +523,7 @@ func (t *Tailer) locate(dir string, ino, fp uint64, fpLen int, after int64) (*os
 		}
 		name := filepath.Join(dir, e.Name())
 		if id.ino != ino {
-			if fpLen > 0 && fi.Size() > after && fi.Size() >= int64(fpLen) {
+			if _, rotated := rotationKey(base, e.Name()); rotated && fpLen > 0 && fi.Size() > after && fi.Size() >= int64(fpLen) {
 				copies = append(copies, candidate{name, id, fi.Size()})
 			}
 			continue
@@ -793,7 +796,7 @@ func (t *Tailer) truncated(s *stream, size int64) bool {
 // the copy has more to read than one pass allows.
 func (t *Tailer) truncate(s *stream, h Handler) (more bool) {
 	if s.fpLen > 0 && !s.draining {
-		if f, id, name, err := t.locate(filepath.Dir(s.name), s.id.ino, s.fp, s.fpLen, s.pos); err == nil {
+		if f, id, name, err := t.locate(s.file.Path, s.id.ino, s.fp, s.fpLen, s.pos); err == nil {
 			c := t.addStream(f, id, s.file.Path, name, s.file.Pattern)
 			c.pos, c.next, c.seen, c.skipping = s.pos, s.next, s.next, s.skipping
 			c.fp, c.fpLen = s.fp, s.fpLen
@@ -834,6 +837,9 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 		have += m
 		if end := base + int64(have); end > s.seen {
 			s.seen = end
+			// Before any line is handed out: Positions, which a handler
+			// may save from Line, must identify the file by what was read.
+			t.updateFingerprint(s)
 		}
 		start := 0
 		for start < have {
