@@ -49,7 +49,7 @@ session: {max_delay: 0s}
 // scraped totals equal a replay of src and that nothing was given up.
 func rotCheck(t *testing.T, p *proc, cfg, src string, n int) {
 	t.Helper()
-	p.waitLines(t, n)
+	rotWait(t, p, n)
 	code, out, stderr := runCLI("replay", "-config", cfg, "-o", "json", src)
 	if code != 0 {
 		t.Fatal(stderr)
@@ -73,6 +73,38 @@ func rotCheck(t *testing.T, p *proc, cfg, src string, n int) {
 	if lost := p.metric(t, "session_exporter_lost_files_total"); lost != 0 {
 		t.Errorf("lost files %v, want 0", lost)
 	}
+}
+
+// rotWait polls p until it has read n lines. On a timeout it reports what
+// was read and given up, stops p and shows its log.
+func rotWait(t *testing.T, p *proc, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := p.metric(t, "session_exporter_lines_read_total")
+		if got >= float64(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			lost := p.metric(t, "session_exporter_lost_files_total")
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+			t.Fatalf("exporter read %v lines, want %d; %v files given up; stderr:\n%s", got, n, lost, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rotWarnings returns the warning and error lines of a stopped exporter's
+// log.
+func rotWarnings(p *proc) []string {
+	var out []string
+	for _, l := range strings.Split(p.stderr.String(), "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // rotGzip compresses path to path.gz and removes path, as logrotate's
@@ -205,7 +237,7 @@ func rotWhileStopped(t *testing.T, bin string) {
 
 	w := &rotWriter{t: t, path: logPath}
 	w.write(lines[:3000])
-	p.waitLines(t, 3000)
+	rotWait(t, p, 3000)
 	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +310,12 @@ func rotKillLoop(t *testing.T, bin string) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	kills := 0
+	var warnings []string
+	defer func() {
+		if t.Failed() {
+			t.Logf("warnings of the killed lives:\n%s", strings.Join(warnings, "\n"))
+		}
+	}()
 	var writerErr error
 	writing := true
 loop:
@@ -290,12 +328,14 @@ loop:
 			writing = false
 			p.cmd.Process.Signal(syscall.SIGKILL)
 			p.cmd.Wait()
+			warnings = append(warnings, rotWarnings(p)...)
 			kills++
 			break loop
 		case <-time.After(time.Duration(rng.IntN(400)) * time.Millisecond):
 		}
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		p.cmd.Wait()
+		warnings = append(warnings, rotWarnings(p)...)
 		kills++
 	}
 	if writing {

@@ -73,11 +73,3 @@ func (z *zReader) close() {
 		z.rc = nil
 	}
 }
-
-// isCompressed reports whether the file at name starts with the magic bytes
-// of a compression format the tailer can read.
-func isCompressed(f *os.File) bool {
-	var head [decompress.MagicLen]byte
-	n, _ := f.ReadAt(head[:], 0)
-	return decompress.Detect(head[:n]) != decompress.None
-}

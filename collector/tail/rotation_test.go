@@ -291,3 +291,71 @@ func TestRotationKey(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint taken at the first line of a file resumed at 0 with no
+// fingerprint (it was empty when saved) already identifies the file, so it
+// is found again after being rotated and compressed.
+func TestPositionFromFirstLineIdentifiesFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := func() Config { return Config{Paths: []string{"access.log"}, StartAtEnd: true} }
+	h := start(t, dir, cfg(), nil)
+	h.write("access.log", "")
+	h.step()
+	ps := h.stop()
+	if p := positionFor(t, ps, h.path("access.log")); p.FingerprintLen != 0 {
+		t.Fatalf("empty file saved with a fingerprint: %+v", p)
+	}
+	h = start(t, dir, cfg(), ps)
+	var atFirst []Position
+	h.rec.onLine = func(string) {
+		if atFirst == nil {
+			atFirst = h.tl.Positions()
+		}
+	}
+	h.write("access.log", "one\ntwo\nthree\n")
+	h.lines()
+	h.stop()
+	if p := positionFor(t, atFirst, h.path("access.log")); p.Offset != 4 || p.FingerprintLen != 14 {
+		t.Errorf("position at the first line = %+v, want offset 4 and the 14 bytes read fingerprinted", p)
+	}
+	// Killed right after that checkpoint; the file is rotated and
+	// compressed before the restart.
+	h.rename("access.log", "access.log.1")
+	compress(t, h.path("access.log.1"), ".gz")
+	h.write("access.log", "new\n")
+	h = start(t, dir, cfg(), atFirst)
+	want := []string{"access.log: two", "access.log: three", "access.log: new"}
+	if diff := cmp.Diff(want, h.rec.takeLines()); diff != "" {
+		t.Errorf("lines after restart (-want +got):\n%s", diff)
+	}
+	if s := h.tl.Stats(); s.Lost != 0 {
+		t.Errorf("lost %d files", s.Lost)
+	}
+}
+
+// A new file found empty while an older one drains, and written to while it
+// waits, is fingerprinted as it grows: its position identifies it even if it
+// is rotated and compressed before it is read.
+func TestWaitingFileFingerprinted(t *testing.T) {
+	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h.write("access.log", "first\n")
+	h.step()
+	h.rec.takeLines()
+	old, _ := bigBacklog("old", 12000)
+	h.write("access.log", old)
+	h.rename("access.log", "access.log.1")
+	h.write("access.log", "")
+	var during []Position
+	h.rec.onLine = func(line string) {
+		switch {
+		case strings.HasPrefix(line, "access.log: old-05000"):
+			h.write("access.log", "written while waiting\n")
+		case strings.HasPrefix(line, "access.log: old-11999"):
+			during = h.tl.Positions()
+		}
+	}
+	h.lines()
+	if len(during) != 2 || during[1].Offset != 0 || during[1].FingerprintLen != 22 {
+		t.Errorf("positions at the end of the backlog = %+v, want the waiting file at 0 with 22 bytes fingerprinted", during)
+	}
+}
