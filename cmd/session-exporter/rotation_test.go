@@ -302,7 +302,7 @@ func rotKillLoop(t *testing.T, bin string) {
 				prev = name
 				next = next.Add(300 * time.Millisecond)
 			}
-			time.Sleep(15 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 		}
 		done <- nil
 	}()
@@ -331,7 +331,7 @@ loop:
 			warnings = append(warnings, rotWarnings(p)...)
 			kills++
 			break loop
-		case <-time.After(time.Duration(rng.IntN(400)) * time.Millisecond):
+		case <-time.After(time.Duration(rng.IntN(300)) * time.Millisecond):
 		}
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		p.cmd.Wait()

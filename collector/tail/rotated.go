@@ -230,11 +230,32 @@ func (t *Tailer) enqueueNewer(ref *stream, h Handler) bool {
 	}
 	opened := false
 	for i := len(newer) - 1; i >= 0; i-- {
-		if t.openSibling(newer[i], path, ref.file.Pattern, h) {
-			opened = true
+		c := newer[i]
+		if !t.openSibling(c, path, ref.file.Pattern, h) {
+			// Compressed since the listing: read the compressed file.
+			c = compressedVersion(c)
+			if c == nil || !t.openSibling(c, path, ref.file.Pattern, h) {
+				continue
+			}
 		}
+		opened = true
 	}
 	return opened
+}
+
+// compressedVersion returns the compressed file that replaced the plain
+// rotated file c, if there is one.
+func compressedVersion(c *sibling) *sibling {
+	for _, ext := range compressedExts {
+		fi, err := os.Stat(c.name + ext)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if id, ok := identity(fi); ok {
+			return &sibling{name: c.name + ext, id: id, key: c.key}
+		}
+	}
+	return nil
 }
 
 // compressing reports whether sibs[i] is a compressed file whose plain
@@ -266,7 +287,7 @@ func (t *Tailer) openSibling(c *sibling, path string, pi int, h Handler) bool {
 	if err != nil {
 		return false // gone since the listing
 	}
-	if id != c.id {
+	if id != c.id || t.byID[id] != nil {
 		f.Close()
 		return false
 	}

@@ -359,3 +359,22 @@ func TestWaitingFileFingerprinted(t *testing.T) {
 		t.Errorf("positions at the end of the backlog = %+v, want the waiting file at 0 with 22 bytes fingerprinted", during)
 	}
 }
+
+// A rotated file compressed between the listing of the directory and its
+// opening is read from its compressed version.
+func TestCompressedSinceListing(t *testing.T) {
+	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h.write("access.log.1", "x\n")
+	sibs, err := h.tl.siblings(h.path("access.log"))
+	if err != nil || len(sibs) != 1 {
+		t.Fatalf("siblings = %+v, %v", sibs, err)
+	}
+	compress(t, h.path("access.log.1"), ".gz")
+	if h.tl.openSibling(&sibs[0], h.path("access.log"), 0, h.rec) {
+		t.Fatal("opened a file that is gone")
+	}
+	c := compressedVersion(&sibs[0])
+	if c == nil || c.name != h.path("access.log.1.gz") {
+		t.Fatalf("compressed version = %+v", c)
+	}
+}
