@@ -172,7 +172,22 @@ func (w *rotWriter) rotateStamped() string {
 	return name
 }
 
-// A busy writer rotating every 100 ms: no rotation may be missed.
+// rotStop stops p (SIGSTOP: CPU throttling, a paused VM, a loaded machine)
+// or lets it go on (SIGCONT).
+func rotStop(t *testing.T, p *proc, stop bool) {
+	t.Helper()
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A busy writer rotating every 100 ms, the exporter throttled for 250 ms
+// every second so that rotations happen while it is not looking: no
+// rotation may be missed.
 func rotStorm(t *testing.T, bin string) {
 	dir := t.TempDir()
 	src, lines := genLog(t, dir, 31, 30000)
@@ -185,20 +200,35 @@ func rotStorm(t *testing.T, bin string) {
 	perTick := len(lines) / int(dur/tick)
 	start := time.Now()
 	next := start.Add(every)
+	stopped, nextStop := false, start.Add(time.Second)
 	for i := 0; i < len(lines); i += perTick {
 		w.write(lines[i:min(i+perTick, len(lines))])
-		if time.Now().After(next) {
+		now := time.Now()
+		if now.After(next) {
 			w.rotateStamped()
 			next = next.Add(every)
 		}
+		if now.After(nextStop) {
+			rotStop(t, p, !stopped)
+			stopped = !stopped
+			if stopped {
+				nextStop = now.Add(250 * time.Millisecond)
+			} else {
+				nextStop = now.Add(750 * time.Millisecond)
+			}
+		}
 		time.Sleep(tick)
+	}
+	if stopped {
+		rotStop(t, p, false)
 	}
 	t.Logf("%d rotations in %v", w.n, time.Since(start).Round(time.Millisecond))
 	rotCheck(t, p, cfg, src, len(lines))
 }
 
 // Size-based logrotate without delaycompress: each burst's file is renamed
-// and gzip'd at once, every 0.3 s, the older ones shifted.
+// and gzip'd at once, every 0.3 s, the older ones shifted. The exporter is
+// held up (stopped) across one rotation, as on a loaded machine.
 func rotGzipAtOnce(t *testing.T, bin string) {
 	dir := t.TempDir()
 	const bursts, per = 5, 6000
@@ -214,6 +244,9 @@ func rotGzipAtOnce(t *testing.T, bin string) {
 		w.write(lines[b*per : (b+1)*per])
 		next = next.Add(300 * time.Millisecond)
 		time.Sleep(time.Until(next))
+		if b == 1 {
+			rotStop(t, p, true) // the file of burst 2 is never seen live
+		}
 		w.f.Close()
 		w.f = nil
 		for i := b; i >= 1; i-- {
@@ -222,6 +255,9 @@ func rotGzipAtOnce(t *testing.T, bin string) {
 		rotRename(t, logPath, logPath+".1")
 		writeFile(t, logPath, "")
 		rotGzip(t, logPath+".1")
+		if b == 2 {
+			rotStop(t, p, false)
+		}
 	}
 	rotCheck(t, p, cfg, src, len(lines))
 }
@@ -238,9 +274,7 @@ func rotWhileStopped(t *testing.T, bin string) {
 	w := &rotWriter{t: t, path: logPath}
 	w.write(lines[:3000])
 	rotWait(t, p, 3000)
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	rotStop(t, p, true)
 	w.write(lines[3000:5000])
 	w.f.Close()
 	w.f = nil
@@ -252,9 +286,7 @@ func rotWhileStopped(t *testing.T, bin string) {
 	rotRename(t, logPath, logPath+".1")
 	rotGzip(t, logPath+".1")
 	w.write(lines[8000:])
-	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
+	rotStop(t, p, false)
 	rotCheck(t, p, cfg, src, len(lines))
 }
 
