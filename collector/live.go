@@ -290,6 +290,7 @@ type liveHandler struct {
 	nextSave time.Time
 	failing  bool
 	ticked   chan struct{} // closed after the first tick
+	caughtUp bool          // a pass went idle since the start
 }
 
 // Line implements tail.Handler.
@@ -361,7 +362,10 @@ func (h *liveHandler) tick(idle bool) {
 		h.sz.Advance(target)
 	}
 	h.c.metrics.SetVisitors(h.sz.Visitors())
-	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {
+	// Checkpoint at start-up, then once the backlog found at start is
+	// read (the first idle pass), then every state_interval.
+	if h.c.cfg.StateFile != "" && (!now.Before(h.nextSave) || idle && !h.caughtUp) {
+		h.caughtUp = h.caughtUp || idle
 		h.save()
 		h.nextSave = now.Add(h.c.cfg.StateInterval.D())
 	}

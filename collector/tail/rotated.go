@@ -35,7 +35,7 @@ import (
 // and the rotated files still to be read. When a rotation would exceed it,
 // the oldest rotated file already read to its end is closed; if none is,
 // the oldest one is given up and its unread part reported as lost.
-const maxOpenPerPath = 64
+const maxOpenPerPath = 256
 
 // compressedExts are the file name endings of compressed rotations.
 var compressedExts = [...]string{".gz", ".bz2", ".zst"}
