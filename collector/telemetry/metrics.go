@@ -84,6 +84,7 @@ type Metrics struct {
 	linesRead, bytesRead    []atomic.Uint64 // per file
 	rejected                []atomic.Uint64 // file*len(Reasons) + reason
 	rotations, truncations  []atomic.Uint64 // per file
+	lostFiles               []atomic.Uint64 // per file
 	late, evicted           atomic.Uint64
 	stateSaves, saveFailure atomic.Uint64
 
@@ -116,6 +117,7 @@ func New(d Dims) *Metrics {
 		rejected:    make([]atomic.Uint64, files*len(accesslog.Reasons)),
 		rotations:   make([]atomic.Uint64, files),
 		truncations: make([]atomic.Uint64, files),
+		lostFiles:   make([]atomic.Uint64, files),
 	}
 }
 
@@ -204,6 +206,13 @@ func (m *Metrics) Rotation(file int) {
 func (m *Metrics) Truncation(file int) {
 	if file >= 0 && file < len(m.truncations) {
 		m.truncations[file].Add(1)
+	}
+}
+
+// LostFile counts a file of file given up with lines unread.
+func (m *Metrics) LostFile(file int) {
+	if file >= 0 && file < len(m.lostFiles) {
+		m.lostFiles[file].Add(1)
 	}
 }
 
