@@ -323,6 +323,7 @@ type liveHandler struct {
 
 	n        int
 	dirty    bool      // lines read since the last tick
+	counted  int64     // p.newest at the last tick
 	lastWall time.Time // wall clock when lines were last read
 	base     int64     // event-time watermark then
 	nextSave time.Time
@@ -382,8 +383,11 @@ func (h *liveHandler) tick(idle bool) {
 		h.p.guard.Idle(h.p)
 	}
 	wm, ok := h.sz.Watermark()
-	if h.dirty {
-		h.dirty = false
+	// Lines read, or held lines the clock guard has let through since (the
+	// first line waits for the next one, or for an idle pass): the quiet
+	// time counts from now.
+	if h.dirty || h.p.newest != h.counted {
+		h.dirty, h.counted = false, h.p.newest
 		h.lastWall, h.base = now, wm
 		if ok {
 			h.c.metrics.SetReadLag(now.Sub(time.Unix(0, h.p.newest)))
