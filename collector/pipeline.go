@@ -74,7 +74,9 @@ func (c *Collector) newPipeline() (*pipeline, error) {
 func (p *pipeline) line(src *source, line []byte, n int) {
 	p.metrics.LineRead(src.file, n)
 	if err := src.parser.Parse(line, &p.req); err != nil {
-		p.reject(src, reasonOf(err), line)
+		if err != accesslog.ErrComment {
+			p.reject(src, reasonOf(err), line)
+		}
 		return
 	}
 	t := p.req.Time.UnixNano()
