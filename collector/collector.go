@@ -43,6 +43,8 @@ type Collector struct {
 	ua      *uaparser.Parser
 	cl      *classify.Classifier
 	sampler *rejectSampler
+
+	replayed []*source // the inputs of the last Replay
 }
 
 // New returns a Collector for cfg, which must have been validated.
@@ -170,6 +172,7 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		srcs[i] = src
 	}
 	c.metrics = c.newMetrics(names)
+	c.replayed = srcs
 	workers := ro.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -207,6 +210,44 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		p.err = p.onStep(time.Unix(0, p.next).UTC())
 	}
 	return p.err
+}
+
+// Unparsed is an input of which lines were read but none parsed.
+type Unparsed struct {
+	Path    string
+	Format  string // the format it was read in: a preset name, or "custom log_format"
+	Lines   uint64 // read and rejected
+	Reason  accesslog.Reason
+	WasAuto bool // read with auto
+}
+
+// Error is the one-line message for an unparsed input, naming the file and
+// the format and what to try instead.
+func (u Unparsed) Error() string {
+	hint := "try -format auto, or give the log_format with -format"
+	if u.WasAuto {
+		hint = "give its log_format with -format (see docs/formats.md)"
+	}
+	return fmt.Sprintf("no line of %s parses as %s (%d lines rejected, mostly %s): %s", u.Path, u.Format, u.Lines, u.Reason, hint)
+}
+
+// Unparsed returns the inputs of the last Replay that had lines of which
+// none parsed: a wrong format, not a few bad lines. Empty inputs, and
+// inputs of header lines only, are not among them.
+func (c *Collector) Unparsed() []Unparsed {
+	var out []Unparsed
+	for _, src := range c.replayed {
+		read, rejected, top := c.metrics.FileLines(src.file)
+		if read == 0 || rejected != read {
+			continue
+		}
+		f := src.parser.Name()
+		if f == "custom" {
+			f = "custom log_format"
+		}
+		out = append(out, Unparsed{Path: src.name, Format: f, Lines: read, Reason: top, WasAuto: f == "auto"})
+	}
+	return out
 }
 
 // replaySource finds the configured log a replayed file belongs to (by path

@@ -11,6 +11,7 @@ import (
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/decompress"
 	"github.com/session-exporter/session-exporter/collector/session"
 )
 
@@ -293,14 +294,22 @@ func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*sour
 	return nil
 }
 
+// openInput opens an input and reads it through its decompressor: gzip,
+// bzip2 and zstd files (rotated logs) are read as the text they hold,
+// recognised by their first bytes whatever their name.
 func openInput(in Input) (io.Reader, func(), error) {
-	switch {
-	case in.Reader != nil:
-		return in.Reader, func() {}, nil
-	case in.Path == "-":
-		return os.Stdin, func() {}, nil
+	if in.Reader != nil || in.Path == "-" {
+		r := in.Reader
+		if r == nil {
+			r = os.Stdin
+		}
+		dr, _, err := decompress.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", inputName(in.Path), err)
+		}
+		return dr, func() { dr.Close() }, nil
 	}
-	f, err := os.Open(in.Path)
+	f, err := decompress.Open(in.Path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", in.Path, err)
 	}

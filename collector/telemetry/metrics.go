@@ -304,6 +304,24 @@ func (m *Metrics) LinesRead() (read, rejected uint64) {
 	return read, rejected
 }
 
+// FileLines returns the lines read from file, those rejected, and the
+// reason most of them were rejected for ("" when none was).
+func (m *Metrics) FileLines(file int) (read, rejected uint64, top accesslog.Reason) {
+	if file < 0 || file >= len(m.linesRead) {
+		return 0, 0, ""
+	}
+	nr := len(accesslog.Reasons)
+	var most uint64
+	for j := range nr {
+		v := m.rejected[file*nr+j].Load()
+		rejected += v
+		if v > most {
+			most, top = v, accesslog.Reasons[j]
+		}
+	}
+	return m.linesRead[file].Load(), rejected, top
+}
+
 // Rejected returns the rejected lines by reason, over all files.
 func (m *Metrics) Rejected() map[accesslog.Reason]uint64 {
 	out := map[accesslog.Reason]uint64{}
