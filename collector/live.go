@@ -143,7 +143,9 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		"logs", len(paths), "start_at", c.cfg.StartAt)
 
 	h := &liveHandler{c: c, p: p, sz: sz, t: tl,
-		sources: sources, started: started, now: now}
+		sources: sources, started: started, now: now,
+		health: newHealthWatch(c.log, c.metrics, sources)}
+	h.health.check(now(), true) // a wrong path is reported at once
 	// Until a line is read, quiet time counts from the start (the event
 	// clock restored from the state, if any).
 	h.lastWall = now()
@@ -275,6 +277,7 @@ type liveHandler struct {
 	base     int64     // event-time watermark then
 	nextSave time.Time
 	failing  bool
+	health   *healthWatch
 }
 
 // Line implements tail.Handler.
@@ -343,6 +346,7 @@ func (h *liveHandler) tick(idle bool) {
 		h.sz.Advance(target)
 	}
 	h.c.metrics.SetVisitors(h.sz.Visitors())
+	h.health.check(now, false)
 	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {
 		h.save()
 		h.nextSave = now.Add(h.c.cfg.StateInterval.D())

@@ -90,6 +90,9 @@ type Metrics struct {
 	visitors atomic.Int64
 	lag      atomic.Int64 // nanoseconds; -1 unknown
 	lagKnown atomic.Bool
+
+	fileUp      []atomic.Bool // per file: the configured path is readable
+	fileUpKnown atomic.Bool   // set once live mode has checked the paths
 }
 
 // New returns zeroed metrics laid out for dims.
@@ -116,6 +119,16 @@ func New(d Dims) *Metrics {
 		rejected:    make([]atomic.Uint64, files*len(accesslog.Reasons)),
 		rotations:   make([]atomic.Uint64, files),
 		truncations: make([]atomic.Uint64, files),
+		fileUp:      make([]atomic.Bool, files),
+	}
+}
+
+// SetFileUp records whether the configured path of file matches a file
+// that can be read. The gauge is exported from the first call on.
+func (m *Metrics) SetFileUp(file int, up bool) {
+	if file >= 0 && file < len(m.fileUp) {
+		m.fileUp[file].Store(up)
+		m.fileUpKnown.Store(true)
 	}
 }
 
