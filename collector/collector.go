@@ -70,7 +70,7 @@ func New(cfg *config.Config, opts Options) (*Collector, error) {
 	}
 	files := make([]string, len(cfg.Logs))
 	for i, l := range cfg.Logs {
-		files[i] = l.Path
+		files[i] = l.Name()
 	}
 	c := &Collector{
 		cfg:  cfg,
@@ -177,6 +177,11 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	for _, src := range srcs {
+		if src.unwrap != nil {
+			workers = 1 // partial container records are joined in order
+		}
+	}
 	if workers > 1 && ro.OnStep == nil {
 		return c.replayParallel(ctx, inputs, srcs, workers, workers)
 	}
@@ -260,11 +265,14 @@ func (c *Collector) replaySource(path, format string) (*source, error) {
 	for _, l := range c.cfg.Logs {
 		if l.Path == path || matchGlob(l.Path, path) {
 			fmtName, src.site, matched = l.Format, c.siteIndex(l.Site), true
+			src.unwrap = newUnwrapper(l, c.cfg.MaxLineBytes)
 			break
 		}
 	}
 	if !matched && len(c.cfg.Logs) == 1 {
-		fmtName, src.site = c.cfg.Logs[0].Format, c.siteIndex(c.cfg.Logs[0].Site)
+		l := c.cfg.Logs[0]
+		fmtName, src.site = l.Format, c.siteIndex(l.Site)
+		src.unwrap = newUnwrapper(l, c.cfg.MaxLineBytes)
 	}
 	if format != "" {
 		fmtName = format

@@ -46,6 +46,9 @@ type healthWatch struct {
 func newHealthWatch(log *slog.Logger, m *telemetry.Metrics, srcs []*source) *healthWatch {
 	w := &healthWatch{log: log, metrics: m}
 	for _, s := range srcs {
+		if s.kind != inputFile {
+			continue // standard input and sockets are up once open
+		}
 		w.logs = append(w.logs, logHealth{path: s.name, format: s.parser.Name(), file: s.file})
 	}
 	return w
