@@ -124,8 +124,8 @@ func Docker(b []byte, r *Record, buf []byte) ([]byte, bool) {
 			r.Stream = streamOf(v)
 		default:
 			s := p
-			if p, ok = skipValue(b, p); !ok || !json.Valid(b[s:p]) {
-				return buf, false
+			if p, ok = skipValue(b, p); !ok || b[s] != '"' && !json.Valid(b[s:p]) {
+				return buf, false // strings are checked by skipValue; the rest here
 			}
 		}
 		p = skipSpace(b, p)
