@@ -39,6 +39,8 @@ type Collector struct {
 	metrics *telemetry.Metrics
 	cl      *classify.Classifier
 	sampler *rejectSampler
+
+	replayed []*source // the inputs of the last Replay
 }
 
 // New returns a Collector for cfg, which must have been validated.
@@ -57,7 +59,7 @@ func New(cfg *config.Config, opts Options) (*Collector, error) {
 	}
 	files := make([]string, len(cfg.Logs))
 	for i, l := range cfg.Logs {
-		files[i] = l.Path
+		files[i] = l.Name()
 	}
 	c := &Collector{
 		cfg:  cfg,
@@ -158,9 +160,15 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 		srcs[i] = src
 	}
 	c.metrics = c.newMetrics(names)
+	c.replayed = srcs
 	workers := ro.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	for _, src := range srcs {
+		if src.unwrap != nil {
+			workers = 1 // partial container records are joined in order
+		}
 	}
 	if workers > 1 && ro.OnStep == nil {
 		return c.replayParallel(ctx, inputs, srcs, workers, workers)
@@ -199,6 +207,44 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 	return p.err
 }
 
+// Unparsed is an input of which lines were read but none parsed.
+type Unparsed struct {
+	Path    string
+	Format  string // the format it was read in: a preset name, or "custom log_format"
+	Lines   uint64 // read and rejected
+	Reason  accesslog.Reason
+	WasAuto bool // read with auto
+}
+
+// Error is the one-line message for an unparsed input, naming the file and
+// the format and what to try instead.
+func (u Unparsed) Error() string {
+	hint := "try -format auto, or give the log_format with -format"
+	if u.WasAuto {
+		hint = "give its log_format with -format (see docs/formats.md)"
+	}
+	return fmt.Sprintf("no line of %s parses as %s (%d lines rejected, mostly %s): %s", u.Path, u.Format, u.Lines, u.Reason, hint)
+}
+
+// Unparsed returns the inputs of the last Replay that had lines of which
+// none parsed: a wrong format, not a few bad lines. Empty inputs, and
+// inputs of header lines only, are not among them.
+func (c *Collector) Unparsed() []Unparsed {
+	var out []Unparsed
+	for _, src := range c.replayed {
+		read, rejected, top := c.metrics.FileLines(src.file)
+		if read == 0 || rejected != read {
+			continue
+		}
+		f := src.parser.Name()
+		if f == "custom" {
+			f = "custom log_format"
+		}
+		out = append(out, Unparsed{Path: src.name, Format: f, Lines: read, Reason: top, WasAuto: f == "auto"})
+	}
+	return out
+}
+
 // replaySource finds the configured log a replayed file belongs to (by path
 // or glob) for its format and site. With a single configured log every file
 // is taken to be in its format; other files are read with "auto".
@@ -209,11 +255,14 @@ func (c *Collector) replaySource(path, format string) (*source, error) {
 	for _, l := range c.cfg.Logs {
 		if l.Path == path || matchGlob(l.Path, path) {
 			fmtName, src.site, matched = l.Format, c.siteIndex(l.Site), true
+			src.unwrap = newUnwrapper(l, c.cfg.MaxLineBytes)
 			break
 		}
 	}
 	if !matched && len(c.cfg.Logs) == 1 {
-		fmtName, src.site = c.cfg.Logs[0].Format, c.siteIndex(c.cfg.Logs[0].Site)
+		l := c.cfg.Logs[0]
+		fmtName, src.site = l.Format, c.siteIndex(l.Site)
+		src.unwrap = newUnwrapper(l, c.cfg.MaxLineBytes)
 	}
 	if format != "" {
 		fmtName = format

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +34,8 @@ type RunOptions struct {
 	// Serve replaces http.Server.Serve, e.g. to add TLS and basic auth
 	// from a web config file.
 	Serve func(srv *http.Server, ln net.Listener) error
+	// Stdin is read for a log with path "-" (nil: os.Stdin).
+	Stdin io.Reader
 }
 
 // Run follows the configured logs and serves metrics until ctx is done, then
@@ -90,28 +95,49 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		p.newest = newest
 	}
 	sources := make([]*source, len(c.cfg.Logs))
-	paths := make([]string, len(c.cfg.Logs))
+	var paths []string
+	var tailed []int // tail pattern -> source
 	for i, l := range c.cfg.Logs {
 		p, err := accesslog.New(l.Format)
 		if err != nil {
 			return fmt.Errorf("logs[%d].format: %w", i, err)
 		}
-		sources[i] = &source{name: l.Path, parser: p, site: c.siteIndex(l.Site), file: i}
-		paths[i] = l.Path
+		src := &source{name: l.Name(), parser: p, site: c.siteIndex(l.Site), file: i,
+			unwrap: newUnwrapper(l, c.cfg.MaxLineBytes)}
+		switch {
+		case l.Syslog != "":
+			src.kind = inputSyslog
+		case l.Path == "-":
+			src.kind = inputStdin
+		default:
+			paths = append(paths, l.Path)
+			tailed = append(tailed, i)
+		}
+		sources[i] = src
 	}
 	p.srcs, p.wall = sources, now
-	tl, err := tail.New(tail.Config{
-		Paths:        paths,
-		StartAtEnd:   c.cfg.StartAt == "end",
-		MaxLineBytes: c.cfg.MaxLineBytes,
-		PollInterval: c.cfg.PollInterval.D(),
-		Waker:        ro.Waker,
-		Now:          now,
-		Logger:       c.log,
-	}, positions)
-	if err != nil {
-		return fmt.Errorf("follow logs: %w", err)
+	var tl *tail.Tailer
+	if len(paths) > 0 {
+		tl, err = tail.New(tail.Config{
+			Paths:        paths,
+			StartAtEnd:   c.cfg.StartAt == "end",
+			MaxLineBytes: c.cfg.MaxLineBytes,
+			PollInterval: c.cfg.PollInterval.D(),
+			Waker:        ro.Waker,
+			Now:          now,
+			Logger:       c.log,
+		}, positions)
+		if err != nil {
+			return fmt.Errorf("follow logs: %w", err)
+		}
 	}
+	// Syslog sockets are open before the exporter says it is ready, so
+	// nothing sent from then on is lost.
+	sockets, err := c.listenSyslog(sources)
+	if err != nil {
+		return err
+	}
+	defer closeSockets(sockets)
 
 	// One producer for both sides: /metrics and the OTLP push.
 	prod := telemetry.NewProducer(c.metrics, c.opts.Build, started, c.opts.Now)
@@ -148,8 +174,10 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	if serve == nil {
 		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
 	}
-	h := &liveHandler{c: c, p: p, sz: sz, t: tl,
-		sources: sources, started: started, now: now, ticked: make(chan struct{})}
+	h := &liveHandler{c: c, p: p, sz: sz, t: tl, tailed: tailed,
+		sources: sources, started: started, now: now, ticked: make(chan struct{}),
+		health: newHealthWatch(c.log, c.metrics, sources)}
+	h.health.check(now(), true) // a wrong path is reported at once
 	// Until a line is read, quiet time counts from the start (the event
 	// clock restored from the state, if any).
 	h.lastWall = now()
@@ -161,7 +189,33 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tailErr := make(chan error, 1)
-	go func() { tailErr <- tl.Run(runCtx, h) }()
+	if tl != nil {
+		go func() { tailErr <- tl.Run(runCtx, h) }()
+	} else {
+		go func() { tailErr <- idleLoop(runCtx, ro.Waker, c.cfg.PollInterval.D(), h) }()
+	}
+	var inputs sync.WaitGroup
+	defer func() { // on every return: the inputs below stop
+		cancel()
+		closeSockets(sockets)
+		inputs.Wait()
+	}()
+	for i, pc := range sockets {
+		if pc != nil {
+			inputs.Add(1)
+			go func() { defer inputs.Done(); h.readSyslog(runCtx, sources[i], pc) }()
+		}
+	}
+	for _, src := range sources {
+		if src.kind == inputStdin {
+			stdin := ro.Stdin
+			if stdin == nil {
+				stdin = os.Stdin
+			}
+			c.metrics.SetFileUp(src.file, true)
+			go h.readStdin(runCtx, src, stdin) // not waited for: a read from a terminal cannot be cancelled
+		}
+	}
 	// Serve once the first pass has found the files and the first
 	// checkpoint is written: from then on a kill resumes there.
 	var early error
@@ -197,9 +251,15 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		}
 	}
 	// The tailer has returned: its positions match what was counted.
+	cancel()
+	closeSockets(sockets)
+	inputs.Wait()
 	saved := false
 	if c.cfg.StateFile != "" {
-		if err := h.save(); err != nil {
+		h.mu.Lock()
+		err := h.save()
+		h.mu.Unlock()
+		if err != nil {
 			failure = errors.Join(failure, fmt.Errorf("final state save to %s failed (the lines since the last checkpoint will be read again at the next start): %w", c.cfg.StateFile, err))
 		} else {
 			saved = true
@@ -313,6 +373,10 @@ func (c *Collector) moveStateAside(why error) {
 // counting path, the sessionizer and the tailer's positions are only ever
 // touched from that goroutine and a checkpoint taken there is consistent.
 type liveHandler struct {
+	// mu serialises the tailer's calls with the lines of standard input
+	// and syslog sockets, which arrive on goroutines of their own.
+	mu      sync.Mutex
+	tailed  []int // tail pattern -> index in sources
 	c       *Collector
 	p       *pipeline
 	sz      *session.Sessionizer
@@ -323,18 +387,32 @@ type liveHandler struct {
 
 	n        int
 	dirty    bool      // lines read since the last tick
-	counted  int64     // p.newest at the last tick
+	applied  int64     // p.newest at the last tick
 	lastWall time.Time // wall clock when lines were last read
 	base     int64     // event-time watermark then
 	nextSave time.Time
 	failing  bool
 	ticked   chan struct{} // closed after the first tick
 	caughtUp bool          // a pass went idle since the start
+	health   *healthWatch
 }
 
 // Line implements tail.Handler.
 func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
-	h.p.line(h.sources[f.Pattern], line, len(line)+1)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	src := h.sources[h.tailed[f.Pattern]]
+	if src.unwrap != nil {
+		h.p.metrics.LineRead(src.file, len(line)+1)
+		h.p.wrapped(src, f, line)
+	} else {
+		h.p.line(src, line, len(line)+1)
+	}
+	h.counted()
+}
+
+// counted does what follows every line: the periodic work, every 1024 lines.
+func (h *liveHandler) counted() {
 	h.dirty = true
 	if h.n++; h.n&1023 == 0 || h.n == 1 {
 		h.tick(false)
@@ -343,16 +421,18 @@ func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
 
 // Event implements tail.Handler.
 func (h *liveHandler) Event(e tail.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	log := h.c.log
 	switch e.Kind {
 	case tail.EventRotated:
-		h.c.metrics.Rotation(e.File.Pattern)
+		h.c.metrics.Rotation(h.tailed[e.File.Pattern])
 		log.Info("log rotated; draining the old file", "path", e.File.Path)
 	case tail.EventTruncated:
-		h.c.metrics.Truncation(e.File.Pattern)
+		h.c.metrics.Truncation(h.tailed[e.File.Pattern])
 		log.Info("log truncated; reading from the start", "path", e.File.Path)
 	case tail.EventTooLong:
-		h.p.tooLong(h.sources[e.File.Pattern], int(e.Bytes)+1)
+		h.p.tooLong(h.sources[h.tailed[e.File.Pattern]], int(e.Bytes)+1)
 	case tail.EventReadError:
 		attrs := []any{"path", e.Path, "err", e.Err}
 		if errors.Is(e.Err, fs.ErrPermission) {
@@ -369,11 +449,20 @@ func (h *liveHandler) Event(e tail.Event) {
 		log.Debug("following log", "path", e.Path, "offset", e.Offset)
 	case tail.EventClosed:
 		log.Debug("closed log", "path", e.Path, "offset", e.Offset)
+		if e.File != nil {
+			if u := h.sources[h.tailed[e.File.Pattern]].unwrap; u != nil {
+				u.forget(e.File)
+			}
+		}
 	}
 }
 
 // Idle implements tail.Handler: every file is read to its end.
-func (h *liveHandler) Idle() { h.tick(true) }
+func (h *liveHandler) Idle() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tick(true)
+}
 
 // tick runs the periodic work: the event clock, gauges and the checkpoint.
 func (h *liveHandler) tick(idle bool) {
@@ -386,8 +475,8 @@ func (h *liveHandler) tick(idle bool) {
 	// Lines read, or held lines the clock guard has let through since (the
 	// first line waits for the next one, or for an idle pass): the quiet
 	// time counts from now.
-	if h.dirty || h.p.newest != h.counted {
-		h.dirty, h.counted = false, h.p.newest
+	if h.dirty || h.p.newest != h.applied {
+		h.dirty, h.applied = false, h.p.newest
 		h.lastWall, h.base = now, wm
 		if ok {
 			h.c.metrics.SetReadLag(now.Sub(time.Unix(0, h.p.newest)))
@@ -411,6 +500,7 @@ func (h *liveHandler) tick(idle bool) {
 		h.sz.Advance(target)
 	}
 	h.c.metrics.SetVisitors(h.sz.Visitors())
+	h.health.check(now, false)
 	// Checkpoint at start-up, then once the backlog found at start is
 	// read (the first idle pass), then every state_interval.
 	if h.c.cfg.StateFile != "" && (!now.Before(h.nextSave) || idle && !h.caughtUp) {
@@ -440,11 +530,15 @@ func (h *liveHandler) save() error {
 	path := h.c.cfg.StateFile
 	h.c.metrics.StateSaved() // counted before the snapshot, so the saved count includes this save
 	g := h.p.guard.Snapshot()
+	var positions []tail.Position
+	if h.t != nil {
+		positions = h.t.Positions()
+	}
 	st := &state.State{
 		SavedAt:   h.now(),
 		Started:   h.started,
 		Secret:    h.c.opts.Secret,
-		Positions: h.t.Positions(),
+		Positions: positions,
 		Sessions:  h.sz.Snapshot(),
 		Metrics:   h.c.metrics.Snapshot(),
 		Guard:     &g,

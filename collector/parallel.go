@@ -11,6 +11,7 @@ import (
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/classify"
+	"github.com/session-exporter/session-exporter/collector/decompress"
 	"github.com/session-exporter/session-exporter/collector/session"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
@@ -34,6 +35,9 @@ type chunk struct {
 	sizes   []int  // bytes each line took in the file (a last line may lack its newline)
 	tooLong []int  // sizes of skipped over-long lines
 	events  []session.Event
+	// header is the last CloudFront "#Fields:" line of the input before
+	// the chunk: a worker that did not read it lays out its columns first.
+	header []byte
 }
 
 type shardItem struct {
@@ -249,6 +253,9 @@ func (w *worker) process(ch *chunk) {
 	m := w.c.metrics
 	src := ch.src
 	parser := w.parser(src)
+	if len(ch.header) > 0 {
+		_ = parser.Parse(ch.header, &w.req) // read and counted in its own chunk
+	}
 	for _, n := range ch.tooLong {
 		m.LineRead(src.file, n)
 		m.LineRejected(src.file, accesslog.ReasonTooLong)
@@ -260,6 +267,9 @@ func (w *worker) process(ch *chunk) {
 		data = data[i+1:]
 		m.LineRead(src.file, size)
 		if err := parser.Parse(line, &w.req); err != nil {
+			if err == accesslog.ErrComment {
+				continue
+			}
 			r := reasonOf(err)
 			m.LineRejected(src.file, r)
 			w.c.sampler.sample(src.name, r, line)
@@ -277,6 +287,7 @@ func (w *worker) process(ch *chunk) {
 func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*source, free chan *chunk, todo chan<- *chunk) error {
 	seq := 0
 	var ch *chunk
+	var fields []byte // the input's last "#Fields:" line so far
 	next := func(src *source) {
 		select {
 		case ch = <-free:
@@ -286,6 +297,7 @@ func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*sour
 		ch.src = src
 		ch.input = src.file
 		ch.data, ch.sizes, ch.tooLong = ch.data[:0], ch.sizes[:0], ch.tooLong[:0]
+		ch.header = fields
 	}
 	send := func() error {
 		if len(ch.sizes) == 0 && len(ch.tooLong) == 0 {
@@ -306,9 +318,13 @@ func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*sour
 		if err != nil {
 			return err
 		}
+		fields = nil
 		next(srcs[i])
 		var sendErr error
 		err = c.eachLine(ctx, r, func(line []byte, n int) {
+			if len(line) > 0 && line[0] == '#' && bytes.HasPrefix(line, []byte("#Fields:")) {
+				fields = bytes.Clone(line)
+			}
 			ch.data = append(append(ch.data, line...), '\n')
 			ch.sizes = append(ch.sizes, n)
 			if len(ch.data) >= chunkBytes && sendErr == nil {
@@ -329,14 +345,22 @@ func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*sour
 	return nil
 }
 
+// openInput opens an input and reads it through its decompressor: gzip,
+// bzip2 and zstd files (rotated logs) are read as the text they hold,
+// recognised by their first bytes whatever their name.
 func openInput(in Input) (io.Reader, func(), error) {
-	switch {
-	case in.Reader != nil:
-		return in.Reader, func() {}, nil
-	case in.Path == "-":
-		return os.Stdin, func() {}, nil
+	if in.Reader != nil || in.Path == "-" {
+		r := in.Reader
+		if r == nil {
+			r = os.Stdin
+		}
+		dr, _, err := decompress.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", inputName(in.Path), err)
+		}
+		return dr, func() { dr.Close() }, nil
 	}
-	f, err := os.Open(in.Path)
+	f, err := decompress.Open(in.Path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", in.Path, err)
 	}

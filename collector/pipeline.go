@@ -17,7 +17,18 @@ type source struct {
 	parser accesslog.Parser
 	site   uint8
 	file   int
+	kind   inputKind
+	unwrap *unwrapper // container runtime wrapper around each line, or nil
 }
+
+// inputKind is where a live source's lines come from.
+type inputKind uint8
+
+const (
+	inputFile inputKind = iota
+	inputStdin
+	inputSyslog
+)
 
 // pipeline carries one line from text to the sessionizer. It is the only
 // counting path: replay and the live exporter both feed it. Not safe for
@@ -85,8 +96,32 @@ func (c *Collector) newGuard() (*session.Guard, error) {
 // number of bytes it took in the file, newline included.
 func (p *pipeline) line(src *source, line []byte, n int) {
 	p.metrics.LineRead(src.file, n)
+	if src.unwrap != nil {
+		p.wrapped(src, nil, line)
+		return
+	}
+	p.count(src, line)
+}
+
+// wrapped handles one container log record of src (read and counted as
+// read already): the line inside it is counted once complete; key tells
+// apart the files whose partial records are joined separately.
+func (p *pipeline) wrapped(src *source, key any, record []byte) {
+	line, ok, tooLong := src.unwrap.unwrap(key, record)
+	switch {
+	case tooLong:
+		p.reject(src, accesslog.ReasonTooLong, nil)
+	case ok:
+		p.count(src, line)
+	}
+}
+
+// count parses, classifies and counts one line of src.
+func (p *pipeline) count(src *source, line []byte) {
 	if err := src.parser.Parse(line, &p.req); err != nil {
-		p.reject(src, reasonOf(err), line)
+		if err != accesslog.ErrComment {
+			p.reject(src, reasonOf(err), line)
+		}
 		return
 	}
 	p.classifier.Classify(&p.req, &p.res)

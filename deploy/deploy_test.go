@@ -765,6 +765,10 @@ type volume struct {
 			Path string `yaml:"path"`
 		} `yaml:"items"`
 	} `yaml:"configMap"`
+	HostPath *struct {
+		Path string `yaml:"path"`
+		Type string `yaml:"type"`
+	} `yaml:"hostPath"`
 	EmptyDir              *yaml.Node `yaml:"emptyDir"`
 	PersistentVolumeClaim *yaml.Node `yaml:"persistentVolumeClaim"`
 	Secret                *yaml.Node `yaml:"secret"`

@@ -24,6 +24,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // a runtime failure
 	exitUsage   = 2 // bad flags, bad config, unreadable input
+	exitNoParse = 3 // replay: a file of which no line parses (wrong format)
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -129,7 +130,7 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfgPath, "config.file", "", "alias of -config")
 	fs.StringVar(&out, "o", "table", "output: table, prometheus, json, or openmetrics (the session metrics over time, for promtool tsdb create-blocks-from openmetrics)")
 	fs.DurationVar(&step, "step", time.Minute, "with -o openmetrics: time between samples (at least 1s)")
-	fs.StringVar(&format, "format", "", "log format for every file, overriding the config (combined, main, caddy, auto or a log_format string)")
+	fs.StringVar(&format, "format", "", "log format for every file, overriding the config (a preset such as combined, common, traefik, cloudfront; auto; or a log_format string)")
 	lf.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: session-exporter replay [-config FILE] [-o table|prometheus|json|openmetrics] [-step D] [-format F] FILE...")
@@ -166,7 +167,7 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(stderr, exitUsage, err)
 	}
 	inputs := make([]collector.Input, 0, fs.NArg())
-	for _, p := range fs.Args() {
+	for _, p := range collector.OrderRotated(fs.Args()) {
 		in := collector.Input{Path: p}
 		if p == "-" {
 			in.Reader = stdin
@@ -233,6 +234,12 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err := collector.Summarize(c.Metrics()).WriteTable(stdout); err != nil {
 			return fail(stderr, exitFailure, err)
 		}
+	}
+	if bad := c.Unparsed(); len(bad) > 0 {
+		for _, u := range bad {
+			fmt.Fprintf(stderr, "session-exporter: replay: %s\n", u.Error())
+		}
+		return exitNoParse
 	}
 	return exitOK
 }

@@ -93,7 +93,10 @@ func TestReplayOutputs(t *testing.T) {
 	logPath, lines := genLog(t, dir, 11, 3000)
 	// Junk around the real lines is counted, never fatal.
 	junk := "\x00\x01\x02 binary\nnot a log line at all\n{\"ts\": \"yesterday\"}\n"
-	withJunk := writeFile(t, filepath.Join(dir, "junk.log"), junk)
+	// A file of junk alone is a wrong format (TestReplayUnparsedFile): here
+	// the junk sits before a good line.
+	withJunk := writeFile(t, filepath.Join(dir, "junk.log"), junk+string(lines[0]))
+	lines = append(lines, lines[0])
 
 	code, out, stderr := runCLI("replay", "-config", cfg, "-o", "json", logPath, withJunk)
 	if code != 0 {

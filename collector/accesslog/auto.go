@@ -1,19 +1,29 @@
 package accesslog
 
-// autoParser decides per line between Caddy JSON (a line starting with '{')
-// and nginx combined with an optional trailing quoted X-Forwarded-For (main),
-// so a file that mixes them still parses.
+// autoParser decides per line between the formats New knows by name: Caddy
+// JSON (a line starting with '{'), CloudFront (a '#' header line, or a line
+// starting with a date or Unix time and a tab), and the nginx-style presets,
+// told apart by what follows the combined fields (nothing: combined; one or
+// two quoted values: main, sessions; Traefik's or ingress-nginx's fields) or,
+// when the combined fields do not match, by the common and vhost_combined
+// layouts. A file that mixes them still parses.
 type autoParser struct {
-	nginx nginxParser // combined
-	caddy caddyParser
+	combined, traefik, common, vhost *nginxParser
+	caddy                            caddyParser
+	cloudfront                       *cloudFrontParser
 }
 
-func newAuto() (*autoParser, error) {
-	pl, err := compile(CombinedFormat)
-	if err != nil {
-		return nil, err
+func newAuto() *autoParser {
+	get := func(name string) *nginxParser {
+		for _, p := range nginxPresets {
+			if p.name == name {
+				return newPreset(p)
+			}
+		}
+		panic("accesslog: no preset " + name)
 	}
-	return &autoParser{nginx: nginxParser{name: "combined", plan: pl}}, nil
+	return &autoParser{combined: get("combined"), traefik: get("traefik"), common: get("common"),
+		vhost: get("vhost_combined"), cloudfront: newCloudFront()}
 }
 
 // Name implements Parser.
@@ -25,30 +35,72 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 	if err != nil {
 		return err
 	}
-	if line[0] == '{' {
+	switch {
+	case line[0] == '{':
 		return a.caddy.parse(line, r)
+	case line[0] == '#' || startsCloudFront(line):
+		return a.cloudfront.parse(line, r)
 	}
 	var v [numFields][]byte
-	pos, ok := a.nginx.plan.match(line, &v)
-	if !ok {
-		return errSyntax
-	}
-	if tail := line[pos:]; len(tail) > 0 {
-		// main: ` "$http_x_forwarded_for"`
-		n := len(tail)
-		if n < 3 || tail[0] != ' ' || tail[1] != '"' || tail[n-1] != '"' {
-			return errSyntax
-		}
-		xff := tail[2 : n-1 : n-1]
-		for i, c := range xff {
-			if c == '"' && !escaped(xff[:i]) {
+	if pos, ok := a.combined.plan.match(line, &v); ok {
+		tail := line[pos:]
+		switch {
+		case len(tail) == 0: // combined
+		case len(tail) > 1 && tail[1] == '"': // main, sessions
+			if !quotedTail(tail, &v) {
 				return errSyntax
 			}
+		case ingressTail(tail):
+		default:
+			return a.traefik.Parse(line, r)
 		}
-		if escaped(xff) {
-			return errSyntax
-		}
-		v[fForwardedFor] = xff
+		return a.combined.finish(&v, r)
 	}
-	return a.nginx.finish(&v, r)
+	v = [numFields][]byte{} // nothing of the failed combined match carries over
+	if pos, ok := a.common.plan.match(line, &v); ok && pos == len(line) && size(v[fSkip]) {
+		return a.common.finish(&v, r)
+	}
+	return a.vhost.Parse(line, r)
+}
+
+// quotedTail reads main's ` "$http_x_forwarded_for"` and the sessions
+// format's ` "$http_x_forwarded_for" "$host"` after the combined fields.
+func quotedTail(tail []byte, v *[numFields][]byte) bool {
+	for k := 0; len(tail) > 0; k++ {
+		if k == 2 || len(tail) < 3 || tail[0] != ' ' || tail[1] != '"' {
+			return false
+		}
+		val := tail[2:]
+		end := -1
+		for i, c := range val {
+			if c == '"' && !escaped(val[:i]) {
+				end = i
+				break
+			}
+		}
+		if end < 0 {
+			return false
+		}
+		if k == 0 {
+			v[fForwardedFor] = val[:end:end]
+		} else {
+			v[fHost] = val[:end:end]
+		}
+		tail = val[end+1:]
+	}
+	return true
+}
+
+// startsCloudFront reports whether line starts as a CloudFront record does:
+// a date ("2026-11-02") or a Unix time ("1793579376.421") and a tab.
+func startsCloudFront(line []byte) bool {
+	for i, c := range line {
+		switch {
+		case c == '\t':
+			return i >= 10
+		case i >= 24 || (c != '-' && c != '.' && (c < '0' || c > '9')):
+			return false
+		}
+	}
+	return false
 }

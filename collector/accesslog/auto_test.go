@@ -28,7 +28,7 @@ func TestAuto(t *testing.T) {
 			line: `{"ts":1793579376.421,"status":200,"request":{"client_ip":"198.51.100.1","method":"GET","uri":"/"}}`,
 			want: view{Time: caddyTS, ClientIP: "198.51.100.1", Method: "GET", URI: "/", Status: 200}},
 		{name: "caddy invalid", line: `{"ts":1793579376.421,"status":200`, reason: ReasonJSON},
-		{name: "two trailing fields", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET / HTTP/1.1", "200") + ` "a" "b"`, reason: ReasonSyntax},
+		{name: "three trailing fields", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET / HTTP/1.1", "200") + ` "a" "b" "c"`, reason: ReasonSyntax},
 		{name: "unquoted trailing field", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET / HTTP/1.1", "200") + ` 0.001`, reason: ReasonSyntax},
 		{name: "unterminated trailing field", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET / HTTP/1.1", "200") + ` "a`, reason: ReasonSyntax},
 		{name: "garbage", line: "GET / HTTP/1.1", reason: ReasonSyntax},

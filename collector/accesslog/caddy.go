@@ -78,7 +78,7 @@ func (p *caddyParser) parse(line []byte, r *Request) error {
 		return errStatus
 	}
 	method, uri := v.s[slotMethod], v.s[slotURI]
-	if !validMethod(method) || !validURI(uri) {
+	if !validMethod(method) || !validTarget(method, uri) {
 		return errRequest
 	}
 	remote := v.s[slotRemoteIP]

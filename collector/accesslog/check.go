@@ -103,6 +103,31 @@ func validMethod(m []byte) bool {
 	return true
 }
 
+// validTarget accepts the request target of method: an authority
+// ("host:443") for CONNECT, else what validURI accepts.
+func validTarget(method, u []byte) bool {
+	if string(method) == "CONNECT" {
+		return validAuthority(u)
+	}
+	return validURI(u)
+}
+
+// validAuthority accepts "host:port" as a CONNECT request names it: a host
+// without '/' or spaces (a bracketed IPv6 address included) and a port of
+// one to five digits.
+func validAuthority(u []byte) bool {
+	i := bytes.LastIndexByte(u, ':')
+	if i <= 0 || len(u)-i-1 < 1 || len(u)-i-1 > 5 || !allDigits(u[i+1:]) {
+		return false
+	}
+	for _, c := range u[:i] {
+		if c <= ' ' || c == '/' || c == '"' {
+			return false
+		}
+	}
+	return true
+}
+
 // validURI accepts an origin-form URI ("/path?query"), an absolute http(s)
 // URI, or "*".
 func validURI(u []byte) bool {

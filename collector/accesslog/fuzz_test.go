@@ -39,8 +39,14 @@ func scratches(p Parser) [][]byte {
 		return [][]byte{p.uri}
 	case *caddyParser:
 		return p.buf[:]
+	case *cloudFrontParser:
+		return [][]byte{p.uri, p.ua, p.ref}
 	case *autoParser:
-		return append(scratches(&p.nginx), scratches(&p.caddy)...)
+		out := scratches(&p.caddy)
+		for _, q := range []Parser{p.combined, p.traefik, p.common, p.vhost, p.cloudfront} {
+			out = append(out, scratches(q)...)
+		}
+		return out
 	}
 	return nil
 }
@@ -69,7 +75,11 @@ func checkParse(t *testing.T, format string, line, good []byte) {
 	if !bytes.Equal(line, orig) {
 		t.Fatalf("Parse modified its input: %q -> %q", orig, line)
 	}
-	if err != nil {
+	if err == ErrComment {
+		if len(line) == 0 || line[0] != '#' {
+			t.Fatalf("Parse(%q) = ErrComment for a line that is not a header", line)
+		}
+	} else if err != nil {
 		if _, ok := err.(*Error); !ok || !slices.Contains(Reasons, ReasonOf(err)) {
 			t.Fatalf("Parse(%q) error %#v has no known Reason", line, err)
 		}
@@ -247,5 +257,65 @@ func FuzzLogFormat(f *testing.F) {
 			return
 		}
 		checkParse(t, format, line, nil)
+	})
+}
+
+var (
+	goodCommon     = []byte(`203.0.113.7 - - [02/Nov/2026:00:03:37 +0000] "GET /a?b=c HTTP/1.1" 200 512`)
+	goodVhost      = append([]byte("www.example.com:443 "), goodCombined...)
+	goodTraefik    = append(bytes.Clone(goodCombined), ` 42 "web@docker" "http://172.18.0.3:80" 3ms`...)
+	goodIngress    = append(bytes.Clone(goodCombined), ` 312 0.004 [default-web-80] [] 10.244.0.12:8080, 10.244.0.13:8080 0, 5 0.1, 0.2 502, 200 5a6c`...)
+	goodCloudFront = []byte(cfLine)
+)
+
+func FuzzCommon(f *testing.F) {
+	addFixture(f, "common.log")
+	f.Fuzz(func(t *testing.T, line []byte) { checkParse(t, "common", line, goodCommon) })
+}
+
+func FuzzVhostCombined(f *testing.F) {
+	addFixture(f, "vhost_combined.log")
+	f.Fuzz(func(t *testing.T, line []byte) { checkParse(t, "vhost_combined", line, goodVhost) })
+}
+
+func FuzzTraefik(f *testing.F) {
+	addFixture(f, "traefik.log")
+	f.Fuzz(func(t *testing.T, line []byte) { checkParse(t, "traefik", line, goodTraefik) })
+}
+
+func FuzzIngressNginx(f *testing.F) {
+	addFixture(f, "ingress-nginx.log")
+	f.Fuzz(func(t *testing.T, line []byte) { checkParse(t, "ingress-nginx", line, goodIngress) })
+}
+
+// FuzzCloudFront also feeds header lines: a #Fields line may re-lay the
+// columns, after which the good line need not parse the same, so it is
+// checked only after lines that are not headers.
+func FuzzCloudFront(f *testing.F) {
+	addFixture(f, "cloudfront.log")
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var good []byte
+		if len(line) == 0 || line[0] != '#' {
+			good = goodCloudFront
+		}
+		checkParse(t, "cloudfront", line, good)
+	})
+}
+
+// FuzzAutoPresets: auto on every preset's good line after any line.
+func FuzzAutoPresets(f *testing.F) {
+	for _, fx := range fixtures {
+		if fx.format != customFormat {
+			addFixture(f, fx.file)
+		}
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if len(line) > 0 && line[0] == '#' {
+			checkParse(t, "auto", line, nil)
+			return
+		}
+		for _, good := range [][]byte{goodCommon, goodVhost, goodTraefik, goodIngress, goodCloudFront} {
+			checkParse(t, "auto", line, good)
+		}
 	})
 }

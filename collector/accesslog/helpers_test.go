@@ -19,6 +19,7 @@ type view struct {
 	Referer      string
 	UserAgent    string
 	Host         string
+	NoUserAgent  bool `json:",omitempty"`
 }
 
 func viewOf(r *Request) view {
@@ -33,6 +34,7 @@ func viewOf(r *Request) view {
 		Referer:      string(r.Referer),
 		UserAgent:    string(r.UserAgent),
 		Host:         string(r.Host),
+		NoUserAgent:  r.NoUserAgent,
 	}
 }
 

@@ -245,6 +245,15 @@ type nginxParser struct {
 	name string
 	plan *plan
 	uri  []byte // scratch for $uri?$args
+	// noAgent: the format has no user agent (the common log format).
+	noAgent bool
+	// tail, when set, checks what follows the plan instead of requiring
+	// the line to end there.
+	tail func([]byte) bool
+	// sizeLast: the line ends in $body_bytes_sent, the last value not
+	// kept, which must be a number or "-" (the common log format, where a
+	// combined line would otherwise pass with its agent in the size).
+	sizeLast bool
 
 	// The previous $time_local and what it parsed to: lines of a busy log
 	// share their second.
@@ -263,7 +272,17 @@ func (p *nginxParser) Parse(line []byte, r *Request) error {
 	}
 	var v [numFields][]byte
 	pos, ok := p.plan.match(line, &v)
-	if !ok || pos != len(line) {
+	if !ok {
+		return errSyntax
+	}
+	if p.tail != nil {
+		if !p.tail(line[pos:]) {
+			return errSyntax
+		}
+	} else if pos != len(line) {
+		return errSyntax
+	}
+	if p.sizeLast && !size(v[fSkip]) {
 		return errSyntax
 	}
 	return p.finish(&v, r)
@@ -312,7 +331,7 @@ func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
 			uri = p.uri[:len(p.uri):len(p.uri)]
 		}
 	}
-	if !validMethod(method) || !validURI(uri) {
+	if !validMethod(method) || !validTarget(method, uri) {
 		return errRequest
 	}
 
@@ -330,8 +349,60 @@ func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
 		Referer:      dash(v[fReferer]),
 		UserAgent:    dash(v[fUserAgent]),
 		Host:         host,
+		NoUserAgent:  p.noAgent,
 	}
 	return nil
+}
+
+// ingressTail checks what follows "$http_user_agent" in ingress-nginx's
+// upstreaminfo format: ` $request_length $request_time [$proxy_upstream_name]
+// [$proxy_alternative_upstream_name] ` and the upstream fields, which may
+// hold several comma-separated values each and are not read.
+func ingressTail(t []byte) bool {
+	if len(t) < 2 || t[0] != ' ' {
+		return false
+	}
+	t = t[1:]
+	i := bytes.IndexByte(t, ' ')
+	if i <= 0 || !allDigits(t[:i]) {
+		return false
+	}
+	t = t[i+1:]
+	i = bytes.IndexByte(t, ' ')
+	if i <= 0 || !decimal(t[:i]) {
+		return false
+	}
+	t = t[i+1:]
+	for k := 0; k < 2; k++ {
+		if len(t) == 0 || t[0] != '[' {
+			return false
+		}
+		i = bytes.IndexByte(t, ']')
+		if i < 0 || len(t) < i+3 || t[i+1] != ' ' {
+			return false
+		}
+		t = t[i+2:]
+	}
+	return true
+}
+
+// size accepts a byte count: digits, or "-".
+func size(b []byte) bool {
+	return len(b) > 0 && (allDigits(b) || len(b) == 1 && b[0] == '-')
+}
+
+// decimal accepts digits with at most one '.', as $request_time is written.
+func decimal(b []byte) bool {
+	dot := false
+	for i, c := range b {
+		switch {
+		case c == '.' && !dot && i > 0 && i < len(b)-1:
+			dot = true
+		case c < '0' || c > '9':
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // timeLocal is parseTimeLocal, remembering the last time that parsed.

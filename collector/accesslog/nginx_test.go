@@ -36,9 +36,9 @@ func TestNewNames(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	for _, tc := range []struct{ name, format, want string }{
 		{"typo", "combnied",
-			`unknown log format "combnied" (want combined, main, caddy, auto or an nginx log_format string)`},
+			`unknown log format "combnied" (want combined, main, sessions, common, vhost_combined, traefik, ingress-nginx, caddy, cloudfront, auto or an nginx log_format string)`},
 		{"empty", "",
-			`unknown log format "" (want combined, main, caddy, auto or an nginx log_format string)`},
+			`unknown log format "" (want combined, main, sessions, common, vhost_combined, traefik, ingress-nginx, caddy, cloudfront, auto or an nginx log_format string)`},
 		{"no time", `$remote_addr "$request" $status`,
 			`nginx log_format "$remote_addr \"$request\" $status": no time variable: want $time_local, $time_iso8601 or $msec`},
 		{"no status", `[$time_local] "$request"`,
@@ -194,7 +194,13 @@ func TestCombined(t *testing.T) {
 		{name: "request dash", line: combinedLine("02/Nov/2026:00:03:37 +0000", "-", "400"), reason: ReasonRequest},
 		{name: "lower-case method", line: combinedLine("02/Nov/2026:00:03:37 +0000", "get / HTTP/1.1", "200"), reason: ReasonRequest},
 		{name: "relative URI", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET index.html HTTP/1.1", "200"), reason: ReasonRequest},
-		{name: "CONNECT authority", line: combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT example.com:443 HTTP/1.1", "400"), reason: ReasonRequest},
+		{name: "CONNECT authority", line: combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT example.com:443 HTTP/1.1", "400"),
+			want: view{Time: "2026-11-02T00:03:37Z", RemoteAddr: "203.0.113.7", Method: "CONNECT", URI: "example.com:443", Status: 400, UserAgent: ua}},
+		{name: "CONNECT IPv6 authority", line: combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT [2001:db8::1]:8443 HTTP/1.1", "200"),
+			want: view{Time: "2026-11-02T00:03:37Z", RemoteAddr: "203.0.113.7", Method: "CONNECT", URI: "[2001:db8::1]:8443", Status: 200, UserAgent: ua}},
+		{name: "CONNECT without port", line: combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT example.com HTTP/1.1", "400"), reason: ReasonRequest},
+		{name: "CONNECT to a path", line: combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT /a:443 HTTP/1.1", "400"), reason: ReasonRequest},
+		{name: "GET authority", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET example.com:443 HTTP/1.1", "400"), reason: ReasonRequest},
 		{name: "scheme only", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET http:// HTTP/1.1", "400"), reason: ReasonRequest},
 		{name: "method only", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET", "400"), reason: ReasonRequest},
 		{name: "double space", line: combinedLine("02/Nov/2026:00:03:37 +0000", "GET  / HTTP/1.1", "400"), reason: ReasonRequest},
@@ -354,6 +360,8 @@ func TestVariables(t *testing.T) {
 			reason: ReasonSyntax},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// A format without $http_user_agent logs no agent at all.
+			tc.want.NoUserAgent = !strings.Contains(tc.format, "$http_user_agent")
 			runCases(t, tc.format, []parseCase{{name: "line", line: tc.line, want: tc.want, reason: tc.reason}})
 		})
 	}

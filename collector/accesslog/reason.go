@@ -30,3 +30,9 @@ func ReasonOf(err error) Reason {
 	}
 	return ""
 }
+
+// ErrComment is what Parse returns for a line that holds no request by the
+// format's design, such as CloudFront's "#Version:" and "#Fields:" header
+// lines. Such a line is read but neither counted as a request nor rejected.
+// It carries no Reason.
+var ErrComment = errors.New("access log line is a header comment")

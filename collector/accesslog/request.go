@@ -62,6 +62,10 @@ type Request struct {
 	Referer      []byte
 	UserAgent    []byte
 	Host         []byte // $host / request.host; empty when the format has none
+	// NoUserAgent is set when the format logs no user agent at all (the
+	// common log format): the empty UserAgent then says nothing about the
+	// client, and the request is not a bot for it.
+	NoUserAgent bool
 }
 
 // Reset clears r for reuse.

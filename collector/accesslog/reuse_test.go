@@ -39,7 +39,7 @@ func TestNoCarryOver(t *testing.T) {
 		{format: "auto",
 			rich:   `{"ts":1793579376.421,"status":200,"request":{"remote_ip":"10.0.0.1","client_ip":"198.51.100.1","method":"GET","host":"example.com","uri":"/\u0061?b=c","headers":{"User-Agent":["U\u0041"],"X-Forwarded-For":["1.2.3.4"]}}}`,
 			sparse: `- - - [02/Nov/2026:00:03:38 +0000] "HEAD / HTTP/1.1" 204 0 "-" "-"`,
-			bad:    []string{"", "\x00", "nope", "{", combinedLine("02/Nov/2026:00:03:37 +0000", "GET / HTTP/1.1", "200") + ` "a" "b"`}},
+			bad:    []string{"", "\x00", "nope", "{", combinedLine("02/Nov/2026:00:03:37 +0000", "GET / HTTP/1.1", "200") + ` "a" "b" "c"`}},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
 			want := parseOutcome(mustNew(t, tc.format), []byte(tc.sparse))
@@ -86,7 +86,13 @@ func TestZeroAllocs(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.file, func(t *testing.T) {
 			p := mustNew(t, fx.format)
-			lines := append(readLines(t, filepath.Join("testdata", fx.file)), rejects...)
+			var lines [][]byte
+			for _, l := range readLines(t, filepath.Join("testdata", fx.file)) {
+				if l[0] != '#' { // header lines lay out columns, once per file
+					lines = append(lines, l)
+				}
+			}
+			lines = append(lines, rejects...)
 			var r Request
 			for _, l := range lines { // grow scratch buffers once
 				_ = p.Parse(l, &r)

@@ -154,6 +154,11 @@ func (c *Classifier) Clone() *Classifier {
 func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 	*out = Result{}
 	info := c.userAgent(r.UserAgent)
+	if r.NoUserAgent {
+		// A format without a user agent has no bots by its empty agent
+		// (SESSION-RULES rule 1): humans of device other.
+		info.bot, info.device = false, OtherDevice
+	}
 	out.Device = info.device
 	if info.bot {
 		out.Kind = KindBot

@@ -46,11 +46,32 @@ type Config struct {
 	Sites        []string         `yaml:"-"` // distinct site names in log order; len > 1 means a site label
 }
 
-// Log is one access log (or glob of logs) to read.
+// Log is one access log to read: a file or glob of files (path), standard
+// input (path "-"), or a syslog socket (syslog).
 type Log struct {
 	Path   string `yaml:"path"`
+	Syslog string `yaml:"syslog"` // udp://host:port or unixgram:///path
 	Format string `yaml:"format"`
 	Site   string `yaml:"site"`
+	// Container names the container runtime's log wrapper around each
+	// line: "cri" (Kubernetes: "TIMESTAMP STREAM F|P line") or "docker"
+	// (json-file records). Stream picks stdout, stderr or both of its
+	// records (default stdout).
+	Container string `yaml:"container"`
+	Stream    string `yaml:"stream"`
+
+	// Derived by Validate for syslog: the network ("udp", "unixgram") and
+	// address to listen on.
+	SyslogNetwork string `yaml:"-"`
+	SyslogAddress string `yaml:"-"`
+}
+
+// Name is the log's label value: its path, or its syslog address.
+func (l Log) Name() string {
+	if l.Syslog != "" {
+		return l.Syslog
+	}
+	return l.Path
 }
 
 // Session holds the session rules (SESSION-RULES rule 6).
@@ -174,6 +195,55 @@ func Parse(b []byte) (*Config, error) {
 	return &c, nil
 }
 
+// validateInput checks where logs[i] comes from and how it is wrapped.
+func (c *Config) validateInput(i int) error {
+	l := &c.Logs[i]
+	switch {
+	case l.Path == "" && l.Syslog == "":
+		return fmt.Errorf("logs[%d]: give path (a file, a glob, or - for standard input) or syslog (udp://127.0.0.1:5140, unixgram:///run/session-exporter/syslog.sock)", i)
+	case l.Path != "" && l.Syslog != "":
+		return fmt.Errorf("logs[%d]: path and syslog are two inputs: give one per log", i)
+	case l.Syslog != "":
+		network, addr, ok := strings.Cut(l.Syslog, "://")
+		switch {
+		case !ok:
+			return fmt.Errorf("logs[%d].syslog: %q is not udp://host:port or unixgram:///path", i, l.Syslog)
+		case network == "udp":
+			if _, _, err := splitHostPort(addr); err != nil {
+				return fmt.Errorf("logs[%d].syslog: %q is not udp://host:port", i, l.Syslog)
+			}
+		case network == "unixgram" || network == "unix":
+			if !strings.HasPrefix(addr, "/") {
+				return fmt.Errorf("logs[%d].syslog: %q: the socket path must be absolute", i, l.Syslog)
+			}
+			network = "unixgram"
+		case network == "tcp":
+			return fmt.Errorf("logs[%d].syslog: tcp is not supported: nginx sends syslog over UDP or a unix socket (udp://host:port, unixgram:///path)", i)
+		default:
+			return fmt.Errorf("logs[%d].syslog: unknown network %q (want udp or unixgram)", i, network)
+		}
+		l.SyslogNetwork, l.SyslogAddress = network, addr
+		if l.Container != "" {
+			return fmt.Errorf("logs[%d].container: only for files and standard input, not syslog", i)
+		}
+	}
+	switch l.Container {
+	case "", "cri", "docker":
+	default:
+		return fmt.Errorf("logs[%d].container: %q is not cri or docker", i, l.Container)
+	}
+	switch {
+	case l.Stream == "" && l.Container != "":
+		l.Stream = "stdout"
+	case l.Stream == "":
+	case l.Container == "":
+		return fmt.Errorf("logs[%d].stream: only with container: cri or docker", i)
+	case l.Stream != "stdout" && l.Stream != "stderr" && l.Stream != "both":
+		return fmt.Errorf("logs[%d].stream: %q is not stdout, stderr or both", i, l.Stream)
+	}
+	return nil
+}
+
 // Validate checks every value and fills the derived fields.
 func (c *Config) Validate() error {
 	if c.Listen == "" {
@@ -187,9 +257,16 @@ func (c *Config) Validate() error {
 	}
 	sites := map[string]bool{}
 	c.Sites = nil
+	stdin := false
 	for i, l := range c.Logs {
-		if l.Path == "" {
-			return fmt.Errorf("logs[%d].path: must not be empty", i)
+		if err := c.validateInput(i); err != nil {
+			return err
+		}
+		if l.Path == "-" {
+			if stdin {
+				return fmt.Errorf("logs[%d].path: standard input (\"-\") can be read by one log only", i)
+			}
+			stdin = true
 		}
 		if l.Format == "" {
 			c.Logs[i].Format = "auto"

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,9 +17,26 @@ type Format int
 
 // Formats.
 const (
-	Combined Format = iota // nginx combined
-	Caddy                  // Caddy JSON
+	Combined      Format = iota // nginx combined
+	Caddy                       // Caddy JSON
+	Common                      // Common Log Format: combined without referrer and user agent
+	VhostCombined               // Apache vhost_combined: "host:port " before combined
+	Traefik                     // Traefik's common format
+	IngressNginx                // ingress-nginx's upstreaminfo
+	CloudFront                  // CloudFront standard log, with its two header lines
+	Sessions                    // main with the Host header, docs/running.md's log_format
 )
+
+// FormatNames maps the names tools and tests use to Formats; every format
+// except Caddy draws the same random numbers, so one seed gives the same
+// traffic in each of them.
+var FormatNames = map[string]Format{
+	"combined": Combined, "caddy": Caddy, "common": Common, "vhost_combined": VhostCombined,
+	"traefik": Traefik, "ingress-nginx": IngressNginx, "cloudfront": CloudFront, "sessions": Sessions,
+}
+
+// cloudFrontHeader is what a CloudFront log file starts with.
+const cloudFrontHeader = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end"
 
 // Options shape the traffic.
 type Options struct {
@@ -83,6 +101,11 @@ func New(o Options) *Generator {
 	}
 	g := &Generator{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x5e55)), now: o.Start}
 	g.uas = userAgents(g.r)
+	if o.Format == CloudFront {
+		for _, h := range strings.Split(cloudFrontHeader, "\n") {
+			g.queue = append(g.queue, []byte(h))
+		}
+	}
 	if o.UserAgents > 0 && o.UserAgents < len(g.uas) {
 		g.uas = g.uas[:o.UserAgents]
 	}
@@ -275,11 +298,59 @@ func (g *Generator) emit(ip, method, uri string, status int, ref, ua string) {
 			b = fmt.Appendf(b, `,"Referer":[%q]`, ref)
 		}
 		b = fmt.Appendf(b, `}},"bytes_read":0,"duration":0.01,"size":1234,"status":%d}`, status)
+	case CloudFront:
+		size := 500 + g.r.IntN(60000)
+		stem, query, _ := strings.Cut(uri, "?")
+		if query == "" {
+			query = "-"
+		}
+		b = fmt.Appendf(nil, "%s\t%s\tFRA56-P1\t%d\t%s\t%s\td111111abcdef8.cloudfront.net\t%s\t%d\t%s\t%s\t%s\t-\tMiss\tq3Vd1Lh0-fA==\t%s\thttps\t312\t0.004\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tMiss\tHTTP/2.0\t-\t-\t51234\t0.004\tMiss\ttext/html\t%d\t-\t-",
+			g.now.Format("2006-01-02"), g.now.Format("15:04:05"), size, ip, method, stem, status,
+			urlEscape(ref), urlEscape(ua), query, g.o.Host, size)
 	default:
-		b = fmt.Appendf(nil, `%s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s"`,
-			ip, g.now.Format("02/Jan/2006:15:04:05 -0700"), method, uri, status, 500+g.r.IntN(60000), ref, ua)
+		t := g.now.Format("02/Jan/2006:15:04:05 -0700")
+		size := 500 + g.r.IntN(60000)
+		switch g.o.Format {
+		case Common:
+			b = fmt.Appendf(nil, `%s - - [%s] "%s %s HTTP/1.1" %d %d`, ip, t, method, uri, status, size)
+		case VhostCombined:
+			b = fmt.Appendf(nil, `%s:443 %s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s"`, g.o.Host, ip, t, method, uri, status, size, ref, ua)
+		case Traefik:
+			b = fmt.Appendf(nil, `%s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s" %d "web@docker" "http://172.18.0.3:80" %dms`,
+				ip, t, method, uri, status, size, ref, ua, size/7, size%97)
+		case IngressNginx:
+			b = fmt.Appendf(nil, `%s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s" %d 0.%03d [default-web-80] [] `,
+				ip, t, method, uri, status, size, ref, ua, 200+size%300, size%1000)
+			if size%5 == 0 { // a retried upstream: values per attempt
+				b = fmt.Appendf(b, `10.244.0.12:8080, 10.244.0.13:8080 0, %d 0.002, 0.%03d 502, %d %032x`, size, size%1000, status, size)
+			} else {
+				b = fmt.Appendf(b, `10.244.0.12:8080 %d 0.%03d %d %032x`, size, size%1000, status, size)
+			}
+		case Sessions:
+			b = fmt.Appendf(nil, `%s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s" "-" "%s"`, ip, t, method, uri, status, size, ref, ua, g.o.Host)
+		default:
+			b = fmt.Appendf(nil, `%s - - [%s] "%s %s HTTP/1.1" %d %d "%s" "%s"`, ip, t, method, uri, status, size, ref, ua)
+		}
 	}
 	g.queue = append(g.queue, b)
+}
+
+// urlEscape writes s as CloudFront logs a header value: spaces, '%', '"',
+// '\\' and bytes outside printable ASCII as %XX.
+func urlEscape(s string) string {
+	if s == "-" {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '%' || c == '"' || c == '\\' {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // Now returns the event time of the last line produced.

@@ -2,6 +2,7 @@ package loggen
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 
@@ -43,7 +44,10 @@ func TestLinesParseInOrder(t *testing.T) {
 		name   string
 		format Format
 		parser string
-	}{{"combined", Combined, "combined"}, {"caddy", Caddy, "caddy"}} {
+	}{{"combined", Combined, "combined"}, {"caddy", Caddy, "caddy"}, {"common", Common, "common"},
+		{"vhost_combined", VhostCombined, "vhost_combined"}, {"traefik", Traefik, "traefik"},
+		{"ingress-nginx", IngressNginx, "ingress-nginx"}, {"cloudfront", CloudFront, "cloudfront"},
+		{"sessions", Sessions, "sessions"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := accesslog.New(tc.parser)
 			if err != nil {
@@ -53,6 +57,12 @@ func TestLinesParseInOrder(t *testing.T) {
 			var last time.Time
 			methods, statuses, referrers, uas := map[string]bool{}, map[int]bool{}, map[string]bool{}, map[string]bool{}
 			for i, l := range lines(Options{Seed: 1, Format: tc.format}, 20_000) {
+				if tc.format == CloudFront && i < 2 {
+					if err := p.Parse(l, &r); err != accesslog.ErrComment {
+						t.Fatalf("header line %d: %v, want ErrComment: %s", i, err, l)
+					}
+					continue
+				}
 				if err := p.Parse(l, &r); err != nil {
 					t.Fatalf("line %d rejected (%v): %s", i, err, l)
 				}
@@ -68,6 +78,12 @@ func TestLinesParseInOrder(t *testing.T) {
 			for _, s := range []int{200, 302, 304, 404} {
 				if !statuses[s] {
 					t.Errorf("no status %d generated", s)
+				}
+			}
+			if tc.format == Common { // no referrer, no agent
+				referrers, uas = map[string]bool{}, map[string]bool{}
+				for i := range 100 {
+					referrers[strconv.Itoa(i)], uas[strconv.Itoa(i)] = true, true
 				}
 			}
 			if !methods["POST"] || len(referrers) < 10 || len(uas) < 100 {

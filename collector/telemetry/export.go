@@ -46,6 +46,7 @@ const (
 	nameSaveFail    = "session_exporter_state_save_failures"
 	nameVisitors    = "session_exporter_visitors"
 	nameLag         = "session_exporter_read_lag_seconds"
+	nameFileUp      = "session_exporter_file_up"
 	nameBuildInfo   = "session_exporter_build_info"
 )
 
@@ -205,6 +206,17 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	if m.lagKnown.Load() {
 		health = append(health, gauge(nameLag, "Wall clock minus the newest event time read.", "", []metricdata.DataPoint[float64]{{
 			Time: now, Value: time.Duration(m.lag.Load()).Seconds()}}))
+	}
+	if m.fileUpKnown.Load() {
+		up := make([]metricdata.DataPoint[float64], len(p.fileAttrs))
+		for i := range up {
+			v := 0.0
+			if m.fileUp[i].Load() {
+				v = 1
+			}
+			up[i] = metricdata.DataPoint[float64]{Attributes: p.fileAttrs[i], Time: now, Value: v}
+		}
+		health = append(health, gauge(nameFileUp, "1 when the configured log path names a file that can be read (a glob: at least one), else 0.", "", up))
 	}
 	scope := instrumentation.Scope{Name: "github.com/session-exporter/session-exporter"}
 	return []metricdata.ScopeMetrics{{Scope: scope, Metrics: append(sessionMetrics, health...)}}, nil

@@ -91,6 +91,9 @@ type Metrics struct {
 	visitors atomic.Int64
 	lag      atomic.Int64 // nanoseconds; -1 unknown
 	lagKnown atomic.Bool
+
+	fileUp      []atomic.Bool // per file: the configured path is readable
+	fileUpKnown atomic.Bool   // set once live mode has checked the paths
 }
 
 // New returns zeroed metrics laid out for dims.
@@ -118,6 +121,16 @@ func New(d Dims) *Metrics {
 		rotations:   make([]atomic.Uint64, files),
 		truncations: make([]atomic.Uint64, files),
 		lostFiles:   make([]atomic.Uint64, files),
+		fileUp:      make([]atomic.Bool, files),
+	}
+}
+
+// SetFileUp records whether the configured path of file matches a file
+// that can be read. The gauge is exported from the first call on.
+func (m *Metrics) SetFileUp(file int, up bool) {
+	if file >= 0 && file < len(m.fileUp) {
+		m.fileUp[file].Store(up)
+		m.fileUpKnown.Store(true)
 	}
 }
 
@@ -313,6 +326,24 @@ func (m *Metrics) LinesRead() (read, rejected uint64) {
 		rejected += m.rejected[i].Load()
 	}
 	return read, rejected
+}
+
+// FileLines returns the lines read from file, those rejected, and the
+// reason most of them were rejected for ("" when none was).
+func (m *Metrics) FileLines(file int) (read, rejected uint64, top accesslog.Reason) {
+	if file < 0 || file >= len(m.linesRead) {
+		return 0, 0, ""
+	}
+	nr := len(accesslog.Reasons)
+	var most uint64
+	for j := range nr {
+		v := m.rejected[file*nr+j].Load()
+		rejected += v
+		if v > most {
+			most, top = v, accesslog.Reasons[j]
+		}
+	}
+	return m.linesRead[file].Load(), rejected, top
 }
 
 // Rejected returns the rejected lines by reason, over all files.

@@ -49,6 +49,7 @@ func fill(m *Metrics) {
 	m.StateSaved()
 	m.SetVisitors(1)
 	m.SetReadLag(1500 * time.Millisecond)
+	m.SetFileUp(0, true)
 }
 
 func exposition(t *testing.T, m *Metrics) string {

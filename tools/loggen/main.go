@@ -19,7 +19,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed")
 	visitors := flag.Int("visitors", 50_000, "distinct visitors")
 	rate := flag.Float64("rate", 20, "new visits per second of event time")
-	format := flag.String("format", "combined", "combined or caddy")
+	format := flag.String("format", "combined", "combined, caddy, common, vhost_combined, traefik, ingress-nginx, cloudfront or sessions")
 	start := flag.String("start", "2026-11-02T00:00:00Z", "event time of the first line (RFC 3339)")
 	flag.Parse()
 	t, err := time.Parse(time.RFC3339, *start)
@@ -28,14 +28,12 @@ func main() {
 		os.Exit(2)
 	}
 	o := loggen.Options{Seed: *seed, Start: t, Visitors: *visitors, Rate: *rate}
-	switch *format {
-	case "combined":
-	case "caddy":
-		o.Format = loggen.Caddy
-	default:
-		fmt.Fprintln(os.Stderr, "loggen: -format must be combined or caddy")
+	f, ok := loggen.FormatNames[*format]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "loggen: -format %q is not one of combined, caddy, common, vhost_combined, traefik, ingress-nginx, cloudfront, sessions\n", *format)
 		os.Exit(2)
 	}
+	o.Format = f
 	g := loggen.New(o)
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	var line []byte
