@@ -296,14 +296,19 @@ func rotWhileStopped(t *testing.T, bin string) {
 // files it has not read.
 func rotKillLoop(t *testing.T, bin string) {
 	dir := t.TempDir()
-	src, lines := genLog(t, dir, 34, 20000)
+	_, all := genLog(t, dir, 34, 20050)
 	logPath := filepath.Join(dir, "access.log")
 	cfg := rotConfig(t, dir, logPath, "start_at: end")
-	writeFile(t, logPath, "")
+	// start_at: end skips what the log holds at the very first start; the
+	// replay has the lines written after it.
+	appendLines(t, logPath, all[:50])
+	lines := all[50:]
+	var b bytes.Buffer
+	for _, l := range lines {
+		b.Write(l)
+	}
+	src := writeFile(t, filepath.Join(dir, "after-start.txt"), b.String())
 	addr := freeAddr(t)
-
-	// The first life starts before any line is written: start_at: end
-	// skips what is there at the very first start.
 	p := startExporter(t, bin, cfg, addr)
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()

@@ -152,6 +152,14 @@ func (t *Tailer) adopt(path string, pi int, h Handler, first, held bool) (busy b
 		_, busy = t.follow(s, h)
 		return busy
 	}
+	if last := t.newest(path); last != nil && last.draining {
+		// The path was gone when its last file was rotated away: files
+		// rotated since, never opened, come before this one.
+		if t.enqueueNewer(last, h) {
+			held = true
+			t.hold[path] = true
+		}
+	}
 	s := t.addStream(f, id, path, path, pi)
 	t.active[path] = s
 	s.visited = t.pass
@@ -171,6 +179,16 @@ func (t *Tailer) adopt(path string, pi int, h Handler, first, held bool) (busy b
 	}
 	_, busy = t.follow(s, h)
 	return busy
+}
+
+// newest returns the file opened last under path, if one is still open.
+func (t *Tailer) newest(path string) *stream {
+	for i := len(t.streams) - 1; i >= 0; i-- {
+		if s := t.streams[i]; s.f != nil && s.file.Path == path {
+			return s
+		}
+	}
+	return nil
 }
 
 // drainOlder reads again the rotated files of s's path, oldest first, just

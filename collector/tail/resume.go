@@ -32,6 +32,16 @@ func (t *Tailer) restore(h Handler) {
 	}
 	var unknown []gone // gone, but nothing was read from them
 	for i, p := range t.pending {
+		if p.FingerprintLen == 0 && p.Offset == 0 {
+			// Empty when saved: nothing identifies it (an inode alone may
+			// have been reused by a newer file). Whatever it holds now is
+			// read from 0 as a rotated file newer than the one before it,
+			// or as the live file if it is still there.
+			if t.patternFor(p.Path) >= 0 {
+				unknown = append(unknown, gone{i, p})
+			}
+			continue
+		}
 		s, st := t.restoreOne(p, h)
 		switch st {
 		case restoreRetry:
@@ -44,19 +54,18 @@ func (t *Tailer) restore(h Handler) {
 			newest[p.Path] = s
 			lastFound[p.Path] = i
 		case restoreGone:
-			if p.FingerprintLen > 0 || p.Offset > 0 {
-				t.lost(p, h)
-			} else {
-				unknown = append(unknown, gone{i, p})
-			}
+			t.lost(p, h)
 		}
 	}
 	for _, u := range unknown {
 		// A file found empty and not read since: what it holds now, if it
 		// is still there, is read with the rotated files newer than the
 		// newest one found, if it comes after that one.
-		if newest[u.p.Path] == nil || lastFound[u.p.Path] > u.i {
-			t.lost(u.p, h)
+		switch {
+		case lastFound[u.p.Path] > u.i && newest[u.p.Path] != nil:
+			t.lost(u.p, h) // older than a file found: nothing to place it by
+		case newest[u.p.Path] == nil && !t.atPath(u.p):
+			t.lost(u.p, h) // rotated away, with nothing to place it after
 		}
 	}
 	clear(t.pending[len(kept):])
@@ -66,6 +75,16 @@ func (t *Tailer) restore(h Handler) {
 			t.enqueueNewer(s, h)
 		}
 	}
+}
+
+// atPath reports whether the file at p's path still has p's inode.
+func (t *Tailer) atPath(p Position) bool {
+	fi, err := os.Stat(p.Path)
+	if err != nil {
+		return false
+	}
+	id, _ := identity(fi)
+	return id.ino == p.Inode
 }
 
 // lost reports a saved position whose file is gone.

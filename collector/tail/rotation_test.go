@@ -378,3 +378,22 @@ func TestCompressedSinceListing(t *testing.T) {
 		t.Fatalf("compressed version = %+v", c)
 	}
 }
+
+// The path is gone when a pass sees the rotation; before the next pass it
+// is created, rotated again and created once more: the file in between is
+// found when the new live file is.
+func TestRotatedWhileGone(t *testing.T) {
+	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h.write("access.log", "a\n")
+	h.lines()
+	h.rename("access.log", "access.log-20260001")
+	if got := h.lines(); len(got) != 0 {
+		t.Fatalf("lines %q", got)
+	}
+	h.write("access.log", "mid\n")
+	h.rename("access.log", "access.log-20260002")
+	h.write("access.log", "new\n")
+	if diff := cmp.Diff([]string{"access.log: mid", "access.log: new"}, h.lines()); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
