@@ -209,3 +209,35 @@ func TestWildClockLive(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardedLineDoesNotAllocate: the clock guard adds no allocation to
+// the counting path of a line.
+func TestGuardedLineDoesNotAllocate(t *testing.T) {
+	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{UAParser: sharedUA(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.newPipeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := c.replaySource("a.log", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.srcs = []*source{src}
+	line := []byte(strings.TrimSuffix(clockLine(7, "2026-11-02T10:00:00", "+0000", "/"), "\n"))
+	wild := []byte(strings.TrimSuffix(clockLine(8, "2099-11-02T10:00:00", "+0000", "/"), "\n"))
+	for range 3 { // warm the caches and the visitor's slot
+		p.line(src, line, len(line)+1)
+	}
+	if n := testing.AllocsPerRun(1000, func() { p.line(src, line, len(line)+1) }); n != 0 {
+		t.Errorf("%v allocations per line", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		p.line(src, wild, len(wild)+1) // held
+		p.line(src, line, len(line)+1) // rejects it
+	}); n != 0 {
+		t.Errorf("%v allocations per held and rejected line", n)
+	}
+}
