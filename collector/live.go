@@ -260,7 +260,6 @@ func (c *Collector) loadState() (*state.State, error) {
 		c.log.Info("no state file yet; starting fresh", "file", path)
 		return nil, nil
 	}
-
 	var bad *state.Error
 	if errors.As(err, &bad) {
 		c.moveStateAside(err)
