@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/session-exporter
 
-.PHONY: all build run test vet fmt-check fuzz-short bench memcheck livecheck e2e clean
+.PHONY: all build run test vet staticcheck fmt-check fuzz-short bench memcheck livecheck e2e clean
 
 all: test
 
@@ -16,12 +16,22 @@ build:
 run: build
 	$(BIN) demo
 
-## test: formatting, vet, every unit and integration test with the race detector
-test: fmt-check vet
+## test: formatting, vet, staticcheck, every unit and integration test with the race detector
+test: fmt-check vet staticcheck
 	$(GO) test -race -count=1 $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
+
+## staticcheck: the pinned staticcheck, installed into the Go bin directory on first use
+STATICCHECK_VERSION := 2026.2.2
+staticcheck:
+	@bin=$$($(GO) env GOPATH)/bin/staticcheck; \
+	if ! $$bin -version 2>/dev/null | grep -q '$(STATICCHECK_VERSION)'; then \
+	  echo "installing staticcheck $(STATICCHECK_VERSION)"; \
+	  $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2 || exit 1; \
+	fi; \
+	$$bin $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -78,7 +78,7 @@ var outageWant = clockTotals{Sessions: 3, Pageviews: 5, Engaged: 2, Bounced: 1, 
 
 func clockReplay(t *testing.T, data string, workers int) Summary {
 	t.Helper()
-	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{UAParser: sharedUA(t)})
+	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestWildClockParallelEqualsSequential(t *testing.T) {
 	}
 	data := b.Bytes()
 	run := func(workers int) Summary {
-		c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{UAParser: sharedUA(t), Secret: []byte("0123456789abcdef")})
+		c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{Secret: []byte("0123456789abcdef")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,8 +16,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/ua-parser/uap-go/uaparser"
-
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/config"
@@ -27,11 +25,10 @@ import (
 
 // Options are the collector's dependencies. Zero values get defaults.
 type Options struct {
-	Logger   *slog.Logger
-	Now      func() time.Time // wall clock
-	Build    telemetry.BuildInfo
-	UAParser *uaparser.Parser // built once per process; nil builds one
-	Secret   []byte           // visitor-key secret; nil draws a random one (live mode loads it from state)
+	Logger *slog.Logger
+	Now    func() time.Time // wall clock
+	Build  telemetry.BuildInfo
+	Secret []byte // visitor-key secret; nil draws a random one (live mode loads it from state)
 }
 
 // Collector counts sessions for one configuration.
@@ -40,7 +37,6 @@ type Collector struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *telemetry.Metrics
-	ua      *uaparser.Parser
 	cl      *classify.Classifier
 	sampler *rejectSampler
 }
@@ -52,13 +48,6 @@ func New(cfg *config.Config, opts Options) (*Collector, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.UAParser == nil {
-		p, err := classify.NewUAParser()
-		if err != nil {
-			return nil, fmt.Errorf("build user-agent parser: %w", err)
-		}
-		opts.UAParser = p
 	}
 	if opts.Secret == nil {
 		opts.Secret = make([]byte, 32)
@@ -74,7 +63,6 @@ func New(cfg *config.Config, opts Options) (*Collector, error) {
 		cfg:  cfg,
 		opts: opts,
 		log:  opts.Logger,
-		ua:   opts.UAParser,
 	}
 	c.metrics = c.newMetrics(files)
 	c.sampler = newRejectSampler(c.log, 10*time.Second, opts.Now)
@@ -114,7 +102,7 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 		Secret:         c.opts.Secret,
 		SplitSites:     len(c.cfg.Sites) > 1,
 		CacheSize:      c.cfg.UACacheSize,
-	}, c.ua)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -48,8 +48,8 @@ func randomTraffic(seed uint64, n int) []byte {
 		if r.IntN(3) == 0 {
 			q = "?utm_source=" + word() + "&utm_medium=" + word() + "&utm_campaign=" + word()
 		}
-		// 500 random user agents: each new one costs a full uap-go parse
-		// (about half a millisecond), so 100,000 would make this test slow.
+		// 500 random user agents, drawn again and again: the cache is
+		// exercised as well as first sights.
 		ua := uas[r.IntN(len(uas))]
 		fmt.Fprintf(&b, `{"ts":%d.%03d,"request":{"remote_ip":"%d.%d.%d.%d","method":"GET","host":"%s.example","uri":"/%s/%s%s","headers":{"User-Agent":["%s"],"Referer":["%s"]}},"status":200}`+"\n",
 			t.Unix(), t.Nanosecond()/1e6, 1+r.IntN(223), r.IntN(256), r.IntN(256), r.IntN(256), word(), word(), word(), q, ua, ref)
@@ -64,7 +64,7 @@ func randomTraffic(seed uint64, n int) []byte {
 func TestLabelsStayBounded(t *testing.T) {
 	data := randomTraffic(1, 100_000)
 	cfg := mustConfig(t, `goals: [{name: signup, path: ^/a}]`)
-	c, err := New(cfg, Options{UAParser: sharedUA(t)})
+	c, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestLabelsStayBounded(t *testing.T) {
 func TestMemoryStaysBounded(t *testing.T) {
 	heap := func(visitors int) (uint64, Summary) {
 		cfg := mustConfig(t, "max_visitors: 1000\n")
-		c, err := New(cfg, Options{UAParser: sharedUA(t)})
+		c, err := New(cfg, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +181,7 @@ func TestNoPersonalDataInOutputs(t *testing.T) {
 	var logs bytes.Buffer
 	cfg := mustConfig(t, fmt.Sprintf(liveConfig, logPath, "beginning", statePath))
 	clock := newClock()
-	c, err := New(cfg, Options{UAParser: sharedUA(t), Now: clock.Now,
+	c, err := New(cfg, Options{Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +215,7 @@ func TestNoPersonalDataInOutputs(t *testing.T) {
 func TestLongLastLineWithoutNewline(t *testing.T) {
 	for _, n := range []int{257, 258, 514, 1000} {
 		for _, workers := range []int{1, 2} {
-			c, err := New(mustConfig(t, "max_line_bytes: 256\n"), Options{UAParser: sharedUA(t)})
+			c, err := New(mustConfig(t, "max_line_bytes: 256\n"), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,7 +240,7 @@ func TestUnreadableStateFileIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := mustConfig(t, fmt.Sprintf(liveConfig, filepath.Join(dir, "a.log"), "end", statePath))
-	c, err := New(cfg, Options{UAParser: sharedUA(t)})
+	c, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -162,28 +162,42 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	if serve == nil {
 		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- serve(srv, ln) }()
-	c.log.Info("serving metrics", "address", ln.Addr().String(), "path", c.cfg.TelemetryPath,
-		"logs", len(paths), "start_at", c.cfg.StartAt)
-
 	h := &liveHandler{c: c, p: p, sz: sz, t: tl,
-		sources: sources, started: started, now: now}
+		sources: sources, started: started, now: now, ticked: make(chan struct{})}
 	// Until a line is read, quiet time counts from the start (the event
 	// clock restored from the state, if any).
 	h.lastWall = now()
 	h.base, _ = sz.Watermark()
-	h.nextSave = h.lastWall.Add(c.cfg.StateInterval.D())
-	if ro.Ready != nil {
-		ro.Ready(ln.Addr())
-	}
-
+	// The first checkpoint is written as soon as the first pass has found
+	// the files (at its first line or when it goes idle), so a kill before
+	// the first state_interval resumes there instead of starting over.
+	h.nextSave = h.lastWall
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tailErr := make(chan error, 1)
 	go func() { tailErr <- tl.Run(runCtx, h) }()
+	// Serve once the first pass has found the files and the first
+	// checkpoint is written: from then on a kill resumes there.
+	var early error
+	tailDone := false
+	select {
+	case <-h.ticked:
+	case early = <-tailErr:
+		tailDone = true
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- serve(srv, ln) }()
+	c.log.Info("serving metrics", "address", ln.Addr().String(), "path", c.cfg.TelemetryPath,
+		"logs", len(paths), "start_at", c.cfg.StartAt)
+	if ro.Ready != nil {
+		ro.Ready(ln.Addr())
+	}
 
 	var failure error
+	if tailDone {
+		tailErr <- early
+	}
 	select {
 	case err := <-tailErr:
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -322,17 +336,20 @@ type liveHandler struct {
 
 	n        int
 	dirty    bool      // lines read since the last tick
+	counted  int64     // p.newest at the last tick
 	lastWall time.Time // wall clock when lines were last read
 	base     int64     // event-time watermark then
 	nextSave time.Time
 	failing  bool
+	ticked   chan struct{} // closed after the first tick
+	caughtUp bool          // a pass went idle since the start
 }
 
 // Line implements tail.Handler.
 func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
 	h.p.line(h.sources[f.Pattern], line, len(line)+1)
 	h.dirty = true
-	if h.n++; h.n&1023 == 0 {
+	if h.n++; h.n&1023 == 0 || h.n == 1 {
 		h.tick(false)
 	}
 }
@@ -356,7 +373,10 @@ func (h *liveHandler) Event(e tail.Event) {
 		}
 		log.Warn("cannot read log; retrying", attrs...)
 	case tail.EventLost:
-		log.Warn("saved position matches no file (deleted or compressed while stopped); its unread lines are lost",
+		if e.File != nil {
+			h.c.metrics.LostFile(e.File.Pattern)
+		}
+		log.Warn("log file given up with lines unread (deleted before it was read, or too many rotated files open)",
 			"path", e.Path, "offset", e.Offset)
 	case tail.EventOpened:
 		log.Debug("following log", "path", e.Path, "offset", e.Offset)
@@ -376,8 +396,11 @@ func (h *liveHandler) tick(idle bool) {
 		h.p.guard.Idle(h.p)
 	}
 	wm, ok := h.sz.Watermark()
-	if h.dirty {
-		h.dirty = false
+	// Lines read, or held lines the clock guard has let through since (the
+	// first line waits for the next one, or for an idle pass): the quiet
+	// time counts from now.
+	if h.dirty || h.p.newest != h.counted {
+		h.dirty, h.counted = false, h.p.newest
 		h.lastWall, h.base = now, wm
 		if ok {
 			h.c.metrics.SetReadLag(now.Sub(time.Unix(0, h.p.newest)))
@@ -401,7 +424,10 @@ func (h *liveHandler) tick(idle bool) {
 		h.sz.Advance(target)
 	}
 	h.c.metrics.SetVisitors(h.sz.Visitors())
-	if h.c.cfg.StateFile != "" && !now.Before(h.nextSave) {
+	// Checkpoint at start-up, then once the backlog found at start is
+	// read (the first idle pass), then every state_interval.
+	if h.c.cfg.StateFile != "" && (!now.Before(h.nextSave) || idle && !h.caughtUp) {
+		h.caughtUp = h.caughtUp || idle
 		if err := h.save(); err != nil {
 			if !h.failing {
 				h.c.log.Error("state save failed; will retry", "file", h.c.cfg.StateFile, "err", err)
@@ -412,6 +438,11 @@ func (h *liveHandler) tick(idle bool) {
 			h.failing = false
 		}
 		h.nextSave = now.Add(h.c.cfg.StateInterval.D())
+	}
+	select {
+	case <-h.ticked:
+	default:
+		close(h.ticked)
 	}
 }
 

@@ -69,7 +69,7 @@ poll_interval: 1h
 func replayed(t *testing.T, data []byte) Summary {
 	t.Helper()
 	cfg := mustConfig(t, fmt.Sprintf(liveConfig, "replay.log", "beginning", ""))
-	c, err := New(cfg, Options{UAParser: sharedUA(t), Secret: []byte("0123456789abcdef")})
+	c, err := New(cfg, Options{Secret: []byte("0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func startLiveConfig(t *testing.T, yaml string, clock *fakeClock) *liveRun {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	c, err := New(cfg, Options{UAParser: sharedUA(t), Now: clock.Now, Logger: log})
+	c, err := New(cfg, Options{Now: clock.Now, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

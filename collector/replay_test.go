@@ -9,34 +9,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/ua-parser/uap-go/uaparser"
-
-	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/config"
 )
-
-var (
-	uaOnce   sync.Once
-	uaShared *uaparser.Parser
-)
-
-// sharedUA builds the user-agent parser once for the whole test binary, as
-// the exporter does once per process.
-func sharedUA(t testing.TB) *uaparser.Parser {
-	uaOnce.Do(func() {
-		p, err := classify.NewUAParser()
-		if err != nil {
-			t.Fatal(err)
-		}
-		uaShared = p
-	})
-	return uaShared
-}
 
 func mustConfig(t testing.TB, yaml string) *config.Config {
 	t.Helper()
@@ -84,7 +62,7 @@ own_hosts: [www.example.com, example.com]
 goals: [{name: purchase, path: ^/checkout/thank-you}]
 session: {timeout: 30m, timezone: UTC, split_at_midnight: true, split_on_source_change: true}
 `)
-			c, err := New(cfg, Options{UAParser: sharedUA(t)})
+			c, err := New(cfg, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +127,7 @@ own_hosts: [www.example.com]
 goals: [{name: purchase, path: ^/checkout/thank-you}]
 `)
 	run := func(workers int) (Summary, string) {
-		c, err := New(cfg, Options{UAParser: sharedUA(t), Secret: []byte("0123456789abcdef")})
+		c, err := New(cfg, Options{Secret: []byte("0123456789abcdef")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +170,7 @@ func TestReplayStepsShowTheStateAtTheirTime(t *testing.T) {
 	}
 	// The 12:01 line confirms the clock's jump to 12:00 (SESSION-RULES rule 1).
 	data := line("2026-11-02T10:00:00Z") + line("2026-11-02T12:00:00Z") + line("2026-11-02T12:01:00Z")
-	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{UAParser: sharedUA(t)})
+	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

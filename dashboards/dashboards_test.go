@@ -60,6 +60,7 @@ const exporterMetrics = `
 # TYPE session_exporter_state_save_failures_total counter
 # TYPE session_exporter_rotations_total counter
 # TYPE session_exporter_truncations_total counter
+# TYPE session_exporter_lost_files_total counter
 # TYPE session_exporter_build_info gauge
 `
 

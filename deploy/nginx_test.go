@@ -212,7 +212,7 @@ func runNginxAndReplay(t *testing.T, nginx, conf, exporterConfig string) {
 		t.Errorf("no access log on stdout for the container log:\n%s", stdout.String())
 	}
 
-	c, err := collector.New(cfg, collector.Options{UAParser: sharedUA(t)})
+	c, err := collector.New(cfg, collector.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

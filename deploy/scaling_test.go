@@ -9,15 +9,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ua-parser/uap-go/uaparser"
-
 	"github.com/session-exporter/session-exporter/collector"
 	"github.com/session-exporter/session-exporter/collector/accesslog"
-	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/config"
 	"github.com/session-exporter/session-exporter/collector/loggen"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
@@ -27,23 +23,6 @@ import (
 // "servers" the way a load balancer would split the traffic, each part is
 // counted by its own exporter (a replay), and the parts' counters are summed
 // as `sum without (instance) (...)` would sum them in Prometheus.
-
-var (
-	uaOnce   sync.Once
-	uaShared *uaparser.Parser
-	uaErr    error
-)
-
-// sharedUA builds the user-agent parser once for the test binary, as the
-// exporter does once per process.
-func sharedUA(t testing.TB) *uaparser.Parser {
-	t.Helper()
-	uaOnce.Do(func() { uaShared, uaErr = classify.NewUAParser() })
-	if uaErr != nil {
-		t.Fatal(uaErr)
-	}
-	return uaShared
-}
 
 const scalingConfig = `
 own_hosts: [www.example.com]
@@ -87,7 +66,7 @@ func countServers(t *testing.T, servers [][]byte) counted {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := collector.New(cfg, collector.Options{UAParser: sharedUA(t)})
+		c, err := collector.New(cfg, collector.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

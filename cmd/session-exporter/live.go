@@ -121,9 +121,17 @@ func checkLogsReadable(cfg *config.Config) error {
 			return fmt.Errorf("logs[%d].path: bad glob %q: %w", i, l.Path, err)
 		}
 		for _, p := range paths {
-			f, err := os.Open(p)
+			// Stat first: opening a FIFO for reading blocks until a writer
+			// comes, and a device or directory is no log to follow.
+			fi, err := os.Stat(p)
+			if err == nil && !fi.Mode().IsRegular() {
+				return notRegularError(i, p, fi.Mode())
+			}
 			if err == nil {
-				f.Close()
+				var f *os.File
+				if f, err = os.Open(p); err == nil {
+					f.Close()
+				}
 			}
 			if err := readableError(i, p, err); err != nil {
 				return err
@@ -131,6 +139,24 @@ func checkLogsReadable(cfg *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// notRegularError refuses a configured log that is not a regular file: the
+// tailer follows files by offset, inode and fingerprint, which a pipe,
+// socket, device or directory does not have.
+func notRegularError(i int, path string, mode os.FileMode) error {
+	what := "not a regular file"
+	switch {
+	case mode&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&os.ModeSocket != 0:
+		what = "a socket"
+	case mode&os.ModeDevice != 0:
+		what = "a device"
+	case mode.IsDir():
+		what = "a directory"
+	}
+	return fmt.Errorf("logs[%d].path: %s is %s, not a regular file; follow the file the server writes, or pipe the stream to the exporter's standard input with path: \"-\"", i, path, what)
 }
 
 // readableError turns the error of opening logs[i] at path into the message

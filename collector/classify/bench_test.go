@@ -1,7 +1,10 @@
 package classify
 
 import (
+	"bytes"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
@@ -126,6 +129,78 @@ func TestClassifyDoesNotAllocate(t *testing.T) {
 	for _, r := range reqs {
 		if n := testing.AllocsPerRun(20, func() { c.Classify(r, &res) }); n != 0 {
 			t.Errorf("Classify(%s %s, ref %q) allocates %.1f times", r.Method, r.URI, r.Referer, n)
+		}
+	}
+}
+
+// corpusAgents returns the real agents of testdata/ua, every file, for the
+// first-sight benchmark.
+func corpusAgents(tb testing.TB) [][]byte {
+	files, err := filepath.Glob(filepath.Join("testdata", "ua", "*.tsv"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no corpus: %v", err)
+	}
+	var uas [][]byte
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			if _, ua, ok := bytes.Cut(line, []byte("\t")); ok {
+				uas = append(uas, ua)
+			}
+		}
+	}
+	return uas
+}
+
+// BenchmarkUserAgentFirstSight measures the engine on an agent it has not
+// seen: no cache, every agent of the corpus in turn (about 21,000 real
+// browsers and bots). It must report 0 allocs/op.
+//
+//	GOMAXPROCS=1 go test -run '^$' -bench UserAgentFirstSight -benchmem -count 5 ./collector/classify/
+func BenchmarkUserAgentFirstSight(b *testing.B) {
+	e, err := engine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	uas := corpusAgents(b)
+	total := 0
+	for _, ua := range uas {
+		total += len(ua)
+	}
+	b.SetBytes(int64(total / len(uas)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		e.classify(uas[i%len(uas)])
+	}
+}
+
+// BenchmarkEngineBuild measures building the automaton, once per process.
+func BenchmarkEngineBuild(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := buildEngine(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestUserAgentDoesNotAllocate: the first sight of an agent allocates
+// nothing either.
+func TestUserAgentDoesNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counting needs a normal build")
+	}
+	e, err := engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uas := corpusAgents(t)
+	for i := 0; i < len(uas); i += 97 {
+		if n := testing.AllocsPerRun(5, func() { e.classify(uas[i]) }); n != 0 {
+			t.Errorf("classify(%q) allocates %.1f times", uas[i], n)
 		}
 	}
 }

@@ -48,6 +48,8 @@ func channelOf(id *identity) Channel {
 		return OrganicVideo
 	case on(catSearch) || string(med) == "organic":
 		return OrganicSearch
+	case on(catAI) || string(med) == "ai-assistant":
+		return AIAssistant // paid AI traffic has returned above
 	case oneOf(src, "email", "e-mail", "e_mail", "e mail") ||
 		oneOf(med, "email", "e-mail", "e_mail", "e mail") || on(catWebmail):
 		return Email

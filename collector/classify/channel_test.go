@@ -56,6 +56,7 @@ func TestChannel(t *testing.T) {
 		{"expandable", "/?utm_source=adnet&utm_medium=expandable", "", "display"},
 		{"interstitial", "/?utm_source=adnet&utm_medium=interstitial", "", "display"},
 		{"cpm", "/?utm_source=adnet&utm_medium=cpm", "", "display"},
+		{"dclid is display", "/?dclid=CJ", "https://www.google.com/", "display"},
 		{"cpm on a search site is paid search", "/?utm_source=google&utm_medium=cpm", "", "paid_search"},
 
 		// 8 paid_other
@@ -101,7 +102,42 @@ func TestChannel(t *testing.T) {
 		{"medium organic", "/?utm_source=foo&utm_medium=organic", "", "organic_search"},
 		{"google source no medium", "/?utm_source=google", "", "organic_search"},
 
-		// 13 email
+		{"google news referrer", "/", "https://news.google.com/articles/x", "organic_search"},
+		{"google in a country domain", "/", "https://www.google.com.br/", "organic_search"},
+		{"yandex in a country domain", "/", "https://yandex.com.tr/search/", "organic_search"},
+		{"kagi referrer", "/", "https://kagi.com/search?q=x", "organic_search"},
+		{"brave search referrer", "/", "https://search.brave.com/search?q=x", "organic_search"},
+		{"google search app", "/", "android-app://com.google.android.googlequicksearchbox/", "organic_search"},
+		{"support.google.com is a referral", "/", "https://support.google.com/analytics/", "referral"},
+		{"developers.google.com is a referral", "/", "https://developers.google.com/", "referral"},
+		{"maps.google.com is a referral", "/", "https://maps.google.com/", "referral"},
+		{"news.yahoo.com is a referral", "/", "https://news.yahoo.com/x", "referral"},
+
+		// 13 ai_assistant
+		{"chatgpt referrer", "/", "https://chatgpt.com/", "ai_assistant"},
+		{"chatgpt utm_source", "/?utm_source=chatgpt.com", "", "ai_assistant"},
+		{"chatgpt utm_source and referrer", "/?utm_source=chatgpt.com", "https://chatgpt.com/", "ai_assistant"},
+		{"chat.openai.com referrer", "/", "https://chat.openai.com/c/1", "ai_assistant"},
+		{"gemini is not google search", "/", "https://gemini.google.com/app", "ai_assistant"},
+		{"copilot referrer", "/", "https://copilot.microsoft.com/", "ai_assistant"},
+		{"claude referrer", "/", "https://claude.ai/chat/1", "ai_assistant"},
+		{"perplexity referrer", "/", "https://www.perplexity.ai/search/x", "ai_assistant"},
+		{"poe referrer", "/", "https://poe.com/", "ai_assistant"},
+		{"you.com referrer", "/", "https://you.com/search?q=x", "ai_assistant"},
+		{"grok referrer", "/", "https://grok.com/", "ai_assistant"},
+		{"deepseek referrer", "/", "https://chat.deepseek.com/", "ai_assistant"},
+		{"mistral referrer", "/", "https://chat.mistral.ai/chat", "ai_assistant"},
+		{"meta ai referrer", "/", "https://www.meta.ai/", "ai_assistant"},
+		{"medium ai-assistant", "/?utm_source=foo&utm_medium=ai-assistant", "", "ai_assistant"},
+		{"ai source name", "/?utm_source=perplexity", "", "ai_assistant"},
+		{"chatgpt app", "/", "android-app://com.openai.chatgpt/", "ai_assistant"},
+		{"paid ai is paid other", "/?utm_source=chatgpt.com&utm_medium=cpc", "", "paid_other"},
+		{"ai beats email", "/?utm_source=newsletter&utm_medium=email", "https://chatgpt.com/", "ai_assistant"},
+		{"search beats ai", "/?utm_source=chatgpt.com&utm_medium=organic", "", "organic_search"},
+		{"social beats ai", "/?utm_source=chatgpt.com", "https://www.reddit.com/", "organic_social"},
+		{"openai.com is a referral", "/", "https://openai.com/blog", "referral"},
+
+		// 14 email
 		{"source email", "/?utm_source=email&utm_medium=crm&utm_campaign=reactivation", "", "email"},
 		{"medium email", "/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly", "", "email"},
 		{"medium e-mail", "/?utm_source=x&utm_medium=e-mail", "", "email"},
@@ -113,31 +149,33 @@ func TestChannel(t *testing.T) {
 		{"webmail referrer yahoo", "/", "https://mail.yahoo.com/d/folders/1", "email"},
 		{"webmail referrer with odd campaign", "/?utm_source=foo&utm_medium=bar", "https://outlook.office.com/", "email"},
 		{"gmail app", "/", "android-app://com.google.android.gm/", "email"},
+		{"webmail referrer proton", "/", "https://mail.proton.me/u/0/inbox", "email"},
+		{"webmail referrer outlook office365", "/", "https://outlook.office365.com/mail/", "email"},
 
-		// 14 affiliates
+		// 15 affiliates
 		{"affiliate", "/?utm_source=partner&utm_medium=affiliate&utm_campaign=deals", "https://partner-site.io/", "affiliates"},
 
-		// 15 referral
+		// 16 referral
 		{"unknown referrer", "/", "https://some-blog.net/post", "referral"},
 		{"medium referral", "/?utm_source=foo&utm_medium=referral", "", "referral"},
 		{"medium app", "/?utm_source=foo&utm_medium=app", "", "referral"},
 		{"medium link", "/?utm_source=foo&utm_medium=link", "", "referral"},
 		{"unknown app", "/", "android-app://org.example.reader/", "referral"},
 
-		// 16 audio
+		// 17 audio
 		{"audio", "/?utm_source=spotify&utm_medium=audio", "", "audio"},
 
-		// 17 sms
+		// 18 sms
 		{"medium sms", "/?utm_source=twilio&utm_medium=sms", "", "sms"},
 		{"source sms", "/?utm_source=SMS&utm_medium=text", "", "sms"},
 
-		// 18 mobile_push
+		// 19 mobile_push
 		{"medium push", "/?utm_source=app&utm_medium=web-push", "", "mobile_push"},
 		{"medium mobile", "/?utm_source=app&utm_medium=mobile-banner", "", "mobile_push"},
 		{"medium notification", "/?utm_source=app&utm_medium=notification", "", "mobile_push"},
 		{"source firebase", "/?utm_source=firebase", "", "mobile_push"},
 
-		// 19 unassigned
+		// 20 unassigned
 		{"unassigned", "/?utm_source=foo&utm_medium=bar", "", "unassigned"},
 		{"campaign only", "/?utm_campaign=spring", "", "unassigned"},
 	}
@@ -180,5 +218,49 @@ func TestPaidAndShoppingMatchRegexp(t *testing.T) {
 		if got, want := isShoppingCampaign([]byte(s)), shoppingRE.MatchString(s); got != want {
 			t.Errorf("isShoppingCampaign(%q) = %v, regexp says %v", s, got, want)
 		}
+	}
+}
+
+// TestChannelValues pins the numeric value of every channel: held events in
+// saved state carry them as numbers, so renumbering one would restore a
+// saved email session as another channel.
+func TestChannelValues(t *testing.T) {
+	want := []string{
+		"direct", "cross_network", "paid_shopping", "paid_search", "paid_social",
+		"paid_video", "display", "paid_other", "organic_shopping", "organic_social",
+		"organic_video", "organic_search", "email", "affiliates", "referral",
+		"audio", "sms", "mobile_push", "unassigned", "ai_assistant",
+	}
+	if NumChannels != len(want) {
+		t.Fatalf("NumChannels = %d, want %d", NumChannels, len(want))
+	}
+	for v, name := range want {
+		if got := Channel(v).String(); got != name {
+			t.Errorf("Channel(%d) = %q, want %q", v, got, name)
+		}
+		if c, ok := ParseChannel(name); !ok || int(c) != v {
+			t.Errorf("ParseChannel(%q) = %d, %v; want %d", name, c, ok, v)
+		}
+	}
+	if AIAssistant != 19 {
+		t.Errorf("AIAssistant = %d, want 19", AIAssistant)
+	}
+}
+
+// TestChannelsInRuleOrder: Channels lists every channel once, in the order
+// of SESSION-RULES rule 5.
+func TestChannelsInRuleOrder(t *testing.T) {
+	rule5 := []string{
+		"direct", "cross_network", "paid_shopping", "paid_search", "paid_social",
+		"paid_video", "display", "paid_other", "organic_shopping", "organic_social",
+		"organic_video", "organic_search", "ai_assistant", "email", "affiliates",
+		"referral", "audio", "sms", "mobile_push", "unassigned",
+	}
+	var got []string
+	for _, c := range Channels {
+		got = append(got, c.String())
+	}
+	if diff := cmp.Diff(rule5, got); diff != "" {
+		t.Errorf("Channels (-rule 5 +got):\n%s", diff)
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
-	"github.com/ua-parser/uap-go/uaparser"
 )
 
 // DefaultCacheSize is the number of user agents a Classifier caches when
@@ -62,7 +60,7 @@ type config struct {
 // scratch buffers, so it is not safe for concurrent use: use Clone.
 type Classifier struct {
 	cfg     *config
-	ua      *uaparser.Parser
+	ua      *uaEngine // shared, read-only
 	uaCache map[string]uaInfo
 	shared  *uaShared // shared with clones
 
@@ -77,11 +75,13 @@ type Classifier struct {
 	hostBuf                 []byte // request host, normalised
 }
 
-// New validates cfg and returns a Classifier using the parser ua (see
-// NewUAParser).
-func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
-	if ua == nil {
-		return nil, errors.New("classify: nil user-agent parser")
+// New validates cfg and returns a Classifier. The user-agent engine is
+// built by the first call in a process (about 40 ms) and shared by
+// every Classifier after it.
+func New(cfg Config) (*Classifier, error) {
+	ua, err := engine()
+	if err != nil {
+		return nil, err
 	}
 	if len(cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("classify: visitor-key secret has %d bytes, need at least %d", len(cfg.Secret), MinSecretLen)
@@ -138,11 +138,12 @@ func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
 		shared: &uaShared{m: make(map[string]uaInfo)}}, nil
 }
 
-// Clone returns a Classifier with the same configuration and uap-go parser
+// Clone returns a Classifier with the same configuration and user-agent engine
 // and its own cache and scratch buffers, for use on another goroutine. Its
 // cache is backed by one shared with c, so a user agent is parsed once for
 // all of them. Clones may classify in parallel with each other and with c.
 func (c *Classifier) Clone() *Classifier {
+	c.shared.cloned.Store(true)
 	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: make(map[string]uaInfo), shared: c.shared}
 }
 
@@ -244,8 +245,8 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 }
 
 // mediumNames holds category.medium as byte slices, indexed by category.
-var mediumNames = func() [catWebmail + 1][]byte {
-	var m [catWebmail + 1][]byte
+var mediumNames = func() [numCategories][]byte {
+	var m [numCategories][]byte
 	for c := range m {
 		m[c] = []byte(category(c).medium())
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/session-exporter/session-exporter/collector/accesslog"
-	"github.com/ua-parser/uap-go/uaparser"
 )
 
 // User agents used across the tests, all from the sample logs.
@@ -23,24 +22,6 @@ const (
 	uaCurl        = "curl/8.4.0"
 	testSecretStr = "0123456789abcdef0123456789abcdef"
 )
-
-var (
-	parserOnce sync.Once
-	parser     *uaparser.Parser
-)
-
-// testParser builds the uap-go parser once per test binary.
-func testParser(tb testing.TB) *uaparser.Parser {
-	tb.Helper()
-	parserOnce.Do(func() {
-		p, err := NewUAParser()
-		if err != nil {
-			panic(err)
-		}
-		parser = p
-	})
-	return parser
-}
 
 // testConfig is the configuration of the sample logs' ground truth.
 func testConfig() Config {
@@ -57,7 +38,7 @@ func testConfig() Config {
 
 func newTestClassifier(tb testing.TB, cfg Config) *Classifier {
 	tb.Helper()
-	c, err := New(cfg, testParser(tb))
+	c, err := New(cfg)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -100,7 +81,6 @@ func withHost(h string) func(*accesslog.Request) {
 }
 
 func TestNewErrors(t *testing.T) {
-	p := testParser(t)
 	tooManyGoals := make([]*regexp.Regexp, MaxGoals+1)
 	for i := range tooManyGoals {
 		tooManyGoals[i] = regexp.MustCompile("x")
@@ -108,31 +88,29 @@ func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  func(*Config)
-		ua   *uaparser.Parser
 		want string
 	}{
-		{"short secret", func(c *Config) { c.Secret = []byte("short") }, p, "secret has 5 bytes"},
-		{"no secret", func(c *Config) { c.Secret = nil }, p, "secret has 0 bytes"},
-		{"too many goals", func(c *Config) { c.Goals = tooManyGoals }, p, "65 goals"},
-		{"nil goal", func(c *Config) { c.Goals = []*regexp.Regexp{nil} }, p, "goal 0 is nil"},
-		{"nil exclude", func(c *Config) { c.ExcludePaths = []*regexp.Regexp{nil} }, p, "exclude path 0 is nil"},
-		{"empty own host", func(c *Config) { c.OwnHosts = []string{""} }, p, "own host \"\" is empty"},
-		{"own host with scheme", func(c *Config) { c.OwnHosts = []string{"https://www.example.com"} }, p, "is not a host name"},
-		{"invalid prefix", func(c *Config) { c.TrustedProxies = []netip.Prefix{{}} }, p, "invalid trusted proxy"},
-		{"negative cache", func(c *Config) { c.CacheSize = -1 }, p, "negative user-agent cache size"},
-		{"nil parser", func(*Config) {}, nil, "nil user-agent parser"},
+		{"short secret", func(c *Config) { c.Secret = []byte("short") }, "secret has 5 bytes"},
+		{"no secret", func(c *Config) { c.Secret = nil }, "secret has 0 bytes"},
+		{"too many goals", func(c *Config) { c.Goals = tooManyGoals }, "65 goals"},
+		{"nil goal", func(c *Config) { c.Goals = []*regexp.Regexp{nil} }, "goal 0 is nil"},
+		{"nil exclude", func(c *Config) { c.ExcludePaths = []*regexp.Regexp{nil} }, "exclude path 0 is nil"},
+		{"empty own host", func(c *Config) { c.OwnHosts = []string{""} }, "own host \"\" is empty"},
+		{"own host with scheme", func(c *Config) { c.OwnHosts = []string{"https://www.example.com"} }, "is not a host name"},
+		{"invalid prefix", func(c *Config) { c.TrustedProxies = []netip.Prefix{{}} }, "invalid trusted proxy"},
+		{"negative cache", func(c *Config) { c.CacheSize = -1 }, "negative user-agent cache size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.cfg(&cfg)
-			_, err := New(cfg, tt.ua)
+			_, err := New(cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("New() error = %v, want one containing %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := New(testConfig(), p); err != nil {
+	if _, err := New(testConfig()); err != nil {
 		t.Fatalf("New(valid) = %v", err)
 	}
 }

@@ -10,15 +10,11 @@ import (
 )
 
 func Example() {
-	ua, err := classify.NewUAParser() // once, at start-up
-	if err != nil {
-		log.Fatal(err)
-	}
 	c, err := classify.New(classify.Config{
 		OwnHosts: []string{"www.example.com", "example.com"},
 		Goals:    []*regexp.Regexp{regexp.MustCompile(`^/checkout/thank-you`)},
 		Secret:   []byte("a random secret of 32 bytes....."),
-	}, ua)
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

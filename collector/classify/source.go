@@ -19,7 +19,7 @@ var clickIDs = [...]clickID{
 	{"gclid", []byte("google"), []byte("cpc")},
 	{"gbraid", []byte("google"), []byte("cpc")},
 	{"wbraid", []byte("google"), []byte("cpc")},
-	{"dclid", []byte("google"), []byte("cpc")},
+	{"dclid", []byte("google"), []byte("display")}, // Display & Video 360, Campaign Manager
 	{"msclkid", []byte("bing"), []byte("cpc")},
 	{"fbclid", []byte("facebook"), []byte("social")},
 }

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"hash/fnv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -123,64 +124,155 @@ func TestParseReferrer(t *testing.T) {
 	}
 }
 
+// TestLookupHost covers the host matching of SESSION-RULES rule 5: equal,
+// the same site in another country domain, or differing only by www., m.,
+// l. or lm.; other subdomains only when listed.
 func TestLookupHost(t *testing.T) {
 	tests := []struct {
 		host string
-		name string // "" when no table names the host
+		name string // "" when no list names the host
 		cat  category
 	}{
-		{"www.google.com", "google", catSearch},
+		// Equal, and differing only by www., m., l. or lm.
 		{"google.com", "google", catSearch},
-		{"www.google.co.uk", "google", catSearch},
-		{"google.de", "google", catSearch},
-		{"www.google.com.au", "google", catSearch},
-		{"news.google.com", "google", catSearch},
-		{"mail.google.com", "gmail", catWebmail},
-		{"docs.google.com", "", catOther},
-		{"shopping.google.com", "google shopping", catShopping},
+		{"www.google.com", "google", catSearch},
+		{"m.google.com", "google", catSearch},
 		{"www.bing.com", "bing", catSearch},
-		{"search.yahoo.com", "yahoo", catSearch},
-		{"mail.yahoo.com", "yahoo mail", catWebmail},
-		{"yandex.ru", "yandex", catSearch},
-		{"ya.ru", "yandex", catSearch},
-		{"www.ecosia.org", "ecosia", catSearch},
+		{"cn.bing.com", "bing", catSearch},
 		{"duckduckgo.com", "duckduckgo", catSearch},
+		{"www.ecosia.org", "ecosia", catSearch},
 		{"www.baidu.com", "baidu", catSearch},
-		{"search.naver.com", "naver", catSearch},
+		{"m.baidu.com", "baidu", catSearch},
 		{"www.facebook.com", "facebook", catSocial},
 		{"m.facebook.com", "facebook", catSocial},
 		{"l.facebook.com", "facebook", catSocial},
 		{"lm.facebook.com", "facebook", catSocial},
 		{"l.instagram.com", "instagram", catSocial},
+		{"l.messenger.com", "messenger", catSocial},
+		{"www.linkedin.com", "linkedin", catSocial},
+		{"www.youtube.com", "youtube", catVideo},
+		{"m.youtube.com", "youtube", catVideo},
+		{"www.twitch.tv", "twitch", catVideo},
+		{"m.twitch.tv", "twitch", catVideo},
+		{"www.etsy.com", "etsy", catShopping},
+		{"www.walmart.com", "walmart", catShopping},
+		{"m.alibaba.com", "alibaba", catShopping},
+
+		// The same site in another country domain.
+		{"www.google.co.uk", "google", catSearch},
+		{"google.de", "google", catSearch},
+		{"google.com.br", "google", catSearch},
+		{"www.google.com.au", "google", catSearch},
+		{"www.google.co.jp", "google", catSearch},
+		{"yandex.com.tr", "yandex", catSearch},
+		{"yandex.ru", "yandex", catSearch},
+		{"yandex.kz", "yandex", catSearch},
+		{"www.yahoo.co.jp", "yahoo", catSearch},
+		{"search.aol.co.uk", "aol", catSearch},
+		{"suche.aol.de", "aol", catSearch},
+		{"www.pinterest.co.uk", "pinterest", catSocial},
+		{"www.pinterest.com.mx", "pinterest", catSocial},
+		{"pinterest.dk", "pinterest", catSocial}, // not in GA4's list: another country
+		{"www.amazon.de", "amazon", catShopping},
+		{"www.amazon.co.uk", "amazon", catShopping},
+		{"www.amazon.co.jp", "amazon", catShopping},
+		{"www.ebay.fr", "ebay", catShopping},
+		{"www.mercadolibre.com.co", "mercadolibre", catShopping},
+		{"news.google.de", "google", catSearch}, // listed subdomain, another country
+
+		// Listed subdomains.
+		{"news.google.com", "google", catSearch},
+		{"lens.google.com", "google", catSearch},
+		{"play.google.com", "google", catSearch}, // GA4 lists it as search
+		{"search.yahoo.com", "yahoo", catSearch},
+		{"uk.search.yahoo.com", "yahoo", catSearch},
+		{"r.search.yahoo.com", "yahoo", catSearch}, // the redirect of Yahoo's result links
+		{"search.naver.com", "naver", catSearch},
+		{"m.search.naver.com", "naver", catSearch},
+		{"search.brave.com", "brave", catSearch},
+		{"answers.yahoo.com", "answers.yahoo.com", catSocial},
+		{"groups.google.com", "groups.google.com", catSocial},
+		{"blog.naver.com", "blog.naver.com", catSocial},
+		{"m.blog.naver.com", "blog.naver.com", catSocial},
+		{"shopping.naver.com", "shopping.naver.com", catShopping},
+		{"out.reddit.com", "reddit", catSocial},
+		{"old.reddit.com", "reddit", catSocial},
+		{"checkout.shopify.com", "shopify", catShopping},
+		{"music.youtube.com", "youtube", catVideo},
+		{"shopping.google.com", "google shopping", catShopping},
+		{"shopping.yahoo.com", "shopping.yahoo.com", catShopping},
+
+		// Other subdomains are not the listed site.
+		{"support.google.com", "", catOther},
+		{"developers.google.com", "", catOther},
+		{"maps.google.com", "", catOther},
+		{"docs.google.com", "", catOther},
+		{"translate.google.com", "", catOther},
+		{"news.yahoo.com", "", catOther},
+		{"finance.yahoo.com", "", catOther},
+		{"sports.yahoo.co.jp", "", catOther},
+		{"dev.twitch.tv", "", catOther},
+		{"aws.amazon.com", "", catOther},
+		{"developer.apple.com", "", catOther},
+
+		// Names that are not the site, and hosts that only look alike.
+		{"google.evil.example", "", catOther},
+		{"mygoogle.com", "", catOther},
+		{"google.org", "", catOther},    // not a country domain
+		{"google.info", "", catOther},   // nor this
+		{"x.ai", "", catOther},          // x.com's key is too short a word
+		{"t.me", "telegram", catSocial}, // not t.co's twitter
+		{"vk.ru", "", catOther},
+		{"partner-site.io", "", catOther},
+		{"co.uk", "", catOther},
+		{"www.co.uk", "", catOther},
+		{"google", "", catOther},
+		{"www.", "", catOther},
+		{"m.", "", catOther},
+		{"", "", catOther},
+		{"ask.com", "ask", catSearch},
+		{"ask.fm", "ask.fm", catSocial}, // shares ask.com's key: neither spreads
+		{"ask.de", "", catOther},
+
+		// Our additions.
 		{"t.co", "twitter", catSocial},
 		{"x.com", "twitter", catSocial},
 		{"twitter.com", "twitter", catSocial},
-		{"www.linkedin.com", "linkedin", catSocial},
+		{"mobile.twitter.com", "twitter", catSocial},
 		{"lnkd.in", "linkedin", catSocial},
-		{"www.reddit.com", "reddit", catSocial},
-		{"out.reddit.com", "reddit", catSocial},
-		{"www.pinterest.co.uk", "pinterest", catSocial},
-		{"www.tiktok.com", "tiktok", catSocial},
-		{"www.youtube.com", "youtube", catVideo},
-		{"m.youtube.com", "youtube", catVideo},
+		{"www.threads.net", "threads", catSocial},
+		{"l.threads.com", "threads", catSocial},
+		{"bsky.app", "bluesky", catSocial},
+		{"kagi.com", "kagi", catSearch},
 		{"youtu.be", "youtube", catVideo},
-		{"vimeo.com", "vimeo", catVideo},
-		{"www.twitch.tv", "twitch", catVideo},
-		{"www.amazon.de", "amazon", catShopping},
-		{"www.amazon.co.uk", "amazon", catShopping},
-		{"www.ebay.com", "ebay", catShopping},
-		{"www.etsy.com", "etsy", catShopping},
-		{"checkout.shopify.com", "shopify", catShopping},
-		{"www.walmart.com", "walmart", catShopping},
+		{"ya.ru", "yandex", catSearch},
+
+		// Webmail, exactly as listed.
+		{"mail.google.com", "gmail", catWebmail},
 		{"outlook.live.com", "outlook", catWebmail},
 		{"outlook.office.com", "outlook", catWebmail},
 		{"outlook.office365.com", "outlook", catWebmail},
-		{"google.evil.example", "", catOther},
-		{"mygoogle.com", "", catOther},
-		{"partner-site.io", "", catOther},
-		{"co.uk", "", catOther},
-		{"google", "", catOther},
-		{"", "", catOther},
+		{"mail.yahoo.com", "yahoo mail", catWebmail},
+		{"mail.yandex.ru", "yandex", catSearch}, // GA4 lists it as search, and GA4 wins
+
+		// AI assistants, exactly as listed: no country domains.
+		{"chatgpt.com", "chatgpt", catAI},
+		{"chat.openai.com", "chatgpt", catAI},
+		{"gemini.google.com", "gemini", catAI},
+		{"copilot.microsoft.com", "copilot", catAI},
+		{"claude.ai", "claude", catAI},
+		{"www.perplexity.ai", "perplexity", catAI},
+		{"poe.com", "poe", catAI},
+		{"you.com", "you.com", catAI},
+		{"grok.com", "grok", catAI},
+		{"chat.deepseek.com", "deepseek", catAI},
+		{"chat.mistral.ai", "mistral", catAI},
+		{"www.meta.ai", "meta ai", catAI},
+		{"claude.de", "", catOther},
+		{"chatgpt.co.uk", "", catOther},
+		{"meta.com", "", catOther},
+		{"openai.com", "", catOther},
+		{"deepseek.com", "", catOther},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
@@ -189,6 +281,57 @@ func TestLookupHost(t *testing.T) {
 				t.Errorf("lookupHost(%q) = %+v, %v; want {%s %v}", tt.host, s, ok, tt.name, tt.cat)
 			}
 		})
+	}
+}
+
+// TestSiteLists checks that the embedded lists parse, that our additions
+// never contradict GA4's categories, and which country keys two sites share.
+func TestSiteLists(t *testing.T) {
+	if lists.err != nil {
+		t.Fatal(lists.err)
+	}
+	for _, c := range lists.conflicts {
+		t.Errorf("conflicting entry: %s", c)
+	}
+	if diff := cmp.Diff([]string{"ask"}, lists.ambiguous); diff != "" {
+		t.Errorf("country keys shared by sites of different categories (-want +got):\n%s", diff)
+	}
+	// Every GA4 entry is on the lists as GA4 says, by name or by host.
+	want := map[string]category{"SOURCE_CATEGORY_SEARCH": catSearch, "SOURCE_CATEGORY_SOCIAL": catSocial,
+		"SOURCE_CATEGORY_VIDEO": catVideo, "SOURCE_CATEGORY_SHOPPING": catShopping}
+	for _, e := range readGA4(t) {
+		if got := nameCategory([]byte(strings.ToLower(e.source))); got != want[e.category] {
+			t.Errorf("%s: on list %v, GA4 says %s", e.source, got, e.category)
+		}
+	}
+}
+
+// TestBuildListsErrors: a list that cannot be read is reported, not
+// half-used.
+func TestBuildListsErrors(t *testing.T) {
+	const header = "source,source_category\n"
+	tests := []struct{ ga4, ours, want string }{
+		{"", "source,category\n", "ga4_source_categories.csv: header missing"},
+		{"name,category\n", "source,category\n", "ga4_source_categories.csv: header"},
+		{header + "google,SOURCE_CATEGORY_SEARCH\n", "source,category\nx.com,sociable\n", `sources.csv:2: unknown category "sociable"`},
+		{header + "a,b,c,d\n", "source,category\n", "ga4_source_categories.csv:2: 4 fields"},
+		{header + "\"unterminated\n", "source,category\n", "ga4_source_categories.csv"},
+		{header, "source,category\n,social\n", "sources.csv:2: 2 fields"},
+	}
+	for _, tt := range tests {
+		l := buildLists(tt.ga4, tt.ours)
+		if l.err == nil || !strings.Contains(l.err.Error(), tt.want) {
+			t.Errorf("buildLists(%q, %q) error %v, want one containing %q", tt.ga4, tt.ours, l.err, tt.want)
+		}
+	}
+	l := buildLists(header+"google,SOURCE_CATEGORY_SEARCH\nexample.com,SOURCE_CATEGORY_SOCIAL\n",
+		"source,category,name\ngoogle,social,\nwww.example.com,video,ex\n")
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	if len(l.conflicts) != 2 || l.names["google"] != catSearch || l.hosts["example.com"].cat != catSocial {
+		t.Errorf("later entries overrode earlier ones: conflicts %q, google %v, example.com %+v",
+			l.conflicts, l.names["google"], l.hosts["example.com"])
 	}
 }
 
@@ -204,11 +347,11 @@ func TestSiteNamesOnLists(t *testing.T) {
 			t.Errorf("%s: source name %q is on list %v, the site is %v", from, s.name, got, s.cat)
 		}
 	}
-	for k, s := range brandSites {
-		check("brand "+k, s)
+	for k, s := range lists.hosts {
+		check("host "+k, s)
 	}
-	for k, s := range domainSites {
-		check("domain "+k, s)
+	for k, s := range lists.countries {
+		check("country key "+k, s)
 	}
 	for k, s := range androidApps {
 		check("app "+k, s)
@@ -303,7 +446,7 @@ func TestSource(t *testing.T) {
 		{"gclid", req(withURI("/?gclid=Cj0"), withRef("https://www.google.com/")), src{"google", "cpc", "", "paid_search", true}},
 		{"gbraid", req(withURI("/?gbraid=0AA")), src{"google", "cpc", "", "paid_search", true}},
 		{"wbraid", req(withURI("/?wbraid=Cl")), src{"google", "cpc", "", "paid_search", true}},
-		{"dclid", req(withURI("/?dclid=CJ")), src{"google", "cpc", "", "paid_search", true}},
+		{"dclid is display", req(withURI("/?dclid=CJ")), src{"google", "display", "", "display", true}},
 		{"msclkid", req(withURI("/?msclkid=a1b2")), src{"bing", "cpc", "", "paid_search", true}},
 		{"fbclid", req(withURI("/?fbclid=IwAR"), withRef("https://m.facebook.com/")), src{"facebook", "social", "", "organic_social", true}},
 		{"click id beats referrer", req(withURI("/?msclkid=x"), withRef("https://duckduckgo.com/")), src{"bing", "cpc", "", "paid_search", true}},

@@ -1,10 +1,15 @@
 package classify
 
-// Channel is a GA4 default channel group (SESSION-RULES rule 5). The values
-// are in rule order; Channel(0) is Direct.
+// Channel is a GA4 default channel group (SESSION-RULES rule 5).
+// Channel(0) is Direct.
+//
+// The values are saved (held events in the state file carry them as
+// numbers), so a channel keeps its value forever: a new one is appended at
+// the end, and Channels, not the values, gives the order to show them in.
 type Channel uint8
 
-// Channels in the order of SESSION-RULES rule 5.
+// Channels, valued in the order they were added: the first nineteen in the
+// order of rule 5, then AIAssistant.
 const (
 	Direct Channel = iota
 	CrossNetwork
@@ -25,14 +30,24 @@ const (
 	SMS
 	MobilePush
 	Unassigned
+	AIAssistant
 	NumChannels int = iota
 )
+
+// Channels lists every channel in the order of SESSION-RULES rule 5, the
+// order reports and tables show them in.
+var Channels = [NumChannels]Channel{
+	Direct, CrossNetwork, PaidShopping, PaidSearch, PaidSocial, PaidVideo,
+	Display, PaidOther, OrganicShopping, OrganicSocial, OrganicVideo,
+	OrganicSearch, AIAssistant, Email, Affiliates, Referral, Audio, SMS,
+	MobilePush, Unassigned,
+}
 
 var channelNames = [NumChannels]string{
 	"direct", "cross_network", "paid_shopping", "paid_search", "paid_social",
 	"paid_video", "display", "paid_other", "organic_shopping", "organic_social",
 	"organic_video", "organic_search", "email", "affiliates", "referral",
-	"audio", "sms", "mobile_push", "unassigned",
+	"audio", "sms", "mobile_push", "unassigned", "ai_assistant",
 }
 
 // String returns the channel's label value, e.g. "organic_search".

@@ -13,6 +13,7 @@ import (
 
 	"github.com/session-exporter/session-exporter/collector/session"
 	"github.com/session-exporter/session-exporter/collector/tail"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
 func sample() *State {
@@ -224,5 +225,51 @@ func TestRemoveStale(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{".other.json.tmp-1", "state.json", "state.json.bad-20261102T030405Z"}, left); diff != "" {
 		t.Errorf("left (-want +got):\n%s", diff)
+	}
+}
+
+// TestRestoreStateOfEarlierBuild loads a state file written before the
+// ai_assistant channel existed (testdata/state-v1-19-channels.json: 19
+// channels; two held events carry their channel as the numbers 18,
+// unassigned, and 12, email) and checks that every count and session comes
+// back under the channel it was saved with.
+func TestRestoreStateOfEarlierBuild(t *testing.T) {
+	st, err := Load(filepath.Join("testdata", "state-v1-19-channels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(st.Metrics.Channels); n != 19 {
+		t.Fatalf("fixture has %d channels, want the 19 of the earlier build", n)
+	}
+	m := telemetry.New(telemetry.Dims{Goals: []string{"purchase"}, Files: []string{"/var/log/nginx/access.log"}})
+	m.Restore(st.Metrics)
+	sz, err := session.New(session.DefaultConfig(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sz.Restore(st.Sessions); err != nil {
+		t.Fatal(err)
+	}
+	sz.CloseAll() // applies the held events, then closes every session
+
+	type cell struct {
+		Channel, Device       string
+		Sessions, Conversions uint64
+	}
+	var got []cell
+	for _, r := range m.Rows() {
+		got = append(got, cell{r.Channel, r.Device, r.Sessions, r.Conversions})
+	}
+	want := []cell{
+		{"direct", "desktop", 3, 0},
+		{"organic_search", "mobile", 2, 0},
+		{"email", "tablet", 2, 1}, // one saved, one from the held event valued 12
+		{"referral", "desktop", 5, 0},
+		{"unassigned", "desktop", 1, 0}, // the held event valued 18
+		{"unassigned", "mobile", 1, 0},
+		{"unassigned", "other", 5, 0},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("restored rows (-want +got):\n%s", diff)
 	}
 }

@@ -29,8 +29,7 @@ type File struct {
 // EventKind says what an Event reports.
 type EventKind uint8
 
-// The kinds of Event. Every kind except EventReadError and EventLost comes
-// with a File.
+// The kinds of Event. Every kind except EventReadError comes with a File.
 const (
 	// EventOpened: a file is now followed. Offset is where reading starts.
 	EventOpened EventKind = iota + 1
@@ -55,10 +54,14 @@ const (
 	// until the error changes or clears; the tailer keeps retrying on every
 	// pass. File is nil when the path has never been opened.
 	EventReadError
-	// EventLost: a saved Position matched no file (its file was deleted
-	// or compressed while the tailer was stopped). Lines written to that
-	// file after Offset were not read. Path and Offset come from the
-	// Position.
+	// EventLost: lines were provably lost. Either a saved Position matched
+	// no file (its file was deleted while the tailer was stopped), and
+	// Path and Offset come from the Position; or a rotated file was given
+	// up with lines unread, to stay within the bound of files open per
+	// path (or, compressed, it could not be read to its end within
+	// Config.DrainIdle): Path is its name, Offset the position reached and
+	// Bytes the bytes left unread (0 if unknown). File is the file as it
+	// was followed (Pattern is -1 for a path no longer configured).
 	EventLost
 )
 

@@ -51,6 +51,10 @@ type recorder struct {
 	errs   []error
 	idle   int
 	last   map[*File]int64 // end of the last line or skipped line, per file
+
+	// onLine, if set, is called on the tailer's goroutine after each line
+	// is recorded, with the line as recorded.
+	onLine func(line string)
 }
 
 func (r *recorder) Line(f *File, line []byte, end int64) {
@@ -70,7 +74,13 @@ func (r *recorder) Line(f *File, line []byte, end int64) {
 	if !found {
 		r.t.Errorf("%s: Positions during Line does not include offset %d: %+v", f.Path, end, r.tl.Positions())
 	}
-	r.lines = append(r.lines, r.rel(f.Path)+": "+string(line))
+	rec := r.rel(f.Path) + ": " + string(line)
+	r.lines = append(r.lines, rec)
+	if r.onLine != nil {
+		r.mu.Unlock()
+		r.onLine(rec)
+		r.mu.Lock()
+	}
 }
 
 func (r *recorder) Event(e Event) {

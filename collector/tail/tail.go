@@ -9,20 +9,30 @@
 // Waker: fsnotify watches on the parent directories plus a poll ticker in
 // production, a hand-driven ManualWaker in tests.
 //
+// A file that appears at a followed path is opened on the first pass that
+// sees it, even while the rotated file before it is still being read (its
+// lines wait, its discovery does not), so every file is in the positions
+// from then on. Rotated files that were never opened (the path rotated twice
+// between two passes) are found among the rotated siblings of the path,
+// compressed ones included, and read in order (rotated.go).
+//
 // Positions (what to save in a checkpoint) name a file by inode and by a
 // fingerprint of its first bytes, so a restarted tailer resumes each file
-// where it left off, finds a file that was renamed while it was stopped in
-// the same directory and drains it first, and never mistakes a new file that
-// reused an inode for the old one.
+// where it left off, finds a file that was renamed or compressed while it
+// was stopped in the same directory and drains it first, then the rotated
+// files newer than it, and never mistakes a new file that reused an inode
+// for the old one.
+//
+// The code: tail.go (Tailer, Run, Positions), config.go, pass.go (one pass:
+// rotation and discovery), read.go (reading lines, truncation), resume.go
+// (saved positions), rotated.go (rotated siblings, the bound on open files),
+// compressed.go, fingerprint.go, glob.go, waker.go.
 package tail
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -52,87 +62,6 @@ const (
 	maxReadsPerPass = 16
 )
 
-// Config says which files to follow and how.
-type Config struct {
-	// Paths are file paths or globs (filepath.Match syntax). Globs are
-	// evaluated again on every pass, so new files are picked up. A file
-	// matched by more than one entry is followed once, under the first.
-	// Patterns should match the live log names only, not rotated ones
-	// (access.log, not access.log*): a rotated file that is closed and
-	// then matched again under a new name is read again from the start.
-	Paths []string
-	// StartAtEnd makes the tailer begin files it knows nothing about at
-	// their current end (after the last complete line) instead of at 0.
-	// It applies only to files present on the first pass that have no
-	// saved position and, when positions were given, that are in a
-	// directory holding no saved position: a file created in a followed
-	// directory while the tailer was stopped, and every file that appears
-	// after the first pass, is read from 0.
-	StartAtEnd bool
-	// MaxLineBytes is the longest line handed out, without its newline
-	// (DefaultMaxLineBytes if 0). A longer line is skipped whole, up to and
-	// including its newline, and reported as EventTooLong.
-	MaxLineBytes int
-	// PollInterval is how often the default Waker wakes the tailer when
-	// fsnotify reports nothing (DefaultPollInterval if 0).
-	PollInterval time.Duration
-	// DrainIdle is how long a rotated file must go without new data before
-	// it is closed (DefaultDrainPolls × PollInterval if 0). nginx and Caddy
-	// keep writing to the renamed file until they reopen their logs; those
-	// lines are read as long as they arrive within DrainIdle of each other.
-	DrainIdle time.Duration
-	// Waker wakes the tailer between passes. If nil, Run uses a
-	// NotifyWaker with PollInterval (or a plain ticker if fsnotify cannot be
-	// started). Run takes ownership of the Waker and closes it on return.
-	Waker Waker
-	// Now is the clock used for DrainIdle (time.Now if nil).
-	Now func() time.Time
-	// Logger receives the tailer's own diagnostics, such as a failure to
-	// start fsnotify (nothing is logged per line). Discarded if nil.
-	Logger *slog.Logger
-}
-
-// Position is where to resume one file: what to store in a checkpoint.
-//
-// A file is identified by its inode and a fingerprint: the 64-bit FNV-1a
-// hash of its first FingerprintLen bytes (at most FingerprintSize; fewer if
-// the file was shorter when last read). The fingerprint tells a file apart
-// from a later one that reused its inode, and finds the copy logrotate's
-// copytruncate leaves. Dev is recorded but not compared, since device
-// numbers can change across reboots and remounts of the same file system.
-type Position struct {
-	Path           string `json:"path"`
-	Dev            uint64 `json:"dev"`
-	Inode          uint64 `json:"inode"`
-	Fingerprint    uint64 `json:"fingerprint"`
-	FingerprintLen int    `json:"fingerprint_len"`
-	// Offset is just after the last line handed out (or skipped): the
-	// start of the next line. (The one exception: a file first opened with
-	// StartAtEnd in the middle of an unfinished line already longer than
-	// the read buffer starts past it.)
-	Offset int64 `json:"offset"`
-}
-
-// Stats are running totals since New. They are safe to read from any
-// goroutine.
-type Stats struct {
-	// Bytes counts bytes consumed: handed-out lines, their newlines, and
-	// skipped over-long lines. A partial last line counts once complete.
-	Bytes int64
-	// Lines counts lines handed to the handler.
-	Lines int64
-	// TooLong counts skipped over-long lines.
-	TooLong int64
-	// Rotations counts files whose path came to name another file or none.
-	Rotations int64
-	// Truncations counts files that shrank or were rewritten.
-	Truncations int64
-	// Errors counts reported open and read errors.
-	Errors int64
-	// Files is the number of files open now.
-	Files int64
-}
-
 // Tailer follows the files of one Config. Create it with New and call Run
 // once.
 type Tailer struct {
@@ -145,8 +74,9 @@ type Tailer struct {
 	savedPath map[string]bool
 	savedDir  map[string]bool
 
-	buf   []byte
-	fpBuf [FingerprintSize]byte
+	buf     []byte
+	fpBuf   [FingerprintSize]byte
+	headBuf [FingerprintSize]byte
 
 	streams []*stream          // every followed file, in the order opened
 	active  map[string]*stream // by the path it is followed under
@@ -161,7 +91,7 @@ type Tailer struct {
 
 	started atomic.Bool
 	stats   struct {
-		bytes, lines, tooLong, rotations, truncations, errors, files atomic.Int64
+		bytes, lines, tooLong, rotations, truncations, errors, files, lost atomic.Int64
 	}
 }
 
@@ -186,6 +116,8 @@ type stream struct {
 	name string // the name it was last seen under
 	f    *os.File
 	id   fileID
+	z    *zReader // reads a compressed rotated file; nil for plain ones
+	zEOF bool     // z reached the clean end of the stream
 
 	pos  int64 // after the last line handed out or skipped
 	next int64 // where the next read starts: pos, or beyond it while skipping
@@ -360,471 +292,8 @@ func (t *Tailer) Stats() Stats {
 		Truncations: t.stats.truncations.Load(),
 		Errors:      t.stats.errors.Load(),
 		Files:       t.stats.files.Load(),
+		Lost:        t.stats.lost.Load(),
 	}
-}
-
-// restore opens the files named by the saved positions that are still
-// pending, before each pass. A file still at its path resumes there; one
-// renamed (or, for copytruncate, copied) within its directory is drained
-// from the saved offset; for one that is gone, EventLost is reported. A
-// position whose path or directory cannot be read now (permissions, say)
-// stays pending, and its path is not read from 0 meanwhile.
-func (t *Tailer) restore(h Handler) {
-	if len(t.pending) == 0 {
-		return
-	}
-	clear(t.waiting)
-	kept := t.pending[:0]
-	for _, p := range t.pending {
-		if !t.restoreOne(p, h) {
-			kept = append(kept, p)
-			t.waiting[p.Path] = true
-		}
-	}
-	clear(t.pending[len(kept):])
-	t.pending = kept
-}
-
-// restoreOne resumes p; it returns false if it must be tried again later.
-func (t *Tailer) restoreOne(p Position, h Handler) bool {
-	pi := t.patternFor(p.Path)
-	if pi < 0 {
-		t.logger.Debug("dropping saved position: path no longer configured", "path", p.Path)
-		return true
-	}
-	f, id, err := openRegular(p.Path)
-	switch {
-	case err == nil && id.ino == p.Inode && t.prefixMatches(f, p.Fingerprint, p.FingerprintLen):
-		if t.byID[id] != nil {
-			f.Close() // a duplicate position
-			return true
-		}
-		delete(t.pathErr, p.Path)
-		s := t.addStream(f, id, p.Path, p.Path, pi)
-		s.setResume(p)
-		t.active[p.Path] = s
-		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: s.name, Offset: s.pos})
-		return true
-	case err == nil:
-		f.Close()
-	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, ErrNotRegular):
-		t.pathError(p.Path, h, err)
-		return false
-	}
-	f, id, name, err := t.locate(filepath.Dir(p.Path), p.Inode, p.Fingerprint, p.FingerprintLen, p.Offset)
-	switch {
-	case err == nil:
-		s := t.addStream(f, id, p.Path, name, pi)
-		s.setResume(p)
-		s.draining = true
-		s.file.Rotated = true
-		s.lastData = t.now
-		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: name, Offset: s.pos})
-		return true
-	case errors.Is(err, errNotFound) || errors.Is(err, fs.ErrNotExist):
-		t.emit(h, Event{Kind: EventLost, Path: p.Path, Offset: p.Offset})
-		return true
-	default:
-		t.pathError(p.Path, h, err)
-		return false
-	}
-}
-
-// errNotFound is returned by locate when no file matches.
-var errNotFound = errors.New("no matching file")
-
-// locate looks in dir for a file not yet followed that is either the file
-// with inode ino and the given fingerprint (renamed), or failing that a file
-// with the same fingerprint and more than after bytes (a copy made by
-// copytruncate). It returns the file opened, with its name, or errNotFound,
-// or the error reading dir.
-func (t *Tailer) locate(dir string, ino, fp uint64, fpLen int, after int64) (*os.File, fileID, string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fileID{}, "", fmt.Errorf("look for rotated log file: %w", err)
-	}
-	type candidate struct {
-		name string
-		id   fileID
-		size int64
-	}
-	var copies []candidate
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		fi, err := e.Info()
-		if err != nil {
-			continue
-		}
-		id, ok := identity(fi)
-		if !ok || t.byID[id] != nil {
-			continue
-		}
-		name := filepath.Join(dir, e.Name())
-		if id.ino != ino {
-			if fpLen > 0 && fi.Size() > after && fi.Size() >= int64(fpLen) {
-				copies = append(copies, candidate{name, id, fi.Size()})
-			}
-			continue
-		}
-		if f, ok := t.openMatching(name, id, fp, fpLen); ok {
-			return f, id, name, nil
-		}
-	}
-	for _, c := range copies {
-		if f, ok := t.openMatching(c.name, c.id, fp, fpLen); ok {
-			return f, c.id, c.name, nil
-		}
-	}
-	return nil, fileID{}, "", errNotFound
-}
-
-// openMatching opens name if it is still the file id and starts with the
-// fingerprinted bytes.
-func (t *Tailer) openMatching(name string, id fileID, fp uint64, fpLen int) (*os.File, bool) {
-	f, got, err := openRegular(name)
-	if err != nil {
-		return nil, false
-	}
-	if got != id || !t.prefixMatches(f, fp, fpLen) {
-		f.Close()
-		return nil, false
-	}
-	return f, true
-}
-
-// runPass makes one pass over every file. It reports whether some file was
-// left with data unread (so another pass should follow at once).
-func (t *Tailer) runPass(h Handler, first bool) (busy bool) {
-	t.pass++
-	t.now = t.cfg.Now()
-	clear(t.hold)
-	t.restore(h)
-
-	// Rotated files first: their lines are older than the current files'.
-	for i := 0; i < len(t.streams); i++ {
-		s := t.streams[i]
-		if !s.draining || s.f == nil {
-			continue
-		}
-		s.visited = t.pass
-		n, more := t.follow(s, h)
-		busy = busy || more
-		if more {
-			t.hold[s.file.Path] = true
-		}
-		switch {
-		case n > 0 || more:
-			s.lastData = t.now
-		case t.now.Sub(s.lastData) >= t.cfg.DrainIdle:
-			t.closeStream(s, h)
-			i--
-		}
-	}
-
-	t.expand()
-	for _, m := range t.matches {
-		if t.visit(m.path, m.pattern, h, first) {
-			busy = true
-		}
-	}
-	// Followed files whose path the patterns no longer produce: find out
-	// what happened to them.
-	for i := 0; i < len(t.streams); i++ {
-		s := t.streams[i]
-		if s.draining || s.visited == t.pass || s.f == nil {
-			continue
-		}
-		if t.visit(s.file.Path, s.file.Pattern, h, first) {
-			busy = true
-		}
-	}
-	return busy
-}
-
-// visit reads the file at path, if followed, then checks that path still
-// names it, and starts following whatever path names now.
-func (t *Tailer) visit(path string, pi int, h Handler, first bool) (busy bool) {
-	if t.hold[path] {
-		// The file rotated away from path has more to read: its lines
-		// come first.
-		return true
-	}
-	if t.waiting[path] {
-		return false // a saved position for path is not resumed yet
-	}
-	if s := t.active[path]; s != nil {
-		if s.visited == t.pass {
-			return false // matched by two patterns
-		}
-		s.visited = t.pass
-		if _, busy = t.follow(s, h); busy {
-			// Look for a rotation once this file is read to its end, so
-			// that its lines come before the next file's.
-			return busy
-		}
-		fi, err := os.Stat(path)
-		if err == nil {
-			delete(t.pathErr, path)
-			if id, _ := identity(fi); id == s.id {
-				return false
-			}
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			t.pathError(path, h, fmt.Errorf("check log file for rotation: %w", err))
-			return false
-		}
-		t.retire(s, h)
-		// Read the old file again now that the change is seen: whatever
-		// was written to it before the new file appeared comes first.
-		if _, more := t.follow(s, h); more {
-			t.hold[path] = true
-			return true
-		}
-		if err != nil {
-			return false // gone; polled until it comes back
-		}
-	}
-	return t.adopt(path, pi, h, first) || busy
-}
-
-// adopt starts following the file at path, if there is one.
-func (t *Tailer) adopt(path string, pi int, h Handler, first bool) (busy bool) {
-	f, id, err := openRegular(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			delete(t.pathErr, path)
-			return false
-		}
-		t.pathError(path, h, err)
-		return false
-	}
-	delete(t.pathErr, path)
-	if s := t.byID[id]; s != nil {
-		f.Close()
-		if !s.draining {
-			return false // already followed under another name
-		}
-		// A rotated file came back under a followed name: keep reading it.
-		s.draining = false
-		s.file.Path, s.file.Pattern, s.file.Rotated = path, pi, false
-		s.name = path
-		t.active[path] = s
-		s.visited = t.pass
-		t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: path, Offset: s.pos})
-		_, busy = t.follow(s, h)
-		return busy
-	}
-	s := t.addStream(f, id, path, path, pi)
-	t.active[path] = s
-	s.visited = t.pass
-	dir := filepath.Dir(path)
-	if first && t.cfg.StartAtEnd && !t.savedPath[path] && !t.savedDir[dir] {
-		t.seekEnd(s, h)
-	}
-	t.updateFingerprint(s)
-	t.emit(h, Event{Kind: EventOpened, File: &s.file, Path: path, Offset: s.pos})
-	_, busy = t.follow(s, h)
-	return busy
-}
-
-// retire marks a followed file as rotated away: it is drained until idle.
-func (t *Tailer) retire(s *stream, h Handler) {
-	delete(t.active, s.file.Path)
-	s.draining = true
-	s.file.Rotated = true
-	s.lastData = t.now
-	t.stats.rotations.Add(1)
-	t.emit(h, Event{Kind: EventRotated, File: &s.file, Path: s.file.Path, Offset: s.pos})
-}
-
-// follow checks s for truncation and reads it to its end (or to the pass's
-// read budget). It returns the bytes consumed and whether the budget ran
-// out with data left.
-func (t *Tailer) follow(s *stream, h Handler) (n int64, more bool) {
-	fi, err := s.f.Stat()
-	if err != nil {
-		t.readError(s, h, fmt.Errorf("stat log file: %w", err))
-		return 0, false
-	}
-	size := fi.Size()
-	if t.truncated(s, size) && t.truncate(s, h) {
-		return 0, true // the copy's lines come first
-	}
-	if size == s.seen {
-		return 0, false
-	}
-	n, more = t.drain(s, h)
-	t.updateFingerprint(s)
-	return n, more
-}
-
-// truncated reports whether the file shrank below what was read, or its
-// first bytes are no longer the ones fingerprinted (truncated and written
-// again past the old offset between two passes).
-func (t *Tailer) truncated(s *stream, size int64) bool {
-	if size < s.seen || size < int64(s.fpLen) {
-		return true
-	}
-	if s.fpLen > 0 && size > s.seen {
-		sum, ok := t.hashPrefix(s.f, s.fpLen)
-		return ok && sum != s.fp
-	}
-	return false
-}
-
-// truncate restarts s at 0. The bytes after s.pos that were not read yet
-// may survive in a copy (logrotate's copytruncate): if one is found in the
-// same directory, it is drained from s.pos first. truncate reports whether
-// the copy has more to read than one pass allows.
-func (t *Tailer) truncate(s *stream, h Handler) (more bool) {
-	if s.fpLen > 0 && !s.draining {
-		if f, id, name, err := t.locate(filepath.Dir(s.name), s.id.ino, s.fp, s.fpLen, s.pos); err == nil {
-			c := t.addStream(f, id, s.file.Path, name, s.file.Pattern)
-			c.pos, c.next, c.seen, c.skipping = s.pos, s.next, s.next, s.skipping
-			c.fp, c.fpLen = s.fp, s.fpLen
-			c.draining, c.file.Rotated = true, true
-			c.lastData = t.now
-			c.visited = t.pass
-			t.emit(h, Event{Kind: EventOpened, File: &c.file, Path: name, Offset: c.pos})
-			_, more = t.follow(c, h)
-		}
-	}
-	t.stats.truncations.Add(1)
-	t.emit(h, Event{Kind: EventTruncated, File: &s.file, Path: s.name, Offset: s.pos, Bytes: s.seen})
-	s.pos, s.next, s.seen, s.skipping = 0, 0, 0, false
-	s.fp, s.fpLen = 0, 0
-	return more
-}
-
-// drain reads s from s.next to its end, handing out complete lines.
-func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
-	buf := t.buf
-	limit := t.cfg.MaxLineBytes
-	base := s.next // file offset of buf[0]
-	have := 0
-	var lines int64
-	defer func() {
-		t.stats.bytes.Add(consumed)
-		t.stats.lines.Add(lines)
-	}()
-	for reads := 0; ; reads++ {
-		if reads == maxReadsPerPass {
-			return consumed, true
-		}
-		m, err := s.f.ReadAt(buf[have:], base+int64(have))
-		have += m
-		if end := base + int64(have); end > s.seen {
-			s.seen = end
-		}
-		start := 0
-		for start < have {
-			i := bytes.IndexByte(buf[start:have], '\n')
-			if i < 0 {
-				break
-			}
-			lineEnd := start + i
-			end := base + int64(lineEnd) + 1
-			consumed += end - s.pos
-			if s.skipping || i > limit {
-				s.skipping = false
-				t.tooLong(s, h, end)
-			} else {
-				s.pos, s.next = end, end
-				lines++
-				h.Line(&s.file, buf[start:lineEnd], end)
-			}
-			start = lineEnd + 1
-		}
-		// buf[start:have] is the start of a line whose newline has not
-		// been read yet.
-		if s.skipping || have-start > limit {
-			s.skipping = true
-			base += int64(have)
-			have = 0
-			s.next = base
-		} else {
-			have = copy(buf, buf[start:have])
-			base += int64(start)
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				s.lastErr = ""
-			} else {
-				t.readError(s, h, fmt.Errorf("read log file: %w", err))
-			}
-			return consumed, false
-		}
-	}
-}
-
-// tooLong skips the over-long line from s.pos to end (after its newline).
-func (t *Tailer) tooLong(s *stream, h Handler, end int64) {
-	start := s.pos
-	s.pos, s.next = end, end
-	t.stats.tooLong.Add(1)
-	t.emit(h, Event{Kind: EventTooLong, File: &s.file, Path: s.name, Offset: start, Bytes: end - 1 - start})
-}
-
-// seekEnd positions a newly found file after its last complete line, so
-// that a line being written is handed out whole once finished.
-func (t *Tailer) seekEnd(s *stream, h Handler) {
-	fi, err := s.f.Stat()
-	if err != nil {
-		t.readError(s, h, fmt.Errorf("stat log file: %w", err))
-		return
-	}
-	size := fi.Size()
-	if size == 0 {
-		return
-	}
-	n := min(size, int64(len(t.buf)))
-	m, err := s.f.ReadAt(t.buf[:n], size-n)
-	if err != nil && !errors.Is(err, io.EOF) {
-		t.readError(s, h, fmt.Errorf("read log file: %w", err))
-		return
-	}
-	s.seen = size
-	switch i := bytes.LastIndexByte(t.buf[:m], '\n'); {
-	case i >= 0:
-		s.pos = size - n + int64(i) + 1
-		s.next = s.pos
-	case n == size:
-		// One unfinished line is all there is: it is handed out once
-		// finished.
-	default:
-		// An unfinished line longer than the buffer: skip its rest.
-		s.pos, s.next, s.skipping = size, size, true
-	}
-}
-
-// updateFingerprint extends the fingerprint of s while the file is shorter
-// than FingerprintSize was when it was last computed.
-func (t *Tailer) updateFingerprint(s *stream) {
-	if s.fpLen >= FingerprintSize || s.seen <= int64(s.fpLen) {
-		return
-	}
-	n := int(min(s.seen, FingerprintSize))
-	if sum, ok := t.hashPrefix(s.f, n); ok {
-		s.fp, s.fpLen = sum, n
-	}
-}
-
-// hashPrefix returns the fingerprint of the first n bytes of f.
-func (t *Tailer) hashPrefix(f *os.File, n int) (uint64, bool) {
-	if n == 0 {
-		return 0, true // the fingerprint of nothing is 0
-	}
-	if _, err := f.ReadAt(t.fpBuf[:n], 0); err != nil {
-		return 0, false
-	}
-	return fnv64a(t.fpBuf[:n]), true
-}
-
-// prefixMatches reports whether f starts with the fingerprinted bytes.
-func (t *Tailer) prefixMatches(f *os.File, fp uint64, n int) bool {
-	sum, ok := t.hashPrefix(f, n)
-	return ok && sum == fp
 }
 
 // addStream registers a newly opened file.
@@ -841,14 +310,11 @@ func (t *Tailer) addStream(f *os.File, id fileID, path, name string, pi int) *st
 	return s
 }
 
-// setResume positions s as p says.
-func (s *stream) setResume(p Position) {
-	s.pos, s.next, s.seen = p.Offset, p.Offset, p.Offset
-	s.fp, s.fpLen = p.Fingerprint, p.FingerprintLen
-}
-
 // closeStream stops following s for good.
 func (t *Tailer) closeStream(s *stream, h Handler) {
+	if s.z != nil {
+		s.z.close()
+	}
 	s.f.Close()
 	s.f = nil
 	t.streams = slices.DeleteFunc(t.streams, func(o *stream) bool { return o == s })
@@ -865,6 +331,9 @@ func (t *Tailer) closeAll(h Handler) {
 	for _, s := range t.streams {
 		if s.f == nil {
 			continue
+		}
+		if s.z != nil {
+			s.z.close()
 		}
 		s.f.Close()
 		s.f = nil
@@ -893,109 +362,3 @@ func (t *Tailer) pathError(path string, h Handler, err error) {
 }
 
 func (t *Tailer) emit(h Handler, e Event) { h.Event(e) }
-
-// expand evaluates the patterns into t.matches, in pattern order and, within
-// a glob, in lexical order.
-func (t *Tailer) expand() {
-	t.matches = t.matches[:0]
-	for i, p := range t.patterns {
-		if !p.glob {
-			t.matches = append(t.matches, match{p.raw, i})
-			continue
-		}
-		paths, _ := filepath.Glob(p.raw) // the pattern was checked in New
-		for _, path := range paths {
-			t.matches = append(t.matches, match{path, i})
-		}
-	}
-}
-
-// watchDirs returns the directories to watch: each pattern's directory, or
-// for a pattern whose directory is itself a glob, the directories of its
-// matches; and the directories of the followed files.
-func (t *Tailer) watchDirs() []string {
-	t.dirs = t.dirs[:0]
-	for _, p := range t.patterns {
-		if p.dir != "" {
-			t.dirs = append(t.dirs, p.dir)
-		}
-	}
-	for _, m := range t.matches {
-		if t.patterns[m.pattern].dir == "" {
-			t.dirs = append(t.dirs, filepath.Dir(m.path))
-		}
-	}
-	for _, s := range t.streams {
-		if s.f != nil {
-			t.dirs = append(t.dirs, filepath.Dir(s.name))
-		}
-	}
-	t.dirs = cleanDirs(t.dirs)
-	return t.dirs
-}
-
-// patternFor returns the index of the first pattern path matches, or -1.
-func (t *Tailer) patternFor(path string) int {
-	for i, p := range t.patterns {
-		if p.raw == path {
-			return i
-		}
-		if ok, _ := filepath.Match(p.raw, path); ok && p.glob {
-			return i
-		}
-	}
-	return -1
-}
-
-// openRegular opens path for reading if it is a regular file, and returns
-// the identity of what it opened.
-func openRegular(path string) (*os.File, fileID, error) {
-	// Check before opening: opening a FIFO could block.
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fileID{}, fmt.Errorf("open log file: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fileID{}, fmt.Errorf("open log file %s: %w (%v)", path, ErrNotRegular, fi.Mode().Type())
-	}
-	f, err := os.OpenFile(path, openFlags, 0)
-	if err != nil {
-		return nil, fileID{}, fmt.Errorf("open log file: %w", err)
-	}
-	fi, err = f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fileID{}, fmt.Errorf("open log file: %w", err)
-	}
-	id, ok := identity(fi)
-	if !ok || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fileID{}, fmt.Errorf("open log file %s: %w", path, ErrNotRegular)
-	}
-	return f, id, nil
-}
-
-// hasMeta reports whether path holds glob characters.
-func hasMeta(path string) bool {
-	for i := 0; i < len(path); i++ {
-		switch path[i] {
-		case '*', '?', '[', '\\':
-			return true
-		}
-	}
-	return false
-}
-
-// fnv64a is the 64-bit FNV-1a hash of b.
-func fnv64a(b []byte) uint64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= prime64
-	}
-	return h
-}

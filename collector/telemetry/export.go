@@ -39,6 +39,7 @@ const (
 	nameRejected    = "session_exporter_lines_rejected"
 	nameRotations   = "session_exporter_rotations"
 	nameTruncations = "session_exporter_truncations"
+	nameLostFiles   = "session_exporter_lost_files"
 	nameLate        = "session_exporter_lines_late"
 	nameEvicted     = "session_exporter_sessions_evicted"
 	nameSaves       = "session_exporter_state_saves"
@@ -188,6 +189,7 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		counter(nameRejected, "Lines skipped because they could not be parsed, by reason.", rej),
 		fileCounter(nameRotations, "Rotations (rename and create) seen.", m.rotations),
 		fileCounter(nameTruncations, "Truncations (copytruncate) seen.", m.truncations),
+		fileCounter(nameLostFiles, "Log files given up with lines unread (deleted before they were read, or past the bound of open rotated files).", m.lostFiles),
 		counter(nameLate, "Events that arrived more than max_delay behind the newest event time.", one(m.late.Load())),
 		counter(nameEvicted, "Sessions closed early to stay under max_visitors.", one(m.evicted.Load())),
 		counter(nameSaves, "State file saves attempted, failed ones included (see session_exporter_state_save_failures_total).", one(m.stateSaves.Load())),

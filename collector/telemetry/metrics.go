@@ -84,6 +84,7 @@ type Metrics struct {
 	linesRead, bytesRead    []atomic.Uint64 // per file
 	rejected                []atomic.Uint64 // file*len(Reasons) + reason
 	rotations, truncations  []atomic.Uint64 // per file
+	lostFiles               []atomic.Uint64 // per file
 	late, evicted           atomic.Uint64
 	stateSaves, saveFailure atomic.Uint64
 
@@ -116,6 +117,7 @@ func New(d Dims) *Metrics {
 		rejected:    make([]atomic.Uint64, files*len(accesslog.Reasons)),
 		rotations:   make([]atomic.Uint64, files),
 		truncations: make([]atomic.Uint64, files),
+		lostFiles:   make([]atomic.Uint64, files),
 	}
 }
 
@@ -207,6 +209,13 @@ func (m *Metrics) Truncation(file int) {
 	}
 }
 
+// LostFile counts a file of file given up with lines unread.
+func (m *Metrics) LostFile(file int) {
+	if file >= 0 && file < len(m.lostFiles) {
+		m.lostFiles[file].Add(1)
+	}
+}
+
 // StateSaved counts a state save attempt.
 func (m *Metrics) StateSaved() { m.stateSaves.Add(1) }
 
@@ -249,11 +258,13 @@ func (r *Row) Add(o Row) {
 	r.Closed += o.Closed
 }
 
-// Rows returns every cell that has seen a session, in label order.
+// Rows returns every cell that has seen a session, by site, then channel
+// in the order of classify.Channels, then device.
 func (m *Metrics) Rows() []Row {
 	var rows []Row
 	for s := 0; s < m.sites; s++ {
-		for c := 0; c < nc; c++ {
+		for _, ch := range classify.Channels {
+			c := int(ch)
 			for d := 0; d < nd; d++ {
 				i := (s*nc+c)*nd + d
 				n := m.sessions[i].Load()

@@ -508,7 +508,7 @@ func renderLabels(a attribute.Set) string {
 		}
 		b.WriteString(string(kv.Key))
 		b.WriteString(`="`)
-		b.WriteString(labelEscaper.Replace(kv.Value.Emit()))
+		b.WriteString(labelEscaper.Replace(kv.Value.String()))
 		b.WriteByte('"')
 	}
 	return b.String()

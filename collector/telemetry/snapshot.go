@@ -34,6 +34,7 @@ type Snapshot struct {
 	Rejected    []uint64 `json:"rejected"`
 	Rotations   []uint64 `json:"rotations"`
 	Truncations []uint64 `json:"truncations"`
+	LostFiles   []uint64 `json:"lost_files,omitempty"`
 	Late        uint64   `json:"late"`
 	Evicted     uint64   `json:"evicted"`
 	StateSaves  uint64   `json:"state_saves"`
@@ -97,6 +98,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		Rejected:    load(m.rejected),
 		Rotations:   load(m.rotations),
 		Truncations: load(m.truncations),
+		LostFiles:   load(m.lostFiles),
 		Late:        m.late.Load(),
 		Evicted:     m.evicted.Load(),
 		StateSaves:  m.stateSaves.Load(),
@@ -183,6 +185,7 @@ func (m *Metrics) Restore(s Snapshot) {
 	add(m.bytesRead, s.BytesRead, fileMap)
 	add(m.rotations, s.Rotations, fileMap)
 	add(m.truncations, s.Truncations, fileMap)
+	add(m.lostFiles, s.LostFiles, fileMap)
 	rejMap := make([]int, len(fileMap)*len(reasonMap))
 	for f := range fileMap {
 		for r := range reasonMap {

@@ -36,6 +36,10 @@ func fill(m *Metrics) {
 	m.SessionClosed(direct, session.Closed{Duration: 0, Pageviews: 1})
 	m.SessionStarted(direct) // still open
 	m.Pageview(direct)
+	ai := session.Labels{Channel: classify.AIAssistant, Device: classify.Desktop}
+	m.SessionStarted(ai) // one page, bounced
+	m.Pageview(ai)
+	m.SessionClosed(ai, session.Closed{Duration: 0, Pageviews: 1})
 	m.BotRequest(0)
 	m.LineRead(0, 200)
 	m.LineRead(0, 180)
@@ -109,6 +113,17 @@ func TestRuleEightNames(t *testing.T) {
 		`web_sessions_active{channel="direct",device="desktop"} 1`,
 		`web_sessions_bounced_total{channel="direct",device="desktop"} 1`,
 		`web_conversions_total{channel="organic_search",device="mobile",goal="purchase"} 1`,
+		// The channel added last (value 19) is a channel like the others.
+		`web_sessions_total{channel="ai_assistant",device="desktop"} 1`,
+		`web_pageviews_total{channel="ai_assistant",device="desktop"} 1`,
+		`web_sessions_bounced_total{channel="ai_assistant",device="desktop"} 1`,
+		`web_sessions_engaged_total{channel="ai_assistant",device="desktop"} 0`,
+		`web_sessions_active{channel="ai_assistant",device="desktop"} 0`,
+		`web_session_duration_seconds_bucket{channel="ai_assistant",device="desktop",le="0"} 1`,
+		`web_session_duration_seconds_count{channel="ai_assistant",device="desktop"} 1`,
+		`web_session_pageviews_bucket{channel="ai_assistant",device="desktop",le="1"} 1`,
+		`web_session_pageviews_sum{channel="ai_assistant",device="desktop"} 1`,
+		`web_conversions_total{channel="ai_assistant",device="desktop",goal="purchase"} 0`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("missing line %q", want)
@@ -192,5 +207,23 @@ func TestDurationSumDoesNotOverflow(t *testing.T) {
 	}
 	if got, want := m.Rows()[0].DurationSum, 10*century.Seconds(); got != want {
 		t.Errorf("duration sum %v s, want %v s", got, want)
+	}
+}
+
+// TestRowsInRuleOrder: report rows follow the channel order of rule 5, not
+// the channels' numeric values (ai_assistant, added last, sits between
+// organic_search and email).
+func TestRowsInRuleOrder(t *testing.T) {
+	m := New(Dims{})
+	for _, ch := range []classify.Channel{classify.Unassigned, classify.Email, classify.AIAssistant, classify.OrganicSearch, classify.Direct} {
+		m.SessionStarted(session.Labels{Channel: ch, Device: classify.Mobile})
+	}
+	var got []string
+	for _, r := range m.Rows() {
+		got = append(got, r.Channel)
+	}
+	want := []string{"direct", "organic_search", "ai_assistant", "email", "unassigned"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("row order (-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,329 @@
+package classify
+
+import "bytes"
+
+// Device tokens (SESSION-RULES rule 7). Each sets a feature bit; deviceOf
+// decides from the bits. Tokens are lower-case and found by the same
+// automaton pass as the bot tokens. A token's spelling says where it
+// counts: see parseToken.
+const (
+	fBot          uint32 = 1 << iota
+	fTV                  // TV, set-top box, TV stick
+	fConsole             // game console
+	fWatch               // watch
+	fVR                  // VR headset
+	fOtherDev            // car, camera, e-reader-less media devices
+	fTablet              // "tablet", "ipad", Kindle, Silk, PlayBook
+	fTabletModel         // a tablet model in the device model
+	fPhoneModel          // a phone model in the device model
+	fTVModel             // a TV box model in the device model
+	fMobile              // "mobile", "mobi"
+	fPhone               // iPhone, iPod, Windows Phone, BlackBerry, feature phones
+	fAndroid             // Android and its forks
+	fDesktop             // Windows, macOS, Linux, ChromeOS, BSD and other desktops
+	fWindows             // Windows (a "Tablet PC" is still a Windows PC)
+	fBrowserShape        // Safari/, Firefox/, Gecko/, Chrome/: a browser, not an app's own agent
+	fDalvik              // Dalvik or okhttp: an app's own agent, phone or tablet unknown
+	fNotBot              // a browser or app whose agent contains a bot token
+	fHumanHint           // "browser": an agent that calls itself one is not judged by its shape
+	fDesktopModel        // a laptop or desktop model, also in an Android agent (Chromebooks)
+	fWebview             // an Android webview ("; wv)")
+)
+
+// deviceTokens are the device words, by feature. A leading '^' anchors a
+// token at the start of the agent, '|' at either end asks for a word
+// boundary there (neither a letter nor a digit beside it), and a leading
+// '=' or '~' limits it to the device model of an Android agent: '=' at the
+// model's start, '~' at the start of any word of the model (after a space, '_', '-'
+// or '/'), '*' anywhere in it.
+var deviceTokens = []struct {
+	feat uint32
+	toks []string
+}{
+	{fTV, []string{
+		"smart-tv", "smarttv", "smart tv", "smart_tv", "googletv", "google tv",
+		"android tv", "androidtv", "hbbtv", "appletv", "apple tv", "crkey",
+		"chromecast", "roku", "bravia", "web0s", "netcast", "viera", "vidaa",
+		"philipstv", "nettv", "opera tv", "tv safari", "inettvbrowser", "|dtv",
+		"|tv|", "|tv;", "tvos", "foxxum", "zeasn", "titanos", "kylo/", "boxee",
+		"large screen", "sonydtv", "espial", "maple ", "fire tv", "firetv",
+		"nexus player", "aftb", "aftm", "afts", "aftt", "aftk", "aftn",
+		"aftr", "afta", "aftg", "aftd", "aftss", "dlna", "aquostv",
+		"tcl smart", "tvsmart", "playready tv", "qtembedded", "mstar", "sonycebrowser",
+		"=aft", "=mibox", "=mi box", "=mitv", "~mitv", "=x96", "=h96", "=t95", "=tx3", "=tx6",
+		"=tx9", "=mxq", "=mx10", "=a95x", "=tox1", "=beelink", "=ugoos", "=hk1",
+		"=tanix", "=mecool", "=sei", "=adt-", "=sti6", "=dv8", "~tv box", "~tvbox",
+		"~box", "=ott", "=magicbox", "=shield", "=ubox", "=x88", "=q+",
+		// TV sets and boxes by model: LED/UHD panels, the "Shell" TV
+		// platform, Android TV boxes and Yandex TV.
+		"*led", "*uhd", "*fhd", "*dvb", "~shell", "=tv", "~ptv", "~hgtv",
+		"~aquos-tv", "=m8s", "~t96", "~x98", "~zidoo", "~neo-x", "~nexon", "~openbox",
+		"~vorke", "~yundoo", "~formuler", "~iconbit", "~rkm", "~quad-core t", "~vontar",
+		"~km9", "~pendoo", "~hty-", "~polar", "~harper", "~ld-", "~as4k",
+		"~as_4k", "~lem1", "~mlt", "~hiberg", "~onvo", "~neko", "~tle-", "~hx-",
+		"~td4", "~td5", "~td6", "~ifp", "~stv-", "~dune", "brightsign", "dunehd",
+		"ce-html", "netrange", "~kant-", "~netta", "~telefunken", "~erisson", "~starwind",
+		"4ktv", "~hismart", "|stb|", "~swtv", "family hub",
+	}},
+	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|"}},
+	{fWatch, []string{"|watch|", "watchos", "watch os", "wear os", "wearos", "smartwatch",
+		"sm-r", "~watch", "android wear", "~ticwatch", "~zenwatch", "~moto 360"}},
+	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
+	{fOtherDev, []string{"qtcarbrowser", "tesla/", "carplay", "|nikon", "coolpix", "=ek-gc",
+		"~fiio", "~retroid", "~nw-a", "~cowon", "~rg405", "~rg35", "~rg55"}},
+	{fTablet, []string{"ipad", "|tablet", "kindle", "silk/", "silk-accelerated", "playbook",
+		"touchpad", "xoom", "galaxy tab", "opera tablet", "pocketbook"}},
+	{fTabletModel, []string{
+		// Samsung Galaxy Tab and Note tablets, Lenovo Tab, Amazon Fire.
+		"~sm-t", "~sm-x", "~sm-p", "~gt-p", "~gt-n51", "~gt-n80", "~gt-n81", "~sch-i8",
+		"~sc-01c", "~shw-m180", "~shw-m380", "~shw-m480", "~tb-", "~tb1", "~tb2", "~tb3",
+		"~yt-", "~yt3", "=kf", "~kindle", "~lenovo tab", "~lenovo yoga tab", "~yoga tab",
+		// Google, Asus, Acer, Sony, Microsoft, HP tablets.
+		"~nexus 7", "~nexus 9", "~nexus 10", "~pixel c", "~pixel tablet", "~k00", "~k01",
+		"~k010", "~k012", "~p00", "~p01", "~p02", "~transformer", "~me17", "~me30", "~me37",
+		"~me10", "~me57", "~a1-", "~b1-", "~b3-", "~sgp", "~xperia tablet", "~sot",
+		// Huawei and Honor tablets.
+		"*pad", "*tab", "~agr-", "~ags-", "~ags2-", "~ags3-", "~bah-", "~bah2-", "~bah3-",
+		"~bah4-", "~kob-", "~kob2-", "~dby-", "~dby2-", "~mrx-", "~scm-", "~bzt-", "~btv-",
+		"~cmr-", "~jdn-", "~jdn2-", "~krj-", "~hey-", "~gem-", "~bg2-", "~aln-", "~dbr-",
+		"~hdn-", "~ht-w", "~wgr-", "~cpn-", "~ele-", "~mon-", "~hdl-", "~hey2-", "~bzd-",
+		"~bzi-", "~ks-", "~t1-", "~s8-", "~s7-", "~fdr-", "~pgt-", "~wdy-",
+		// Xiaomi, Oppo, Realme, OnePlus, Vivo, Nokia, Alcatel, TCL tablets.
+		"~2106118c", "~21051182", "~22081283", "~23043rp34", "~2307brpdcc", "~23073rpbfg",
+		"~24018rpacg", "~2405crpfdg", "~opd", "~rmp", "~pa2", "~pa3", "~ta-139", "~ta-14",
+		"~8063", "~9008", "~9022", "~9024", "~9026", "~9027", "~9029", "~9032", "~9132",
+		"~8082", "~8091", "~8094", "~t77", "~tcl tab", "~nxtpad",
+		// Generic and lesser-known tablet brands.
+		"~tablet", "~teclast", "~chuwi", "~onn ", "~onn.", "~100003", "~100005",
+		"~surfpad", "~ideatab", "~vivotab", "~iconia", "~allwinner", "~rk3", "~mid",
+		"~smart tab", "~tab ", "~lenovo tb", "~venue", "~nook", "~bntv", "~ct10",
+		"~ct8", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
+		"~dragon touch", "~fire hd", "~kindle fire", "~kfa", "~vankyo", "~yestel",
+		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v7", "~lg-v9", "~lg-lk",
+		"/apad", "~tm-mid",
+		// Tablet lines of regional brands: BQ's 7- and 10-inch models,
+		// Digma Plane/Citi/Optima, Prestigio MultiPad, Irbis TZ, Explay
+		// Surfer, Nabi and Kurio for children.
+		"~bq-7", "~bq-1", "~plane ", "~citi ", "~optima ", "~pmt", "~pmp", "~tz7", "~tz8",
+		"~tz9", "~surfer", "~nabi", "~kurio", "~scmr-",
+	}},
+	{fPhoneModel, []string{
+		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
+		"~gt-i", "~gt-s", "~gt-n7", "~gt-b", "~gt-c", "~gt-e", "~sgh-", "~sch-", "~shv-",
+		"~pixel", "~nexus 4", "~nexus 5", "~nexus 6", "~nexus s", "~nexus one",
+		"~galaxy nexus", "~redmi", "~mi ", "~poco", "~moto", "~nokia", "~oneplus",
+		"~cph", "~rmx", "~vivo", "~infinix", "~tecno", "~itel", "~lg-", "~lm-", "~htc",
+		"~xt1", "~xt2", "~lumia", "~zte", "~huawei", "~honor", "~xperia", "~so-",
+		"~sov", "~sh-", "~asus_", "~zenfone", "~iphone", "~f-0", "~f-4", "~f-5", "~sc-", "~scv", "~kyv",
+		"~cubot", "~doogee", "~umidigi", "~ulefone", "~oukitel", "~blackview", "~meizu",
+		"~leeco", "~letv", "~coolpad", "~gionee", "~lava", "~micromax", "~wiko",
+		"~alcatel", "~5033", "~5024", "~5028", "~6039", "~blu ", "~qumo", "~fairphone",
+		"~nothing", "~ta-", "~sm-", "~ale-", "~ane-", "~clt-", "~cor-",
+		"~ela-", "~eml-", "~evr-", "~hma-", "~jkm-", "~jny-", "~lya-", "~mar-", "~pot-",
+		"~stk-", "~vog-", "~vtr-", "~was-", "~lld-", "~nam-", "~noh-", "~tas-", "~els-",
+		"~yal-", "~jsn-", "~dub-", "~fig-", "~mya-", "~amn-", "~atu-", "~lon-", "~bln-",
+		"~rne-", "~vky-", "~mha-", "~frd-", "~knt-", "~bnd-", "~trt-", "~pra-", "~dra-",
+		"~ine-", "~ldn-", "~aum-", "~bkl-", "~col-", "~pct-", "~rvl-", "~cdy-",
+	}},
+	{fDesktopModel, []string{
+		"chromebook", "pixelbook", "~inspiron", "~latitude", "~vostro", "~aspire", "~travelmate",
+		"~elitebook", "~probook", "~satellite", "~lifebook", "~thinkpad", "~thinkcentre",
+		"~ideacentre", "~optiplex", "~pavilion", "~compaq", "~easynote", "~macbook",
+		"~nuc", "~waydroid", "~aio", "~engage one", "~swift sf", "~remix mini", "~2in1",
+		"(pc;", "|win10", "|win7", "|win8", "cygwin", "openvms", "~bilimbook",
+	}},
+	{fMobile, []string{"mobile", "mobi|", "|phone", "fennec", "minimo"}},
+	{fPhone, []string{"iphone", "ipod", "opera mini", "blackberry", "bb10", "windows phone",
+		"windows ce", "iemobile", "kaios", "symbian", "symbos", "series60", "series 60",
+		"|s60", "j2me", "midp", "palmos", "palmsource", "|webos", "hpwos", "sonyericsson",
+		"samsung-", "|sgh-", "|lg-", "mot-", "up.browser", "up.link", "obigo", "netfront",
+		"teleca", "maemo", "meego", "sailfish", "ubuntu touch", "tizen", "bada", "brew",
+		"nokia", "ucweb", "juc (", "|adr ", "cldc", "openwave", "polaris", "dolfin",
+		"firefox os", "harmonyos", "sonim", "kai-os", "mtk", "spreadtrum", "docomo", "|wap",
+	}},
+	{fAndroid, []string{"android", "|adr ", "dalvik", "linux; u;"}},
+	{fDesktop, []string{"windows nt", "windows 9", "windows xp", "windows 2000", "windows me",
+		"win32", "win64", "win98", "win95", "winnt", "windows 3", "macintosh", "mac os x",
+		"mac_powerpc", "mac os", "macos", "x11", "cros", "linux", "freebsd", "openbsd",
+		"netbsd", "dragonfly", "sunos", "solaris", "haiku", "beos", "os/2", "amiga",
+		"morphos", "ubuntu", "fedora", "debian", "mint", "unix", "irix", "hp-ux",
+		"aix", "risc os", "qnx", "syllable", "skyos", "windows", "darwin",
+	}},
+	{fWindows, []string{"windows", "win32", "win64", "win98", "win95", "winnt"}},
+	{fBrowserShape, []string{"safari/", "firefox/", "gecko/", "chrome/", "presto/", "opera/",
+		"applewebkit/"}},
+	{fDalvik, []string{"dalvik/", "okhttp"}},
+	{fWebview, []string{"; wv)", "; wv;"}},
+	{fHumanHint, []string{"browser", "smarttv"}},
+}
+
+// modelSpan returns the device model of an Android agent, as offsets into
+// lower: the part of its parenthesised comment before " build/", or else
+// the last part after the Android version that is not a locale or a flag
+// ("u", "wv", "mobile", "tablet", "rv:..."). ok is false when there is
+// none.
+func modelSpan(lower []byte) (start, modelEnd int, ok bool) {
+	// "... Build/": the model is the text before it, back to ';' or '('.
+	if b := indexBytes(lower, " build/"); b > 0 {
+		s := b
+		for s > 0 && lower[s-1] != ';' && lower[s-1] != '(' {
+			s--
+		}
+		return trimSpan(lower, s, b)
+	}
+	a := indexBytes(lower, "android")
+	if a < 0 {
+		a = indexBytes(lower, "adr ")
+	}
+	if a < 0 {
+		return 0, 0, false
+	}
+	// The comment around "android": up to ')'.
+	end := a
+	for end < len(lower) && lower[end] != ')' {
+		end++
+	}
+	// Walk the ';'-separated parts after the android part; the last that
+	// looks like a model wins.
+	i := a
+	for i < end && lower[i] != ';' {
+		i++
+	}
+	for i < end {
+		i++ // skip ';'
+		j := i
+		for j < end && lower[j] != ';' {
+			j++
+		}
+		if s, e, ok2 := trimSpan(lower, i, j); ok2 && looksLikeModel(lower[s:e]) {
+			start, modelEnd, ok = s, e, true
+		}
+		i = j
+	}
+	if !ok {
+		return 0, 0, false
+	}
+	return start, modelEnd, true
+}
+
+// trimSpan trims spaces from lower[s:e]; ok is false for an empty span.
+func trimSpan(lower []byte, s, e int) (int, int, bool) {
+	for s < e && lower[s] == ' ' {
+		s++
+	}
+	for e > s && lower[e-1] == ' ' {
+		e--
+	}
+	return s, e, e > s
+}
+
+// looksLikeModel reports whether one part of an Android agent's comment
+// can be the device model: not a locale ("en-us", "zh_cn", "de"), not a
+// flag ("u", "wv", "mobile", "tablet", "k" of a reduced agent stays) and
+// not a browser or OS word.
+func looksLikeModel(p []byte) bool {
+	switch string(p) {
+	case "u", "i", "n", "wv", "mobile", "tablet", "linux", "harmonyos", "arm", "arm64", "arm_64",
+		"x86", "x86_64", "aarch64", "armv7l", "armv8l", "compatible", "mobile vr":
+		return false
+	}
+	if len(p) >= 3 && p[0] == 'r' && p[1] == 'v' && p[2] == ':' {
+		return false
+	}
+	if isLocale(p) {
+		return false
+	}
+	if len(p) >= 7 && (string(p[:7]) == "hmscore" || string(p[:7]) == "gmscore") {
+		return false
+	}
+	if indexBytes(p, "android") >= 0 || indexBytes(p, "opera") >= 0 {
+		return false
+	}
+	return true
+}
+
+// isLocale reports a language tag: two letters, then letter groups after
+// '-' or '_' ("de", "en-us", "zh_cn", "zh-hans-cn").
+func isLocale(p []byte) bool {
+	if len(p) < 2 || !isLetter(p[0]) || !isLetter(p[1]) || len(p) > 2 && p[2] != '-' && p[2] != '_' {
+		return false
+	}
+	for _, c := range p {
+		if !isLetter(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// tvModel reports a model named the way TV sets are: the screen size in
+// inches (two digits, 19 to 98), then letters ("43UP50GU", "32H600GU",
+// "50LU1222"). Phone model numbers begin with a letter or with more digits.
+func tvModel(model []byte) bool {
+	if len(model) < 4 || !isDigit(model[0]) || !isDigit(model[1]) || !isLetter(model[2]) {
+		return false
+	}
+	in := int(model[0]-'0')*10 + int(model[1]-'0')
+	return in >= 19 && in <= 98
+}
+
+// wifiOnlyModel reports a Huawei or Honor model code with the "-W" suffix
+// of their Wi-Fi-only devices ("BTV-W09", "MRR-W39", "AGS3-W09HN"): those
+// are tablets, as no phone comes without a modem.
+func wifiOnlyModel(model []byte) bool {
+	i := 0
+	for i < len(model) && isLetter(model[i]) {
+		i++
+	}
+	if i < 3 || i > 4 {
+		return false
+	}
+	if i < len(model) && isDigit(model[i]) {
+		i++
+	}
+	return len(model) >= i+4 && model[i] == '-' && model[i+1] == 'w' && isDigit(model[i+2]) && isDigit(model[i+3])
+}
+
+func isLetter(b byte) bool { return b >= 'a' && b <= 'z' }
+
+func isAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b >= 'A' && b <= 'Z'
+}
+
+// indexBytes is bytes.Index for a string needle.
+func indexBytes(s []byte, sub string) int {
+	return bytes.Index(s, []byte(sub)) // a constant needle is not copied to the heap
+}
+
+// deviceOf applies SESSION-RULES rule 7 to the features of an agent: TVs,
+// consoles, watches, headsets and other devices first (their agents often
+// look like Android tablets or Windows PCs), then tablets, phones and
+// desktops; anything else is other.
+func deviceOf(f uint32) Device {
+	switch {
+	case f&(fTV|fTVModel|fConsole|fWatch|fVR|fOtherDev) != 0:
+		return OtherDevice
+	case f&fDesktopModel != 0:
+		return Desktop
+	case f&fTabletModel != 0,
+		f&fTablet != 0 && f&fWindows == 0:
+		return Tablet
+	case f&(fMobile|fPhone) != 0:
+		return Mobile
+	case f&fPhoneModel != 0 && (f&fBrowserShape == 0 || f&(fDalvik|fWebview) != 0):
+		// A phone model decides only for an app's own agent or a webview;
+		// a browser without "Mobile" is asking for tablet pages.
+		return Mobile
+	case f&fAndroid != 0:
+		// Android without "Mobile": a tablet when a browser says so; an
+		// app's own agent (Dalvik, okhttp, a webview without the browser
+		// part) leaves "Mobile" out on phones too.
+		if f&fBrowserShape != 0 && f&fDalvik == 0 {
+			return Tablet
+		}
+		return Mobile
+	case f&fDesktop != 0:
+		return Desktop
+	}
+	return OtherDevice
+}
