@@ -214,7 +214,7 @@ func TestWildClockLive(t *testing.T) {
 // TestGuardedLineDoesNotAllocate: the clock guard adds no allocation to
 // the counting path of a line.
 func TestGuardedLineDoesNotAllocate(t *testing.T) {
-	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{UAParser: sharedUA(t)})
+	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
