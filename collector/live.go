@@ -49,6 +49,20 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		return err
 	}
 	started := now()
+	if st != nil && !st.SavedAt.IsZero() {
+		// An event clock past the wall clock of the save: a wild line
+		// moved it, in a build without the clock guard. Set it back.
+		// Live, no accepted line is more than max_future past the wall
+		// clock, and the idle clock adds at most max_delay to it.
+		limit := st.SavedAt.Add(c.cfg.Session.MaxFuture.D() + c.cfg.Session.MaxDelay.D()).UnixNano()
+		wild := st.Sessions.Watermark
+		if v, e, ok := st.Sessions.DropFuture(limit); ok {
+			c.log.Warn("saved event clock was past the wall clock of the save; set back to the newest real time",
+				"saved_clock", time.Unix(0, wild).UTC(), "clock", time.Unix(0, st.Sessions.Watermark).UTC(),
+				"visitors_dropped", v, "held_events_dropped", e)
+			st.Guard = nil // restarted from the repaired clock
+		}
+	}
 	if st != nil {
 		// Sessions, counters and offsets are restored together or not at
 		// all: a partial restore would count lines twice or never close
@@ -334,7 +348,6 @@ func (c *Collector) loadState() (*state.State, error) {
 		c.log.Info("no state file yet; starting fresh", "file", path)
 		return nil, nil
 	}
-
 	var bad *state.Error
 	if errors.As(err, &bad) {
 		c.moveStateAside(err)

@@ -41,6 +41,7 @@ type pipeline struct {
 
 	req accesslog.Request
 	res classify.Result
+	ev  session.Event
 
 	guard  *session.Guard
 	srcs   []*source        // by input index, for the guard's verdicts
@@ -129,8 +130,8 @@ func (p *pipeline) count(src *source, line []byte) {
 	if p.wall != nil {
 		wall = p.wall().UnixNano()
 	}
-	e := eventOf(p.req.Time.UnixNano(), &p.res, src.site)
-	p.guard.Line(&e, src.file, wall, p)
+	p.ev = eventOf(p.req.Time.UnixNano(), &p.res, src.site) // a field: a local would escape through the sink
+	p.guard.Line(&p.ev, src.file, wall, p)
 }
 
 // Accept implements session.GuardSink: a line whose time the clock guard

@@ -45,6 +45,7 @@ type Guard struct {
 	floor   int64 // clock advanced by the live exporter while quiet
 	started bool
 	held    []Held // at most one per input
+	tmp     Held   // the held line being settled (a local would escape through the sink)
 }
 
 // Held is a line the guard holds until the next line of its input decides.
@@ -98,9 +99,9 @@ func (g *Guard) Line(e *Event, input int, wall int64, sink GuardSink) {
 	}
 	if len(g.held) > 0 {
 		if i := g.heldOf(input); i >= 0 {
-			h := g.held[i]
+			g.tmp = g.held[i]
 			g.held = append(g.held[:i], g.held[i+1:]...)
-			if g.decide(&h, e, sink) {
+			if g.decide(&g.tmp, e, sink) {
 				g.recheck(sink)
 				return
 			}
@@ -166,9 +167,9 @@ func (g *Guard) recheck(sink GuardSink) {
 	for i := 0; i < len(g.held); {
 		h := &g.held[i]
 		if h.Event.Time <= g.clock()+g.timeout {
-			e := *h
+			g.tmp = *h
 			g.held = append(g.held[:i], g.held[i+1:]...)
-			g.accept(&e.Event, e.Input, sink)
+			g.accept(&g.tmp.Event, g.tmp.Input, sink)
 			i = 0 // the clock may have moved: look again from the start
 			continue
 		}
@@ -196,9 +197,10 @@ func (g *Guard) Advance(t int64, sink GuardSink) {
 // files are all read to their end): no line contradicts it.
 func (g *Guard) Idle(sink GuardSink) {
 	for i := 0; i < len(g.held); i++ {
-		if h := g.held[i]; h.First && !g.started {
+		if h := &g.held[i]; h.First && !g.started {
+			g.tmp = *h
 			g.held = append(g.held[:i], g.held[i+1:]...)
-			g.accept(&h.Event, h.Input, sink)
+			g.accept(&g.tmp.Event, g.tmp.Input, sink)
 			g.recheck(sink)
 			return
 		}
@@ -212,14 +214,14 @@ func (g *Guard) End(input int, sink GuardSink) {
 	if i < 0 {
 		return
 	}
-	h := g.held[i]
+	g.tmp = g.held[i]
 	g.held = append(g.held[:i], g.held[i+1:]...)
-	if h.First {
-		g.accept(&h.Event, h.Input, sink)
+	if g.tmp.First {
+		g.accept(&g.tmp.Event, g.tmp.Input, sink)
 		g.recheck(sink)
 		return
 	}
-	sink.Reject(&h.Event, h.Input)
+	sink.Reject(&g.tmp.Event, g.tmp.Input)
 }
 
 func (g *Guard) heldOf(input int) int {

@@ -247,3 +247,35 @@ type guardNopSink struct{}
 
 func (guardNopSink) Accept(*Event, int) {}
 func (guardNopSink) Reject(*Event, int) {}
+
+// TestSnapshotDropFuture: a snapshot whose clock a 2099 line moved is set
+// back to the newest real time; the wild session and held event go, a real
+// session a wild pageview extended is cut back to its first pageview.
+func TestSnapshotDropFuture(t *testing.T) {
+	real1, real2 := guardAt("2026-11-02T10:00"), guardAt("2026-11-02T10:05")
+	wild := guardAt("2099-01-01T00:00")
+	limit := guardAt("2026-11-02T11:00")
+	snap := Snapshot{Watermark: wild, Started: true, Visitors: []VisitorState{
+		{Key: 1, Open: true, First: real1, Last: real1},
+		{Key: 2, Open: true, First: real2, Last: wild}, // extended by the wild line
+		{Key: 3, Open: true, First: wild, Last: wild},  // begun by it
+		{Key: 4, Carry: true, CarryUntil: wild},        // a wild redirect
+	}, Pending: []Event{{Time: real2}, {Time: wild}}}
+	v, e, ok := snap.DropFuture(limit)
+	if !ok || v != 2 || e != 1 {
+		t.Fatalf("dropped %d visitors, %d events (%v); want 2 and 1", v, e, ok)
+	}
+	if snap.Watermark != real2 {
+		t.Errorf("clock %v, want the newest real time %v", time.Unix(0, snap.Watermark).UTC(), time.Unix(0, real2).UTC())
+	}
+	if len(snap.Visitors) != 2 || snap.Visitors[0].Key != 1 || snap.Visitors[1].Key != 2 || snap.Visitors[1].Last != real2 {
+		t.Errorf("visitors %+v", snap.Visitors)
+	}
+	if len(snap.Pending) != 1 || snap.Pending[0].Time != real2 {
+		t.Errorf("pending %+v", snap.Pending)
+	}
+	sane := Snapshot{Watermark: real2, Started: true}
+	if _, _, ok := sane.DropFuture(limit); ok {
+		t.Error("a clock within the limit was changed")
+	}
+}

@@ -114,3 +114,52 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 	}
 	return nil
 }
+
+// DropFuture repairs a snapshot whose event clock a wild line moved past
+// limit (saved by a build without the clock guard): held events after
+// limit are dropped, sessions that began after it are dropped (their start
+// was counted; they are never closed), sessions that a later time only
+// extended are cut back to their first pageview, and the event clock is
+// set back to the newest time left. It returns how many visitors and held
+// events it dropped, and whether anything changed.
+func (snap *Snapshot) DropFuture(limit int64) (visitors, pending int, changed bool) {
+	if !snap.Started || snap.Watermark <= limit {
+		return 0, 0, false
+	}
+	var newest int64
+	kept := snap.Visitors[:0]
+	for _, v := range snap.Visitors {
+		if v.Carry && v.CarryUntil > limit {
+			v.Carry, v.CarrySource, v.CarryCh, v.CarryUntil = false, 0, "", 0
+		}
+		if v.Open && v.First > limit {
+			visitors++
+			continue
+		}
+		if v.Open && v.Last > limit {
+			v.Last = v.First
+		}
+		if !v.Open && !v.Carry {
+			visitors++
+			continue
+		}
+		newest = max(newest, v.Last, v.CarryUntil)
+		kept = append(kept, v)
+	}
+	snap.Visitors = kept
+	held := snap.Pending[:0]
+	for _, e := range snap.Pending {
+		if e.Time > limit {
+			pending++
+			continue
+		}
+		newest = max(newest, e.Time)
+		held = append(held, e)
+	}
+	snap.Pending = held
+	snap.Watermark = min(newest, limit)
+	if newest == 0 {
+		snap.Watermark = limit
+	}
+	return visitors, pending, true
+}
