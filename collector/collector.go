@@ -85,10 +85,17 @@ func New(cfg *config.Config, opts Options) (*Collector, error) {
 // given file labels.
 func (c *Collector) newMetrics(files []string) *telemetry.Metrics {
 	goals := make([]string, len(c.cfg.Goals))
+	var valued []bool
 	for i, g := range c.cfg.Goals {
 		goals[i] = g.Name
+		if g.ValueParam != "" {
+			if valued == nil {
+				valued = make([]bool, len(c.cfg.Goals))
+			}
+			valued[i] = true
+		}
 	}
-	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Files: files})
+	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Valued: valued, Files: files})
 }
 
 // Metrics returns the collector's metrics.
@@ -111,6 +118,7 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 		TrustedProxies: c.cfg.Proxies,
 		ExcludePaths:   c.cfg.ExcludeRegex,
 		Goals:          c.cfg.GoalRegex,
+		GoalValues:     c.goalValues(),
 		Secret:         c.opts.Secret,
 		SplitSites:     len(c.cfg.Sites) > 1,
 		CacheSize:      c.cfg.UACacheSize,
@@ -120,6 +128,20 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 	}
 	c.cl = cl
 	return cl, nil
+}
+
+// goalValues are the goals' value parameters, nil when none has one.
+func (c *Collector) goalValues() []string {
+	var out []string
+	for i, g := range c.cfg.Goals {
+		if g.ValueParam != "" {
+			if out == nil {
+				out = make([]string, len(c.cfg.Goals))
+			}
+			out[i] = g.ValueParam
+		}
+	}
+	return out
 }
 
 func (c *Collector) sessionConfig() session.Config {

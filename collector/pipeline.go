@@ -135,6 +135,10 @@ func eventOf(t int64, r *classify.Result, site uint8) session.Event {
 		Device:  r.Device,
 		Tagged:  r.Tagged,
 		Site:    site,
+
+		ValueGoals: r.ValueGoals,
+		Value:      r.Value,
+		ValueBad:   r.ValueBad,
 	}
 }
 

@@ -70,6 +70,9 @@ type Session struct {
 type Goal struct {
 	Name string `yaml:"name"`
 	Path string `yaml:"path"`
+	// ValueParam names the query parameter holding the conversion's value
+	// (e.g. value in /thank-you?value=59.90); empty for none.
+	ValueParam string `yaml:"value_param"`
 }
 
 // OTLP configures pushing metrics to an OpenTelemetry collector.
@@ -266,6 +269,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("goals[%d].path: bad regular expression %q: %s", i, g.Path, reError(err))
 		}
 		c.GoalRegex = append(c.GoalRegex, re)
+		if g.ValueParam != "" && !paramName.MatchString(g.ValueParam) {
+			return fmt.Errorf("goals[%d].value_param: %q must be a query parameter name: 1-64 letters, digits, '_', '-', '.', '[' or ']'", i, g.ValueParam)
+		}
 	}
 	for _, s := range c.Sites {
 		if s != "" && !labelValue.MatchString(s) {
@@ -319,6 +325,8 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+var paramName = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\]]{1,64}$`)
 
 var labelValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 

@@ -25,6 +25,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad_zone":         `session.timezone: unknown time zone "Mars/Olympus" (want UTC, an IANA name such as Europe/Paris, or an offset such as +01:00)`,
 		"goal_name":        `goals[0].name: "buy now" must be 1-64 letters, digits, '_' or '-'`,
 		"goal_twice":       `goals[1].name: "buy" is used twice`,
+		"goal_value_param": `goals[0].value_param: "order value" must be a query parameter name: 1-64 letters, digits, '_', '-', '.', '[' or ']'`,
 		"max_future":       `session.max_future: must be between 1ns and 24h, got 0s`,
 		"max_visitors":     `max_visitors: must be positive, got 0`,
 		"negative_timeout": `session.timeout: must be positive`,

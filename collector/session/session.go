@@ -23,6 +23,11 @@ type Event struct {
 	Device  classify.Device
 	Tagged  bool // source from utm_* or a click id
 	Site    uint8
+	// ValueGoals: bit i set when goal i's conversion is worth Value
+	// (millionths); ValueBad counts the malformed values skipped.
+	ValueGoals uint64 `json:",omitempty"`
+	Value      int64  `json:",omitempty"`
+	ValueBad   uint8  `json:",omitempty"`
 }
 
 // Labels are the label values every session metric carries.
@@ -47,6 +52,12 @@ type Sink interface {
 	Pageview(l Labels)
 	SessionEngaged(l Labels)
 	GoalReached(l Labels, goal int)
+	// ConversionValue follows GoalReached when the goal's pageview carried
+	// a value (in millionths) for it.
+	ConversionValue(l Labels, goal int, micros int64)
+	// ValuesRejected counts n malformed or negative values on the pageview
+	// of a conversion whose goal names a value parameter.
+	ValuesRejected(n int)
 	SessionClosed(l Labels, c Closed)
 	// LateEvent is called for an event older than max_delay behind the newest
 	// event time; it is applied all the same.
@@ -347,12 +358,7 @@ func (s *Sessionizer) apply(e *Event) {
 	s.sink.Pageview(v.labels)
 	if g := e.Goals &^ v.goals; g != 0 {
 		v.goals |= g
-		for b := 0; g != 0; b++ {
-			if g&1 != 0 {
-				s.sink.GoalReached(v.labels, b)
-			}
-			g >>= 1
-		}
+		s.reached(v.labels, e, g)
 	}
 	if !v.engaged && (v.pageviews >= 2 || v.goals != 0) {
 		v.engaged = true
@@ -370,17 +376,30 @@ func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
 	}
 	s.sink.SessionStarted(l)
 	s.sink.Pageview(l)
-	engaged := false
-	for b, g := 0, e.Goals; g != 0; b, g = b+1, g>>1 {
-		if g&1 != 0 {
-			s.sink.GoalReached(l, b)
-			engaged = true
-		}
+	engaged := e.Goals != 0
+	if engaged {
+		s.reached(l, e, e.Goals)
 	}
 	if engaged {
 		s.sink.SessionEngaged(l)
 	}
 	s.sink.SessionClosed(l, Closed{Pageviews: 1, Engaged: engaged})
+}
+
+// reached reports the goals g that e reached first in a session of labels l,
+// with their values.
+func (s *Sessionizer) reached(l Labels, e *Event, g uint64) {
+	for b := 0; g != 0; b, g = b+1, g>>1 {
+		if g&1 != 0 {
+			s.sink.GoalReached(l, b)
+			if e.ValueGoals&(1<<uint(b)) != 0 {
+				s.sink.ConversionValue(l, b, e.Value)
+			}
+		}
+	}
+	if e.ValueBad > 0 {
+		s.sink.ValuesRejected(int(e.ValueBad))
+	}
 }
 
 func (s *Sessionizer) close(i int32, evicted bool) {

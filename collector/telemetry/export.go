@@ -33,6 +33,7 @@ const (
 	namePVHist      = "web_session_pageviews"
 	nameConversions = "web_conversions"
 	nameBots        = "web_bot_requests"
+	nameValue       = "web_conversion_value"
 
 	nameLinesRead   = "session_exporter_lines_read"
 	nameBytesRead   = "session_exporter_bytes_read"
@@ -41,6 +42,7 @@ const (
 	nameTruncations = "session_exporter_truncations"
 	nameLate        = "session_exporter_lines_late"
 	nameEvicted     = "session_exporter_sessions_evicted"
+	nameValuesBad   = "session_exporter_conversion_values_rejected"
 	nameSaves       = "session_exporter_state_saves"
 	nameSaveFail    = "session_exporter_state_save_failures"
 	nameVisitors    = "session_exporter_visitors"
@@ -151,6 +153,16 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 			conv = append(conv, pt(p.convAttrs[g][i], m.conversions[g*m.sites*cells+i].Load()))
 		}
 	}
+	var value []metricdata.DataPoint[float64]
+	for g := range m.dims.Goals {
+		if !m.dims.valued(g) {
+			continue
+		}
+		for _, i := range live {
+			value = append(value, metricdata.DataPoint[float64]{Attributes: p.convAttrs[g][i], StartTime: p.start, Time: now,
+				Value: float64(m.values[g*m.sites*cells+i].Load()) / 1e6})
+		}
+	}
 	bots := make([]metricdata.DataPoint[int64], 0, m.sites)
 	for s := 0; s < m.sites; s++ {
 		bots = append(bots, pt(p.siteAttrs[s], m.bots[s].Load()))
@@ -166,6 +178,11 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		p.histogram(namePVHist, "Pageviews per closed session.", "", &m.pvs, live, now),
 		counter(nameConversions, "Sessions that reached a goal, counted once per session and goal.", conv),
 		counter(nameBots, "Requests from bots, crawlers, previewers and HTTP tools.", bots),
+	}
+	if value != nil {
+		sessionMetrics = append(sessionMetrics, metricdata.Metrics{Name: nameValue,
+			Description: "Value of conversions, from their goal's value parameter.",
+			Data:        metricdata.Sum[float64]{DataPoints: value, Temporality: metricdata.CumulativeTemporality, IsMonotonic: true}})
 	}
 
 	fileCounter := func(name, desc string, a []atomic.Uint64) metricdata.Metrics {
@@ -190,6 +207,7 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		fileCounter(nameTruncations, "Truncations (copytruncate) seen.", m.truncations),
 		counter(nameLate, "Events that arrived more than max_delay behind the newest event time.", one(m.late.Load())),
 		counter(nameEvicted, "Sessions closed early to stay under max_visitors.", one(m.evicted.Load())),
+		counter(nameValuesBad, "Conversion values skipped because they were malformed or negative.", one(m.valuesRejected.Load())),
 		counter(nameSaves, "State file saves attempted, failed ones included (see session_exporter_state_save_failures_total).", one(m.stateSaves.Load())),
 		counter(nameSaveFail, "State file saves that failed.", one(m.saveFailure.Load())),
 		gauge(nameVisitors, "Visitors held in memory.", "", []metricdata.DataPoint[float64]{{Time: now, Value: float64(m.visitors.Load())}}),

@@ -33,8 +33,14 @@ const (
 type Dims struct {
 	Sites []string // empty or one entry: no site label
 	Goals []string
-	Files []string
+	// Valued marks the goals that name a value parameter (empty: none);
+	// only they have web_conversion_value_total series.
+	Valued []bool `json:",omitempty"`
+	Files  []string
 }
+
+// valued reports whether goal g names a value parameter.
+func (d Dims) valued(g int) bool { return g < len(d.Valued) && d.Valued[g] }
 
 type histogram struct {
 	bounds  []float64
@@ -79,6 +85,8 @@ type Metrics struct {
 	duration                              histogram       // milliseconds: an int64 sum lasts 290 million years of sessions
 	pvs                                   histogram       // pageviews
 	conversions                           []atomic.Uint64 // goal*cells + cell
+	values                                []atomic.Int64  // millionths, goal*cells + cell
+	valuesRejected                        atomic.Uint64
 	bots                                  []atomic.Uint64 // per site
 
 	linesRead, bytesRead    []atomic.Uint64 // per file
@@ -110,6 +118,7 @@ func New(d Dims) *Metrics {
 		duration:    newHistogram(DurationBounds, 1e3, n),
 		pvs:         newHistogram(PageviewBounds, 1, n),
 		conversions: make([]atomic.Uint64, len(d.Goals)*n),
+		values:      make([]atomic.Int64, len(d.Goals)*n),
 		bots:        make([]atomic.Uint64, sites),
 		linesRead:   make([]atomic.Uint64, files),
 		bytesRead:   make([]atomic.Uint64, files),
@@ -142,6 +151,16 @@ func (m *Metrics) GoalReached(l session.Labels, goal int) {
 		m.conversions[goal*m.sites*cells+m.cell(l)].Add(1)
 	}
 }
+
+// ConversionValue implements session.Sink.
+func (m *Metrics) ConversionValue(l session.Labels, goal int, micros int64) {
+	if goal >= 0 && goal < len(m.dims.Goals) {
+		m.values[goal*m.sites*cells+m.cell(l)].Add(micros)
+	}
+}
+
+// ValuesRejected implements session.Sink.
+func (m *Metrics) ValuesRejected(n int) { m.valuesRejected.Add(uint64(n)) }
 
 // SessionClosed implements session.Sink.
 func (m *Metrics) SessionClosed(l session.Labels, c session.Closed) {
@@ -233,7 +252,8 @@ type Row struct {
 	Engaged     uint64  `json:"engaged"`
 	Bounced     uint64  `json:"bounced"`
 	Conversions uint64  `json:"conversions"`
-	DurationSum float64 `json:"duration_sum"` // seconds, over closed sessions
+	Value       float64 `json:"conversion_value"` // sum of conversion values
+	DurationSum float64 `json:"duration_sum"`     // seconds, over closed sessions
 	Closed      uint64  `json:"closed"`
 }
 
@@ -245,6 +265,7 @@ func (r *Row) Add(o Row) {
 	r.Engaged += o.Engaged
 	r.Bounced += o.Bounced
 	r.Conversions += o.Conversions
+	r.Value += o.Value
 	r.DurationSum += o.DurationSum
 	r.Closed += o.Closed
 }
@@ -278,6 +299,7 @@ func (m *Metrics) Rows() []Row {
 				}
 				for g := range m.dims.Goals {
 					r.Conversions += m.conversions[g*m.sites*cells+i].Load()
+					r.Value += float64(m.values[g*m.sites*cells+i].Load()) / 1e6
 				}
 				rows = append(rows, r)
 			}
@@ -320,6 +342,10 @@ func (m *Metrics) Rejected() map[accesslog.Reason]uint64 {
 
 // Late returns the number of late events.
 func (m *Metrics) Late() uint64 { return m.late.Load() }
+
+// ValuesRejectedTotal returns the number of malformed or negative conversion
+// values skipped.
+func (m *Metrics) ValuesRejectedTotal() uint64 { return m.valuesRejected.Load() }
 
 // Evicted returns the number of sessions closed early by max_visitors.
 func (m *Metrics) Evicted() uint64 { return m.evicted.Load() }

@@ -27,6 +27,7 @@ type Snapshot struct {
 	PVSum       []int64  `json:"pageviews_sum"`
 	PVCount     []uint64 `json:"pageviews_count"`
 	Conversions []uint64 `json:"conversions"`
+	Values      []int64  `json:"conversion_value_micros,omitempty"`
 	Bots        []uint64 `json:"bots"`
 
 	LinesRead   []uint64 `json:"lines_read"`
@@ -35,6 +36,7 @@ type Snapshot struct {
 	Rotations   []uint64 `json:"rotations"`
 	Truncations []uint64 `json:"truncations"`
 	Late        uint64   `json:"late"`
+	ValuesBad   uint64   `json:"conversion_values_rejected,omitempty"`
 	Evicted     uint64   `json:"evicted"`
 	StateSaves  uint64   `json:"state_saves"`
 	SaveFailure uint64   `json:"state_save_failures"`
@@ -91,6 +93,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		PVSum:       loadI(m.pvs.sum),
 		PVCount:     load(m.pvs.count),
 		Conversions: load(m.conversions),
+		Values:      loadI(m.values),
 		Bots:        load(m.bots),
 		LinesRead:   load(m.linesRead),
 		BytesRead:   load(m.bytesRead),
@@ -98,6 +101,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		Rotations:   load(m.rotations),
 		Truncations: load(m.truncations),
 		Late:        m.late.Load(),
+		ValuesBad:   m.valuesRejected.Load(),
 		Evicted:     m.evicted.Load(),
 		StateSaves:  m.stateSaves.Load(),
 		SaveFailure: m.saveFailure.Load(),
@@ -178,6 +182,7 @@ func (m *Metrics) Restore(s Snapshot) {
 		}
 	}
 	add(m.conversions, s.Conversions, convMap)
+	addI(m.values, s.Values, convMap)
 	add(m.bots, s.Bots, siteMap)
 	add(m.linesRead, s.LinesRead, fileMap)
 	add(m.bytesRead, s.BytesRead, fileMap)
@@ -194,6 +199,7 @@ func (m *Metrics) Restore(s Snapshot) {
 	}
 	add(m.rejected, s.Rejected, rejMap)
 	m.late.Add(s.Late)
+	m.valuesRejected.Add(s.ValuesBad)
 	m.evicted.Add(s.Evicted)
 	m.stateSaves.Add(s.StateSaves)
 	m.saveFailure.Add(s.SaveFailure)

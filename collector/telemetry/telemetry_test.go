@@ -30,6 +30,8 @@ func fill(m *Metrics) {
 	m.Pageview(search)
 	m.SessionEngaged(search)
 	m.GoalReached(search, 0)
+	m.ConversionValue(search, 0, 59_900_000)
+	m.ValuesRejected(1)
 	m.SessionClosed(search, session.Closed{Duration: 95 * time.Second, Pageviews: 2, Engaged: true})
 	m.SessionStarted(direct)
 	m.Pageview(direct)
@@ -69,7 +71,7 @@ func exposition(t *testing.T, m *Metrics) string {
 // TestGoldenMetrics guards every metric name, type, label and bucket across
 // dependency upgrades. Run with -update after an intended change.
 func TestGoldenMetrics(t *testing.T) {
-	m := New(Dims{Goals: []string{"purchase"}, Files: []string{"/var/log/nginx/access.log"}})
+	m := New(Dims{Goals: []string{"purchase"}, Valued: []bool{true}, Files: []string{"/var/log/nginx/access.log"}})
 	fill(m)
 	got := exposition(t, m)
 	golden := filepath.Join("testdata", "metrics.golden")
@@ -89,10 +91,11 @@ func TestGoldenMetrics(t *testing.T) {
 
 // TestRuleEightNames checks the names and types of SESSION-RULES rule 8.
 func TestRuleEightNames(t *testing.T) {
-	m := New(Dims{Goals: []string{"purchase"}})
+	m := New(Dims{Goals: []string{"purchase"}, Valued: []bool{true}})
 	fill(m)
 	got := exposition(t, m)
 	for name, typ := range map[string]string{
+		"web_conversion_value_total": "counter", "session_exporter_conversion_values_rejected_total": "counter",
 		"web_sessions_total": "counter", "web_sessions_active": "gauge", "web_pageviews_total": "counter",
 		"web_sessions_engaged_total": "counter", "web_sessions_bounced_total": "counter",
 		"web_session_duration_seconds": "histogram", "web_session_pageviews": "histogram",
@@ -113,6 +116,9 @@ func TestRuleEightNames(t *testing.T) {
 		`web_sessions_active{channel="direct",device="desktop"} 1`,
 		`web_sessions_bounced_total{channel="direct",device="desktop"} 1`,
 		`web_conversions_total{channel="organic_search",device="mobile",goal="purchase"} 1`,
+		`web_conversion_value_total{channel="organic_search",device="mobile",goal="purchase"} 59.9`,
+		`web_conversion_value_total{channel="direct",device="desktop",goal="purchase"} 0`,
+		`session_exporter_conversion_values_rejected_total 1`,
 		// The channel added last (value 19) is a channel like the others.
 		`web_sessions_total{channel="ai_assistant",device="desktop"} 1`,
 		`web_pageviews_total{channel="ai_assistant",device="desktop"} 1`,
