@@ -95,7 +95,11 @@ func (c *Collector) newMetrics(files []string) *telemetry.Metrics {
 			valued[i] = true
 		}
 	}
-	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Valued: valued, Files: files})
+	var landings []string
+	for _, l := range c.cfg.LandingPages {
+		landings = append(landings, l.Name)
+	}
+	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Valued: valued, Landings: landings, Files: files})
 }
 
 // Metrics returns the collector's metrics.
@@ -119,6 +123,7 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 		ExcludePaths:   c.cfg.ExcludeRegex,
 		Goals:          c.cfg.GoalRegex,
 		GoalValues:     c.goalValues(),
+		Landings:       c.cfg.LandingRegex,
 		Secret:         c.opts.Secret,
 		SplitSites:     len(c.cfg.Sites) > 1,
 		CacheSize:      c.cfg.UACacheSize,
@@ -154,6 +159,8 @@ func (c *Collector) sessionConfig() session.Config {
 		MaxDelay:            s.MaxDelay.D(),
 		CarryOver:           s.RedirectCarryOver.D(),
 		MaxVisitors:         c.cfg.MaxVisitors,
+		ReturningWindow:     c.cfg.Visitors.ReturningWindow.D(),
+		ReturningCapacity:   c.cfg.Visitors.Capacity,
 	}
 }
 

@@ -23,6 +23,7 @@ logs: [{path: %q, format: combined}]
 start_at: beginning
 own_hosts: [www.example.com]
 goals: [{name: purchase, path: ^/checkout/thank-you, value_param: value}]
+landing_pages: [{name: blog, path: "^/blog/"}, {name: buying, path: "^/(cart|checkout/)"}]
 state_file: %q
 poll_interval: 1h
 `
@@ -123,6 +124,11 @@ func TestLiveMarketingSeriesAcrossRestart(t *testing.T) {
 	}
 	if got.ValuesRejected != want.ValuesRejected {
 		t.Errorf("values rejected: live %d, replay %d", got.ValuesRejected, want.ValuesRejected)
+	}
+	for _, l := range []string{`landing="blog"`, `landing="other"`, `visitor_type="returning"`, `visitor_type="new"`} {
+		if !strings.Contains(text, l) {
+			t.Errorf("replay has no series with %s: the test does not exercise it", l)
+		}
 	}
 	if d := cmp.Diff(seriesOf(text, marketingSeries...), seriesOf(live, marketingSeries...)); d != "" {
 		t.Errorf("live /metrics differs from replay (-replay +live):\n%s", d)

@@ -40,6 +40,10 @@ type Config struct {
 	// GoalValues names, per goal, the query parameter holding the value of
 	// a conversion ("" for none); empty or as long as Goals.
 	GoalValues []string
+	// Landings are the landing page groups, matched against the path of
+	// every pageview: Result.Landing is 1 + the index of the first match,
+	// or 0. At most 255.
+	Landings []*regexp.Regexp
 	// Secret keys the visitor hash; at least MinSecretLen bytes. The same
 	// secret gives the same visitor keys, across restarts.
 	Secret []byte
@@ -57,6 +61,7 @@ type config struct {
 	exclude    []*regexp.Regexp
 	goals      []*regexp.Regexp
 	values     []string // per goal; nil when no goal has a value parameter
+	landings   []*regexp.Regexp
 	k0, k1     uint64
 	splitSites bool
 	cacheSize  int
@@ -96,6 +101,9 @@ func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
 	if len(cfg.GoalValues) > 0 && len(cfg.GoalValues) != len(cfg.Goals) {
 		return nil, fmt.Errorf("classify: %d goal value parameters for %d goals", len(cfg.GoalValues), len(cfg.Goals))
 	}
+	if len(cfg.Landings) > 255 {
+		return nil, fmt.Errorf("classify: %d landing groups, at most 255", len(cfg.Landings))
+	}
 	if cfg.CacheSize < 0 {
 		return nil, fmt.Errorf("classify: negative user-agent cache size %d", cfg.CacheSize)
 	}
@@ -103,6 +111,7 @@ func New(cfg Config, ua *uaparser.Parser) (*Classifier, error) {
 		ownHosts:   make(map[string]struct{}, len(cfg.OwnHosts)),
 		exclude:    append([]*regexp.Regexp(nil), cfg.ExcludePaths...),
 		goals:      append([]*regexp.Regexp(nil), cfg.Goals...),
+		landings:   append([]*regexp.Regexp(nil), cfg.Landings...),
 		splitSites: cfg.SplitSites,
 		cacheSize:  cfg.CacheSize,
 	}
@@ -197,6 +206,12 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 	} else {
 		out.Kind = KindPageview
 		out.Goals = c.goalBits(path)
+		for i, re := range c.cfg.landings {
+			if re.Match(path) {
+				out.Landing = uint8(i + 1)
+				break
+			}
+		}
 		if out.Goals != 0 && c.cfg.values != nil {
 			c.goalValue(rawQuery, out)
 		}

@@ -134,4 +134,7 @@ type Result struct {
 	// ValueBad counts malformed or negative values of that parameter that
 	// were skipped.
 	ValueBad uint8
+	// Landing is 1 + the index of the first landing group matching the
+	// path of a pageview, 0 when none does.
+	Landing uint8
 }

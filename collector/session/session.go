@@ -23,6 +23,7 @@ type Event struct {
 	Device  classify.Device
 	Tagged  bool // source from utm_* or a click id
 	Site    uint8
+	Landing uint8 // landing group of the path: 1 + index in landing_pages, 0 other
 	// ValueGoals: bit i set when goal i's conversion is worth Value
 	// (millionths); ValueBad counts the malformed values skipped.
 	ValueGoals uint64 `json:",omitempty"`
@@ -35,6 +36,10 @@ type Labels struct {
 	Site    uint8
 	Channel classify.Channel
 	Device  classify.Device
+	// Landing and Returning label the session counters only (not the
+	// pageviews, the active gauge or the histograms).
+	Landing   uint8 // 1 + index of the landing group, 0 other
+	Returning bool  // the visitor had a session in the returning window before
 }
 
 // Closed describes a session at its close.
@@ -74,6 +79,11 @@ type Config struct {
 	MaxDelay            time.Duration // how long events are held for reordering (5s)
 	CarryOver           time.Duration // redirect source hand-over window (10s)
 	MaxVisitors         int           // visitors kept in memory (1,000,000)
+	// ReturningWindow and ReturningCapacity size the memory of past
+	// visitors (see Returning); a capacity of 0 keeps none, and every
+	// session that does not continue another is then new.
+	ReturningWindow   time.Duration // 30 days
+	ReturningCapacity int
 }
 
 // DefaultConfig returns the defaults of SESSION-RULES.
@@ -86,6 +96,7 @@ func DefaultConfig() Config {
 		MaxDelay:            5 * time.Second,
 		CarryOver:           10 * time.Second,
 		MaxVisitors:         1_000_000,
+		ReturningWindow:     30 * 24 * time.Hour,
 	}
 }
 
@@ -101,6 +112,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("redirect carry-over window must not be negative, got %s", c.CarryOver)
 	case c.MaxVisitors <= 0:
 		return fmt.Errorf("max_visitors must be positive, got %d", c.MaxVisitors)
+	case c.ReturningCapacity < 0:
+		return fmt.Errorf("visitors.capacity must not be negative, got %d", c.ReturningCapacity)
 	}
 	return nil
 }
@@ -129,7 +142,6 @@ type visitor struct {
 	carryCh    classify.Channel
 	open       bool
 	engaged    bool
-	carry      bool
 }
 
 // Sessionizer turns events into sessions. It is not safe for concurrent use.
@@ -147,7 +159,9 @@ type Sessionizer struct {
 	watermark int64 // newest event time seen
 	started   bool
 
-	days dayCache
+	days      dayCache
+	returning *Returning // nil: no memory of past visitors
+	warning   error      // see RestoreWarning
 }
 
 // New returns a Sessionizer for cfg that reports to sink.
@@ -155,14 +169,22 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Sessionizer{
+	s := &Sessionizer{
 		cfg:   cfg,
 		sink:  sink,
 		index: make(map[uint64]int32),
 		head:  none,
 		tail:  none,
 		days:  dayCache{loc: cfg.Location},
-	}, nil
+	}
+	if cfg.ReturningCapacity > 0 {
+		r, err := NewReturning(cfg.ReturningCapacity, cfg.ReturningWindow)
+		if err != nil {
+			return nil, err
+		}
+		s.returning = r
+	}
+	return s, nil
 }
 
 // Add takes one event. Events are held up to MaxDelay behind the newest event
@@ -267,7 +289,7 @@ func (s *Sessionizer) expire(now int64) {
 	for s.head != none {
 		i := s.head
 		v := &s.slab[i]
-		pending := v.carry && v.carryUntil >= now
+		pending := v.carrySrc != 0 && v.carryUntil >= now
 		if v.open {
 			if now-v.last <= timeout {
 				return
@@ -290,7 +312,6 @@ func (s *Sessionizer) apply(e *Event) {
 	v := &s.slab[i]
 	if e.Kind == classify.KindRedirect {
 		if e.Source != 0 {
-			v.carry = true
 			v.carrySrc = e.Source
 			v.carryCh = e.Channel
 			v.carryUntil = e.Time + int64(s.cfg.CarryOver)
@@ -302,11 +323,11 @@ func (s *Sessionizer) apply(e *Event) {
 	}
 
 	src, ch := e.Source, e.Channel
-	if v.carry {
+	if v.carrySrc != 0 {
 		if !e.Tagged && e.Time <= v.carryUntil && e.Time+int64(s.cfg.CarryOver) >= v.carryUntil {
 			src, ch = v.carrySrc, v.carryCh
 		}
-		v.carry = false
+		v.carrySrc = 0
 	}
 	if src == 0 {
 		ch = classify.Direct
@@ -337,7 +358,9 @@ func (s *Sessionizer) apply(e *Event) {
 		if !keep {
 			v.source = src
 			v.labels.Channel = ch
+			v.labels.Landing = e.Landing
 		}
+		v.labels.Returning = s.startReturning(e) || keep
 		v.labels.Device = e.Device
 		v.labels.Site = e.Site
 		v.first, v.last = e.Time, e.Time
@@ -370,7 +393,7 @@ func (s *Sessionizer) apply(e *Event) {
 // visitOfOne counts e as a session of one pageview, started and closed at
 // once, leaving the visitor's open session as it is.
 func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
-	l := Labels{Site: e.Site, Channel: ch, Device: e.Device}
+	l := Labels{Site: e.Site, Channel: ch, Device: e.Device, Landing: e.Landing, Returning: s.startReturning(e)}
 	if src == 0 {
 		l.Channel = classify.Direct
 	}
@@ -384,6 +407,15 @@ func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
 		s.sink.SessionEngaged(l)
 	}
 	s.sink.SessionClosed(l, Closed{Pageviews: 1, Engaged: engaged})
+}
+
+// startReturning records the start of a session at e and reports whether
+// its visitor is returning.
+func (s *Sessionizer) startReturning(e *Event) bool {
+	if s.returning == nil {
+		return false
+	}
+	return s.returning.Start(e.Visitor, e.Time)
 }
 
 // reached reports the goals g that e reached first in a session of labels l,

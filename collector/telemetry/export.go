@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,12 +69,17 @@ type Producer struct {
 	fileAttrs []attribute.Set
 	rejAttrs  []attribute.Set // file*reasons + reason
 	siteAttrs []attribute.Set
+
+	mu    sync.Mutex
+	xAttr map[int]attribute.Set // cell*nx + x, made when first exported
+	xConv map[int]attribute.Set // (goal*cells + cell)*nx + x
 }
 
 // NewProducer returns a Producer for m. start is reported as the start time of
 // cumulative series; now is the clock (time.Now in production).
 func NewProducer(m *Metrics, build BuildInfo, start time.Time, now func() time.Time) *Producer {
-	p := &Producer{m: m, build: build, start: start, now: now}
+	p := &Producer{m: m, build: build, start: start, now: now,
+		xAttr: map[int]attribute.Set{}, xConv: map[int]attribute.Set{}}
 	withSite := len(m.dims.Sites) > 1
 	for s := 0; s < m.sites; s++ {
 		var site []attribute.KeyValue
@@ -147,10 +153,36 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		}
 		active = append(active, metricdata.DataPoint[float64]{Attributes: p.cellAttrs[i], Time: now, Value: v})
 	}
+	// The session counters also by landing and visitor type: a series for
+	// every (cell, landing, visitor type) that has seen a session.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var xlive []int
+	for _, i := range live {
+		for x := 0; x < m.nx; x++ {
+			if m.xsessions[i*m.nx+x].Load() > 0 {
+				xlive = append(xlive, i*m.nx+x)
+			}
+		}
+	}
+	xCounter := func(name, desc string, a []atomic.Uint64) metricdata.Metrics {
+		pts := make([]metricdata.DataPoint[int64], 0, len(xlive))
+		for _, j := range xlive {
+			pts = append(pts, pt(p.xAttrs(j), a[j].Load()))
+		}
+		return counter(name, desc, pts)
+	}
 	var conv []metricdata.DataPoint[int64]
 	for g := range m.dims.Goals {
-		for _, i := range live {
-			conv = append(conv, pt(p.convAttrs[g][i], m.conversions[g*m.sites*cells+i].Load()))
+		for _, j := range xlive {
+			k := g*m.sites*cells*m.nx + j
+			a, ok := p.xConv[k]
+			if !ok {
+				base := p.xAttrs(j)
+				a = attribute.NewSet(append(base.ToSlice(), attribute.String("goal", m.dims.Goals[g]))...)
+				p.xConv[k] = a
+			}
+			conv = append(conv, pt(a, m.xconversions[k].Load()))
 		}
 	}
 	var value []metricdata.DataPoint[float64]
@@ -169,11 +201,11 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	}
 
 	sessionMetrics := []metricdata.Metrics{
-		cellCounter(nameSessions, "Sessions started.", m.sessions),
+		xCounter(nameSessions, "Sessions started.", m.xsessions),
 		gauge(nameActive, "Sessions open now.", "", active),
 		cellCounter(namePageviews, "Pageviews, labelled with their session's channel and device.", m.pageviews),
-		cellCounter(nameEngaged, "Sessions that became engaged (2+ pageviews or a goal).", m.engaged),
-		cellCounter(nameBounced, "Sessions closed without becoming engaged.", m.bounced),
+		xCounter(nameEngaged, "Sessions that became engaged (2+ pageviews or a goal).", m.xengaged),
+		xCounter(nameBounced, "Sessions closed without becoming engaged.", m.xbounced),
 		p.histogram(nameDuration, "Duration of closed sessions: last pageview minus first.", "s", &m.duration, live, now),
 		p.histogram(namePVHist, "Pageviews per closed session.", "", &m.pvs, live, now),
 		counter(nameConversions, "Sessions that reached a goal, counted once per session and goal.", conv),
@@ -224,6 +256,24 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	}
 	scope := instrumentation.Scope{Name: "github.com/session-exporter/session-exporter"}
 	return []metricdata.ScopeMetrics{{Scope: scope, Metrics: append(sessionMetrics, health...)}}, nil
+}
+
+// xAttrs returns the labels of series j = cell*nx + x: the cell's, the
+// visitor type and, with landing pages configured, the landing. Call with
+// p.mu held.
+func (p *Producer) xAttrs(j int) attribute.Set {
+	if a, ok := p.xAttr[j]; ok {
+		return a
+	}
+	m := p.m
+	x := j % m.nx
+	kv := append(p.cellAttrs[j/m.nx].ToSlice(), attribute.String("visitor_type", VisitorTypes[x%2]))
+	if len(m.dims.Landings) > 0 {
+		kv = append(kv, attribute.String("landing", m.dims.landingNames()[x/2]))
+	}
+	a := attribute.NewSet(kv...)
+	p.xAttr[j] = a
+	return a
 }
 
 func (p *Producer) histogram(name, desc, unit string, h *histogram, live []int, now time.Time) metricdata.Metrics {
