@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/session-exporter/session-exporter/collector/accesslog"
+	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/loggen"
 )
 
@@ -91,7 +93,7 @@ func seriesOf(text string, names ...string) []string {
 var marketingSeries = []string{
 	"web_conversion_value_total", "web_conversions_total", "web_sessions_total",
 	"web_sessions_engaged_total", "web_sessions_bounced_total",
-	"session_exporter_conversion_values_rejected_total",
+	"session_exporter_conversion_values_rejected_total", "web_visitors",
 }
 
 // TestLiveMarketingSeriesAcrossRestart: a live exporter stopped and
@@ -125,7 +127,7 @@ func TestLiveMarketingSeriesAcrossRestart(t *testing.T) {
 	if got.ValuesRejected != want.ValuesRejected {
 		t.Errorf("values rejected: live %d, replay %d", got.ValuesRejected, want.ValuesRejected)
 	}
-	for _, l := range []string{`landing="blog"`, `landing="other"`, `visitor_type="returning"`, `visitor_type="new"`} {
+	for _, l := range []string{`landing="blog"`, `landing="other"`, `visitor_type="returning"`, `visitor_type="new"`, "web_visitors{"} {
 		if !strings.Contains(text, l) {
 			t.Errorf("replay has no series with %s: the test does not exercise it", l)
 		}
@@ -164,5 +166,62 @@ func TestConversionValueSum(t *testing.T) {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestVisitorsTodayOnGeneratedTraffic compares web_visitors, summed over
+// its cells, with the exact number of distinct visitor keys with a
+// pageview in the log (all of one day), worked out with the same
+// classifier line by line.
+func TestVisitorsTodayOnGeneratedTraffic(t *testing.T) {
+	n := 60_000
+	if testing.Short() {
+		n = 15_000
+	}
+	g := loggen.New(loggen.Options{Seed: 4, Visitors: 20_000, Rate: 2, UserAgents: 40})
+	var data []byte
+	for range n {
+		data = append(g.Next(data), '\n')
+	}
+	if g.Now().Day() != 2 {
+		t.Fatalf("generated traffic spans more than a day (ends %s)", g.Now())
+	}
+	_, text := marketingReplay(t, fmt.Sprintf(marketingConfig, "replay.log", ""), data)
+	cfg := mustConfig(t, fmt.Sprintf(marketingConfig, "replay.log", ""))
+	c, err := New(cfg, Options{UAParser: sharedUA(t), Secret: []byte(marketingSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := c.classifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser, err := accesslog.New("combined")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := map[uint64]bool{}
+	var req accesslog.Request
+	var res classify.Result
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if len(l) == 0 || parser.Parse(l, &req) != nil {
+			continue
+		}
+		if cl.Classify(&req, &res); res.Kind == classify.KindPageview {
+			exact[res.Visitor] = true
+		}
+	}
+	var est float64
+	cells := 0
+	for _, l := range seriesOf(text, "web_visitors") {
+		var v float64
+		fmt.Sscan(l[strings.LastIndexByte(l, ' ')+1:], &v)
+		est += v
+		cells++
+	}
+	e := (est - float64(len(exact))) / float64(len(exact))
+	t.Logf("%d distinct visitors, estimate %.0f over %d cells (%+.2f%%)", len(exact), est, cells, 100*e)
+	if cells < 10 || e >= 0.02 || e <= -0.02 {
+		t.Errorf("web_visitors sums to %.0f over %d cells, exact %d (%+.2f%%)", est, cells, len(exact), 100*e)
 	}
 }

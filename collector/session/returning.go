@@ -79,6 +79,17 @@ func (r *Returning) split(key uint64) (b1, b2 uint64, fp uint32) {
 // Start records a session of visitor key starting at t and reports whether
 // the visitor had started one in the window before t.
 func (r *Returning) Start(key uint64, t int64) (returning bool) {
+	a := r.start(key, t)
+	return a >= 0 && a != noAge
+}
+
+// noAge is start's answer for a visitor not seen within the window.
+const noAge = -1 << 31
+
+// start records a session of visitor key starting at t and returns the
+// age in hours of the visitor's previous start within the window (negative:
+// a later start is known), or noAge.
+func (r *Returning) start(key uint64, t int64) int32 {
 	b1, b2, fp := r.split(key)
 	now := hourOf(t)
 	// Age of a slot in hours, signed: negative when its start is later
@@ -96,12 +107,12 @@ func (r *Returning) Start(key uint64, t int64) (returning bool) {
 				switch {
 				case a < -r.window || a > r.window: // long ago: new again
 					bs[i] = fp<<16 | uint32(now)
-					return false
+					return noAge
 				case a < 0: // a later session is known: keep it
-					return false
+					return a
 				default:
 					bs[i] = fp<<16 | uint32(now)
-					return true
+					return a
 				}
 			}
 		}
@@ -132,7 +143,7 @@ func (r *Returning) Start(key uint64, t int64) (returning bool) {
 		best = oldest
 	}
 	r.slots[best] = fp<<16 | uint32(now)
-	return false
+	return noAge
 }
 
 // ReturningSnapshot is a saved Returning table.

@@ -63,6 +63,9 @@ type Sink interface {
 	// ValuesRejected counts n malformed or negative values on the pageview
 	// of a conversion whose goal names a value parameter.
 	ValuesRejected(n int)
+	// VisitorSeen reports visitor key's first session of calendar day day
+	// (ordered numbers) with labels l, for the count of visitors a day.
+	VisitorSeen(l Labels, key uint64, day int32)
 	SessionClosed(l Labels, c Closed)
 	// LateEvent is called for an event older than max_delay behind the newest
 	// event time; it is applied all the same.
@@ -360,7 +363,11 @@ func (s *Sessionizer) apply(e *Event) {
 			v.labels.Channel = ch
 			v.labels.Landing = e.Landing
 		}
-		v.labels.Returning = s.startReturning(e) || keep
+		ret, today := s.startReturning(e)
+		v.labels.Returning = ret || keep
+		if !today {
+			s.sink.VisitorSeen(v.labels, e.Visitor, day)
+		}
 		v.labels.Device = e.Device
 		v.labels.Site = e.Site
 		v.first, v.last = e.Time, e.Time
@@ -370,6 +377,11 @@ func (s *Sessionizer) apply(e *Event) {
 		v.engaged = false
 		v.open = true
 		s.sink.SessionStarted(v.labels)
+	}
+	if !start && day != v.day {
+		// A session across midnight (split_at_midnight off): its visitor
+		// is one of the new day's too (counting again is harmless).
+		s.sink.VisitorSeen(v.labels, e.Visitor, day)
 	}
 	if e.Time > v.last {
 		v.last = e.Time
@@ -393,9 +405,14 @@ func (s *Sessionizer) apply(e *Event) {
 // visitOfOne counts e as a session of one pageview, started and closed at
 // once, leaving the visitor's open session as it is.
 func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
-	l := Labels{Site: e.Site, Channel: ch, Device: e.Device, Landing: e.Landing, Returning: s.startReturning(e)}
+	l := Labels{Site: e.Site, Channel: ch, Device: e.Device, Landing: e.Landing}
 	if src == 0 {
 		l.Channel = classify.Direct
+	}
+	ret, today := s.startReturning(e)
+	l.Returning = ret
+	if !today {
+		s.sink.VisitorSeen(l, e.Visitor, s.days.day(e.Time))
 	}
 	s.sink.SessionStarted(l)
 	s.sink.Pageview(l)
@@ -410,12 +427,23 @@ func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
 }
 
 // startReturning records the start of a session at e and reports whether
-// its visitor is returning.
-func (s *Sessionizer) startReturning(e *Event) bool {
+// its visitor is returning and whether it already started a session on
+// e's calendar day (to the hour: the hour of the previous start is kept).
+// Without a memory of visitors, neither.
+func (s *Sessionizer) startReturning(e *Event) (returning, today bool) {
 	if s.returning == nil {
-		return false
+		return false, false
 	}
-	return s.returning.Start(e.Visitor, e.Time)
+	a := s.returning.start(e.Visitor, e.Time)
+	if a == noAge {
+		return false, false
+	}
+	if a < 0 {
+		return false, true // a later start is known: counted on its day
+	}
+	s.days.day(e.Time)
+	sinceMidnight := int32(e.Time/int64(time.Hour) - s.days.lo/int64(time.Hour))
+	return true, a <= sinceMidnight
 }
 
 // reached reports the goals g that e reached first in a session of labels l,

@@ -26,7 +26,8 @@ func (r *recorder) GoalReached(l Labels, g int) {
 func (r *recorder) ConversionValue(l Labels, g int, v int64) {
 	r.out = append(r.out, fmt.Sprintf("value%d %s %d", g, name(l), v))
 }
-func (r *recorder) ValuesRejected(n int) { r.out = append(r.out, fmt.Sprintf("rejected %d", n)) }
+func (r *recorder) ValuesRejected(n int)                    { r.out = append(r.out, fmt.Sprintf("rejected %d", n)) }
+func (r *recorder) VisitorSeen(l Labels, k uint64, d int32) {}
 func (r *recorder) SessionClosed(l Labels, c Closed) {
 	s := fmt.Sprintf("close %s %s pv=%d engaged=%v", name(l), c.Duration, c.Pageviews, c.Engaged)
 	if c.Evicted {
@@ -419,6 +420,7 @@ func (nopSink) SessionEngaged(Labels)              {}
 func (nopSink) GoalReached(Labels, int)            {}
 func (nopSink) ConversionValue(Labels, int, int64) {}
 func (nopSink) ValuesRejected(int)                 {}
+func (nopSink) VisitorSeen(Labels, uint64, int32)  {}
 func (nopSink) SessionClosed(Labels, Closed)       {}
 func (nopSink) LateEvent()                         {}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ const (
 	nameConversions = "web_conversions"
 	nameBots        = "web_bot_requests"
 	nameValue       = "web_conversion_value"
+	nameVisitorsDay = "web_visitors"
 
 	nameLinesRead   = "session_exporter_lines_read"
 	nameBytesRead   = "session_exporter_bytes_read"
@@ -210,6 +212,14 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		p.histogram(namePVHist, "Pageviews per closed session.", "", &m.pvs, live, now),
 		counter(nameConversions, "Sessions that reached a goal, counted once per session and goal.", conv),
 		counter(nameBots, "Requests from bots, crawlers, previewers and HTTP tools.", bots),
+	}
+	if cs, est := m.visitorEstimates(); len(cs) > 0 {
+		pts := make([]metricdata.DataPoint[float64], len(cs))
+		for k, c := range cs {
+			pts[k] = metricdata.DataPoint[float64]{Attributes: p.cellAttrs[c], Time: now, Value: math.Round(est[k])}
+		}
+		sessionMetrics = append(sessionMetrics, gauge(nameVisitorsDay,
+			"Distinct visitors with a pageview today (session.timezone), by the channel of their first session today and device; a HyperLogLog estimate (0.8% standard error).", "", pts))
 	}
 	if value != nil {
 		sessionMetrics = append(sessionMetrics, metricdata.Metrics{Name: nameValue,

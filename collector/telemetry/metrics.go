@@ -102,6 +102,7 @@ type Metrics struct {
 	xconversions                  []atomic.Uint64 // goal*cells*nx + cell*nx + x
 	values                        []atomic.Int64  // millionths, goal*cells + cell
 	valuesRejected                atomic.Uint64
+	dayv                          dayVisitors     // web_visitors
 	bots                          []atomic.Uint64 // per site
 
 	linesRead, bytesRead    []atomic.Uint64 // per file
@@ -124,7 +125,7 @@ func New(d Dims) *Metrics {
 	n := sites * cells
 	files := len(d.Files)
 	nx := 2 * (len(d.Landings) + 1)
-	return &Metrics{
+	m := &Metrics{
 		dims:         d,
 		sites:        sites,
 		sessions:     make([]atomic.Uint64, n),
@@ -147,6 +148,8 @@ func New(d Dims) *Metrics {
 		rotations:    make([]atomic.Uint64, files),
 		truncations:  make([]atomic.Uint64, files),
 	}
+	m.dayv.sketches = make([]*hll, n)
+	return m
 }
 
 func (m *Metrics) cell(l session.Labels) int {

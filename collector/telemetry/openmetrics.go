@@ -25,7 +25,7 @@ import (
 var backfilled = map[string]bool{
 	nameSessions: true, nameActive: true, namePageviews: true, nameEngaged: true, nameBounced: true,
 	nameDuration: true, namePVHist: true, nameConversions: true, nameBots: true,
-	nameValue: true,
+	nameValue: true, nameVisitorsDay: true,
 }
 
 // DefaultMemoryLimit is the memory OpenMetrics keeps samples in before it

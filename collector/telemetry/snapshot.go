@@ -37,6 +37,9 @@ type Snapshot struct {
 	XConversions []uint64 `json:"conversions_by_landing_type,omitempty"`
 	Values       []int64  `json:"conversion_value_micros,omitempty"`
 	Bots         []uint64 `json:"bots"`
+	// Visitors are today's distinct-visitor sketches (absent before the
+	// first visitor and in files of earlier builds).
+	Visitors *VisitorsSnapshot `json:"visitors_today,omitempty"`
 
 	LinesRead   []uint64 `json:"lines_read"`
 	BytesRead   []uint64 `json:"bytes_read"`
@@ -108,6 +111,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		XConversions: load(m.xconversions),
 		Values:       loadI(m.values),
 		Bots:         load(m.bots),
+		Visitors:     m.visitorsSnapshot(),
 		LinesRead:    load(m.linesRead),
 		BytesRead:    load(m.bytesRead),
 		Rejected:     load(m.rejected),
@@ -195,6 +199,7 @@ func (m *Metrics) Restore(s Snapshot) {
 		}
 	}
 	add(m.conversions, s.Conversions, convMap)
+	m.restoreVisitors(s.Visitors, cellMap)
 	m.restoreX(s, cellMap, goalMap, oldCells)
 	addI(m.values, s.Values, convMap)
 	add(m.bots, s.Bots, siteMap)

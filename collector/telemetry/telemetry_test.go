@@ -39,6 +39,9 @@ func fill(m *Metrics) {
 	m.SessionClosed(direct, session.Closed{Duration: 0, Pageviews: 1})
 	m.SessionStarted(back) // still open
 	m.Pageview(back)
+	m.VisitorSeen(search, 1, 100)
+	m.VisitorSeen(direct, 2, 100)
+	m.VisitorSeen(back, 3, 100)
 	ai := session.Labels{Channel: classify.AIAssistant, Device: classify.Desktop}
 	m.SessionStarted(ai) // one page, bounced
 	m.Pageview(ai)
