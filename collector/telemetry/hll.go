@@ -170,3 +170,14 @@ func (m *Metrics) restoreVisitors(v *VisitorsSnapshot, cellMap []int) {
 		}
 	}
 }
+
+// VisitorsToday returns the estimated distinct visitors of the day being
+// counted, summed over cells as web_visitors shows them.
+func (m *Metrics) VisitorsToday() float64 {
+	_, est := m.visitorEstimates()
+	var n float64
+	for _, e := range est {
+		n += math.Round(e)
+	}
+	return n
+}
