@@ -75,10 +75,21 @@ func New(cfg *config.Config, opts Options) (*Collector, error) {
 // given file labels.
 func (c *Collector) newMetrics(files []string) *telemetry.Metrics {
 	goals := make([]string, len(c.cfg.Goals))
+	var valued []bool
 	for i, g := range c.cfg.Goals {
 		goals[i] = g.Name
+		if g.ValueParam != "" {
+			if valued == nil {
+				valued = make([]bool, len(c.cfg.Goals))
+			}
+			valued[i] = true
+		}
 	}
-	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Files: files})
+	var landings []string
+	for _, l := range c.cfg.LandingPages {
+		landings = append(landings, l.Name)
+	}
+	return telemetry.New(telemetry.Dims{Sites: c.cfg.Sites, Goals: goals, Valued: valued, Landings: landings, Files: files})
 }
 
 // Metrics returns the collector's metrics.
@@ -101,6 +112,8 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 		TrustedProxies: c.cfg.Proxies,
 		ExcludePaths:   c.cfg.ExcludeRegex,
 		Goals:          c.cfg.GoalRegex,
+		GoalValues:     c.goalValues(),
+		Landings:       c.cfg.LandingRegex,
 		Secret:         c.opts.Secret,
 		SplitSites:     len(c.cfg.Sites) > 1,
 		CacheSize:      c.cfg.UACacheSize,
@@ -110,6 +123,20 @@ func (c *Collector) classifier() (*classify.Classifier, error) {
 	}
 	c.cl = cl
 	return cl, nil
+}
+
+// goalValues are the goals' value parameters, nil when none has one.
+func (c *Collector) goalValues() []string {
+	var out []string
+	for i, g := range c.cfg.Goals {
+		if g.ValueParam != "" {
+			if out == nil {
+				out = make([]string, len(c.cfg.Goals))
+			}
+			out[i] = g.ValueParam
+		}
+	}
+	return out
 }
 
 func (c *Collector) sessionConfig() session.Config {
@@ -122,6 +149,8 @@ func (c *Collector) sessionConfig() session.Config {
 		MaxDelay:            s.MaxDelay.D(),
 		CarryOver:           s.RedirectCarryOver.D(),
 		MaxVisitors:         c.cfg.MaxVisitors,
+		ReturningWindow:     c.cfg.Visitors.ReturningWindow.D(),
+		ReturningCapacity:   c.cfg.Visitors.Capacity,
 	}
 }
 

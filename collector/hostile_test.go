@@ -58,12 +58,16 @@ func randomTraffic(seed uint64, n int) []byte {
 }
 
 // TestLabelsStayBounded feeds 100,000 pageviews with random hosts, paths,
-// referrers, campaigns and addresses (and 500 random user agents): the
+// referrers, campaigns and addresses (about 100,000 visitors, and 500
+// random user agents), with landing page groups and a valued goal: the
 // number of series stays within
 // what the fixed label sets allow, and every label value comes from them.
 func TestLabelsStayBounded(t *testing.T) {
 	data := randomTraffic(1, 100_000)
-	cfg := mustConfig(t, `goals: [{name: signup, path: ^/a}]`)
+	cfg := mustConfig(t, `
+goals: [{name: signup, path: ^/a, value_param: v}]
+landing_pages: [{name: blog, path: "^/b"}, {name: shop, path: "^/[c-f]"}]
+`)
 	c, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +89,7 @@ func TestLabelsStayBounded(t *testing.T) {
 	allowed := map[string]map[string]bool{
 		"channel": {}, "device": {}, "goal": {"signup": true}, "file": {"random.log": true},
 		"reason": {}, "le": nil /* bucket bounds */, "version": nil, "revision": nil, "goversion": nil,
+		"landing": {"blog": true, "shop": true, "other": true}, "visitor_type": {"new": true, "returning": true},
 	}
 	for i := 0; i < classify.NumChannels; i++ {
 		allowed["channel"][classify.Channel(i).String()] = true
@@ -96,6 +101,7 @@ func TestLabelsStayBounded(t *testing.T) {
 		allowed["reason"][string(r)] = true
 	}
 	series := 0
+	seen := map[string]bool{}
 	label := regexp.MustCompile(`(\w+)="([^"]*)"`)
 	for _, line := range strings.Split(b.String(), "\n") {
 		if line == "" || line[0] == '#' {
@@ -110,13 +116,21 @@ func TestLabelsStayBounded(t *testing.T) {
 			if set != nil && !set[m[2]] {
 				t.Fatalf("label %s=%q is not from its fixed set: %s", m[1], m[2], line)
 			}
+			seen[m[1]+"="+m[2]] = true
 		}
 	}
-	// Per (channel, device) cell: 5 counters and gauges, 2 histograms of 14
-	// series, one conversion series per goal; plus the exporter's own.
-	bound := classify.NumChannels*classify.NumDevices*(5+2*14+1) + 50
+	// Per (channel, device) cell: pageviews and active; sessions, engaged,
+	// bounced and one conversion series per goal for each of 3 landings
+	// and 2 visitor types; 2 histograms of 14 series; one value series per
+	// goal; plus the exporter's own.
+	bound := classify.NumChannels*classify.NumDevices*(2+(3+1)*3*2+2*14+1) + 50
 	if series > bound {
 		t.Errorf("%d series for random input, bound %d", series, bound)
+	}
+	for _, l := range []string{"landing=blog", "landing=shop", "landing=other", "visitor_type=new"} {
+		if !seen[l] {
+			t.Errorf("no series with %s: the input does not exercise it", l)
+		}
 	}
 }
 

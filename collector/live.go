@@ -94,6 +94,9 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		if err := sz.Restore(st.Sessions); err != nil {
 			return fmt.Errorf("restore sessions: %w", err) // restored once above: cannot happen
 		}
+		if err := sz.RestoreWarning(); err != nil {
+			c.log.Warn("past visitors not restored", "err", err)
+		}
 		if st.Guard != nil {
 			if n := p.guard.Restore(*st.Guard, len(c.cfg.Logs)); n > 0 {
 				c.log.Warn("held lines of logs no longer configured dropped", "lines", n)

@@ -187,17 +187,21 @@ func otlpMismatch(req *colmetricpb.ExportMetricsServiceRequest, want Summary) st
 		if !s.GetIsMonotonic() || s.GetAggregationTemporality() != metricpb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE {
 			return name + ": not a cumulative monotonic sum"
 		}
-		if len(s.GetDataPoints()) != len(wantRows) {
-			return fmt.Sprintf("%s: %d points, want %d", name, len(s.GetDataPoints()), len(wantRows))
-		}
+		// Session counters come per visitor type too: add them up by cell.
+		got := map[string]int64{}
 		for _, p := range s.GetDataPoints() {
-			k := cellKey(p.GetAttributes())
+			got[cellKey(p.GetAttributes())] += p.GetAsInt()
+		}
+		if len(got) != len(wantRows) {
+			return fmt.Sprintf("%s: %d cells, want %d", name, len(got), len(wantRows))
+		}
+		for k, v := range got {
 			r, ok := wantRows[k]
 			if !ok {
 				return fmt.Sprintf("%s: unexpected cell %s", name, k)
 			}
-			if got := p.GetAsInt(); got != int64(value(r)) {
-				return fmt.Sprintf("%s{%s} = %d, want %d", name, k, got, value(r))
+			if v != int64(value(r)) {
+				return fmt.Sprintf("%s{%s} = %d, want %d", name, k, v, value(r))
 			}
 		}
 		return ""

@@ -54,6 +54,7 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	}
 	cfg := c.sessionConfig()
 	cfg.MaxVisitors = (cfg.MaxVisitors + shards - 1) / shards
+	cfg.ReturningCapacity = (cfg.ReturningCapacity + shards - 1) / shards
 	sessionizers := make([]*session.Sessionizer, shards)
 	for i := range sessionizers {
 		if sessionizers[i], err = session.New(cfg, c.metrics); err != nil {

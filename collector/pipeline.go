@@ -171,6 +171,11 @@ func eventOf(t int64, r *classify.Result, site uint8) session.Event {
 		Device:  r.Device,
 		Tagged:  r.Tagged,
 		Site:    site,
+		Landing: r.Landing,
+
+		ValueGoals: r.ValueGoals,
+		Value:      r.Value,
+		ValueBad:   r.ValueBad,
 	}
 }
 

@@ -21,6 +21,18 @@ type Summary struct {
 	Rejected map[accesslog.Reason]uint64 `json:"rejected"`
 	Late     uint64                      `json:"late"`
 	Evicted  uint64                      `json:"evicted"`
+	// ValuesRejected counts malformed or negative conversion values.
+	ValuesRejected uint64 `json:"conversion_values_rejected"`
+	// ValuePerSession is the conversion value over all sessions.
+	ValuePerSession float64 `json:"value_per_session"`
+	// ReturningShare is the share of sessions by returning visitors.
+	ReturningShare float64 `json:"returning_share"`
+	// Landings are the sessions by landing page group (absent without
+	// landing_pages).
+	Landings []telemetry.LandingRow `json:"by_landing,omitempty"`
+	// VisitorsToday estimates the distinct visitors of the last day seen
+	// (web_visitors summed over its cells).
+	VisitorsToday float64 `json:"visitors_today"`
 }
 
 // Summarize reads m into a Summary.
@@ -31,6 +43,11 @@ func Summarize(m *telemetry.Metrics) Summary {
 		s.Total.Add(r)
 	}
 	s.Total.Channel, s.Total.Device = "all", "all"
+	s.ValuesRejected = m.ValuesRejectedTotal()
+	s.ValuePerSession = ratio(s.Total.Value, float64(s.Total.Sessions))
+	s.ReturningShare = ratio(float64(s.Total.Returning), float64(s.Total.Sessions))
+	s.Landings = m.Landings()
+	s.VisitorsToday = m.VisitorsToday()
 	if s.Rows == nil {
 		s.Rows = []telemetry.Row{}
 	}
@@ -64,26 +81,38 @@ func (s Summary) WriteTable(w io.Writer) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	write := func(title string, rows []telemetry.Row) {
-		fmt.Fprintf(tw, "%s\tsessions\tpages/session\tbounce rate\tengaged rate\tavg duration\tconversions\t\n", title)
+		fmt.Fprintf(tw, "%s\tsessions\tpages/session\tbounce rate\tengaged rate\tavg duration\tconversions\tvalue\tvalue/session\t\n", title)
 		for _, r := range append(rows, withName(s.Total, "total")) {
-			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\t%d\t\n", r.Channel, r.Sessions,
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%s\t%d\t%.2f\t%.2f\t\n", r.Channel, r.Sessions,
 				ratio(float64(r.Pageviews), float64(r.Sessions)),
 				pct(r.Bounced, r.Closed), pct(r.Engaged, r.Sessions),
-				avgDuration(r), r.Conversions)
+				avgDuration(r), r.Conversions, r.Value, ratio(r.Value, float64(r.Sessions)))
 		}
-		fmt.Fprintln(tw, "\t\t\t\t\t\t\t")
+		fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t")
 	}
 	write("channel", group(func(r telemetry.Row) string { return r.Channel }))
 	write("device", group(func(r telemetry.Row) string { return r.Device }))
+	if len(s.Landings) > 0 {
+		fmt.Fprintf(tw, "landing\tsessions\treturning\tbounce rate\tengaged rate\tconversions\t\n")
+		for _, l := range s.Landings {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t\n", l.Landing, l.Sessions,
+				pct(l.Returning, l.Sessions), pct(l.Bounced, l.Sessions), pct(l.Engaged, l.Sessions), l.Conversions)
+		}
+		fmt.Fprintln(tw, "\t\t\t\t\t\t")
+	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(w, "returning visitors %.1f%% of sessions, visitors on the last day %.0f (estimate), conversion value %.2f, %.2f per session\n",
+		100*s.ReturningShare, s.VisitorsToday, s.Total.Value, s.ValuePerSession); err != nil {
 		return err
 	}
 	var rejected uint64
 	for _, v := range s.Rejected {
 		rejected += v
 	}
-	_, err := fmt.Fprintf(w, "lines read %d, rejected %d, bot requests %d, late events %d, evicted sessions %d\n",
-		s.Lines, rejected, s.Bots, s.Late, s.Evicted)
+	_, err := fmt.Fprintf(w, "lines read %d, rejected %d, bot requests %d, late events %d, evicted sessions %d, conversion values rejected %d\n",
+		s.Lines, rejected, s.Bots, s.Late, s.Evicted, s.ValuesRejected)
 	return err
 }
 

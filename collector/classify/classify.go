@@ -35,6 +35,13 @@ type Config struct {
 	// Goals are matched against the path (query removed) of a pageview; a
 	// match of Goals[i] sets bit i of Result.Goals. At most MaxGoals.
 	Goals []*regexp.Regexp
+	// GoalValues names, per goal, the query parameter holding the value of
+	// a conversion ("" for none); empty or as long as Goals.
+	GoalValues []string
+	// Landings are the landing page groups, matched against the path of
+	// every pageview: Result.Landing is 1 + the index of the first match,
+	// or 0. At most 255.
+	Landings []*regexp.Regexp
 	// Secret keys the visitor hash; at least MinSecretLen bytes. The same
 	// secret gives the same visitor keys, across restarts.
 	Secret []byte
@@ -51,6 +58,8 @@ type config struct {
 	trusted    []netip.Prefix
 	exclude    []*regexp.Regexp
 	goals      []*regexp.Regexp
+	values     []string // per goal; nil when no goal has a value parameter
+	landings   []*regexp.Regexp
 	k0, k1     uint64
 	splitSites bool
 	cacheSize  int
@@ -89,6 +98,12 @@ func New(cfg Config) (*Classifier, error) {
 	if len(cfg.Goals) > MaxGoals {
 		return nil, fmt.Errorf("classify: %d goals, at most %d", len(cfg.Goals), MaxGoals)
 	}
+	if len(cfg.GoalValues) > 0 && len(cfg.GoalValues) != len(cfg.Goals) {
+		return nil, fmt.Errorf("classify: %d goal value parameters for %d goals", len(cfg.GoalValues), len(cfg.Goals))
+	}
+	if len(cfg.Landings) > 255 {
+		return nil, fmt.Errorf("classify: %d landing groups, at most 255", len(cfg.Landings))
+	}
 	if cfg.CacheSize < 0 {
 		return nil, fmt.Errorf("classify: negative user-agent cache size %d", cfg.CacheSize)
 	}
@@ -96,8 +111,15 @@ func New(cfg Config) (*Classifier, error) {
 		ownHosts:   make(map[string]struct{}, len(cfg.OwnHosts)),
 		exclude:    append([]*regexp.Regexp(nil), cfg.ExcludePaths...),
 		goals:      append([]*regexp.Regexp(nil), cfg.Goals...),
+		landings:   append([]*regexp.Regexp(nil), cfg.Landings...),
 		splitSites: cfg.SplitSites,
 		cacheSize:  cfg.CacheSize,
+	}
+	for _, v := range cfg.GoalValues {
+		if v != "" {
+			c.values = append([]string(nil), cfg.GoalValues...)
+			break
+		}
 	}
 	if c.cacheSize == 0 {
 		c.cacheSize = DefaultCacheSize
@@ -190,6 +212,15 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 	} else {
 		out.Kind = KindPageview
 		out.Goals = c.goalBits(path)
+		for i, re := range c.cfg.landings {
+			if re.Match(path) {
+				out.Landing = uint8(i + 1)
+				break
+			}
+		}
+		if out.Goals != 0 && c.cfg.values != nil {
+			c.goalValue(rawQuery, out)
+		}
 	}
 	out.Visitor = c.visitorKey(r, info.hash)
 }
@@ -302,6 +333,33 @@ func (c *Classifier) goalBits(path []byte) uint64 {
 		}
 	}
 	return bits
+}
+
+// goalValue sets the conversion value of a pageview that matched goals: the
+// value parameter of the first matched goal naming one, for every matched
+// goal naming the same parameter.
+func (c *Classifier) goalValue(rawQuery []byte, out *Result) {
+	name := ""
+	for i, p := range c.cfg.values {
+		if p != "" && out.Goals&(1<<uint(i)) != 0 {
+			if name == "" {
+				name = p
+			}
+			if p == name {
+				out.ValueGoals |= 1 << uint(i)
+			}
+		}
+	}
+	if name == "" {
+		return
+	}
+	v, ok, bad := goalValue(rawQuery, name)
+	out.ValueBad = bad
+	if ok {
+		out.Value = v
+	} else {
+		out.ValueGoals = 0
+	}
 }
 
 var rootPath = []byte("/")

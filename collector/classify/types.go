@@ -127,4 +127,14 @@ type Result struct {
 	Tagged bool
 	// Goals has bit i set when the path matches goal i of the config.
 	Goals uint64
+	// ValueGoals has bit i set when goal i names a value parameter and the
+	// query holds a valid value for it: Value, in millionths.
+	ValueGoals uint64
+	Value      int64
+	// ValueBad counts malformed or negative values of that parameter that
+	// were skipped.
+	ValueBad uint8
+	// Landing is 1 + the index of the first landing group matching the
+	// path of a pageview, 0 when none does.
+	Landing uint8
 }

@@ -22,27 +22,30 @@ import (
 
 // Config is the whole configuration file.
 type Config struct {
-	Listen         string   `yaml:"listen"`
-	TelemetryPath  string   `yaml:"telemetry_path"`
-	Logs           []Log    `yaml:"logs"`
-	StartAt        string   `yaml:"start_at"`
-	MaxLineBytes   int      `yaml:"max_line_bytes"`
-	PollInterval   Duration `yaml:"poll_interval"`
-	OwnHosts       []string `yaml:"own_hosts"`
-	TrustedProxies []string `yaml:"trusted_proxies"`
-	ExcludePaths   []string `yaml:"exclude_paths"`
-	Session        Session  `yaml:"session"`
-	Goals          []Goal   `yaml:"goals"`
-	StateFile      string   `yaml:"state_file"`
-	StateInterval  Duration `yaml:"state_interval"`
-	MaxVisitors    int      `yaml:"max_visitors"`
-	UACacheSize    int      `yaml:"user_agent_cache_size"`
-	OTLP           *OTLP    `yaml:"otlp"`
+	Listen         string    `yaml:"listen"`
+	TelemetryPath  string    `yaml:"telemetry_path"`
+	Logs           []Log     `yaml:"logs"`
+	StartAt        string    `yaml:"start_at"`
+	MaxLineBytes   int       `yaml:"max_line_bytes"`
+	PollInterval   Duration  `yaml:"poll_interval"`
+	OwnHosts       []string  `yaml:"own_hosts"`
+	TrustedProxies []string  `yaml:"trusted_proxies"`
+	ExcludePaths   []string  `yaml:"exclude_paths"`
+	Session        Session   `yaml:"session"`
+	Goals          []Goal    `yaml:"goals"`
+	LandingPages   []Landing `yaml:"landing_pages"`
+	Visitors       Visitors  `yaml:"visitors"`
+	StateFile      string    `yaml:"state_file"`
+	StateInterval  Duration  `yaml:"state_interval"`
+	MaxVisitors    int       `yaml:"max_visitors"`
+	UACacheSize    int       `yaml:"user_agent_cache_size"`
+	OTLP           *OTLP     `yaml:"otlp"`
 
 	// Derived by Validate.
 	Proxies      []netip.Prefix   `yaml:"-"`
 	ExcludeRegex []*regexp.Regexp `yaml:"-"`
 	GoalRegex    []*regexp.Regexp `yaml:"-"`
+	LandingRegex []*regexp.Regexp `yaml:"-"`
 	Sites        []string         `yaml:"-"` // distinct site names in log order; len > 1 means a site label
 }
 
@@ -91,6 +94,29 @@ type Session struct {
 type Goal struct {
 	Name string `yaml:"name"`
 	Path string `yaml:"path"`
+	// ValueParam names the query parameter holding the conversion's value
+	// (e.g. value in /thank-you?value=59.90); empty for none.
+	ValueParam string `yaml:"value_param"`
+}
+
+// MaxLandingPages is the most landing_pages groups a configuration may have.
+const MaxLandingPages = 32
+
+// Landing is a named group of landing paths (a regular expression matched
+// against the path of a session's first pageview).
+type Landing struct {
+	Name string `yaml:"name"`
+	Path string `yaml:"path"`
+}
+
+// Visitors configures the memory of past visitors (new or returning).
+type Visitors struct {
+	// ReturningWindow: a visitor with a session started this long before
+	// is returning (30d).
+	ReturningWindow Duration `yaml:"returning_window"`
+	// Capacity is the number of visitors within the window the memory is
+	// sized for (1,000,000: 8 MiB; 10,000,000: 64 MiB).
+	Capacity int `yaml:"capacity"`
 }
 
 // OTLP configures pushing metrics to an OpenTelemetry collector.
@@ -108,8 +134,16 @@ type Duration time.Duration
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
+	if days, ok := strings.CutSuffix(n.Value, "d"); ok && err != nil {
+		var d int
+		d, err = strconv.Atoi(days)
+		if err == nil && (d < 0 || d > 100_000) {
+			err = errors.New("out of range")
+		}
+		v = time.Duration(d) * 24 * time.Hour
+	}
 	if err != nil || n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: bad duration %q (want e.g. 30m, 5s)", n.Line, n.Value)
+		return fmt.Errorf("line %d: bad duration %q (want e.g. 30m, 5s, 30d)", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -140,7 +174,11 @@ func Default() Config {
 		},
 		StateInterval: Duration(5 * time.Second),
 		MaxVisitors:   1_000_000,
-		UACacheSize:   10_000,
+		Visitors: Visitors{
+			ReturningWindow: Duration(30 * 24 * time.Hour),
+			Capacity:        1_000_000,
+		},
+		UACacheSize: 10_000,
 	}
 }
 
@@ -343,6 +381,40 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("goals[%d].path: bad regular expression %q: %s", i, g.Path, reError(err))
 		}
 		c.GoalRegex = append(c.GoalRegex, re)
+		if g.ValueParam != "" && !paramName.MatchString(g.ValueParam) {
+			return fmt.Errorf("goals[%d].value_param: %q must be a query parameter name: 1-64 letters, digits, '_', '-', '.', '[' or ']'", i, g.ValueParam)
+		}
+	}
+	if len(c.LandingPages) > MaxLandingPages {
+		return fmt.Errorf("landing_pages: at most %d groups, got %d", MaxLandingPages, len(c.LandingPages))
+	}
+	c.LandingRegex = nil
+	landings := map[string]bool{"other": true}
+	for i, l := range c.LandingPages {
+		if !labelValue.MatchString(l.Name) {
+			return fmt.Errorf("landing_pages[%d].name: %q must be 1-64 letters, digits, '_', '-' or '.'", i, l.Name)
+		}
+		if landings[l.Name] {
+			if l.Name == "other" {
+				return fmt.Errorf("landing_pages[%d].name: \"other\" is the name of paths no group matches", i)
+			}
+			return fmt.Errorf("landing_pages[%d].name: %q is used twice", i, l.Name)
+		}
+		landings[l.Name] = true
+		re, err := regexp.Compile(l.Path)
+		if err != nil {
+			return fmt.Errorf("landing_pages[%d].path: bad regular expression %q: %s", i, l.Path, reError(err))
+		}
+		if l.Path == "" {
+			return fmt.Errorf("landing_pages[%d].path: must not be empty", i)
+		}
+		c.LandingRegex = append(c.LandingRegex, re)
+	}
+	if w := c.Visitors.ReturningWindow.D(); w < time.Hour || w > 365*24*time.Hour {
+		return fmt.Errorf("visitors.returning_window: must be between 1h and 365d, got %s", w)
+	}
+	if c.Visitors.Capacity < 0 || c.Visitors.Capacity > 100_000_000 {
+		return fmt.Errorf("visitors.capacity: must be between 0 and 100000000, got %d", c.Visitors.Capacity)
 	}
 	for _, s := range c.Sites {
 		if s != "" && !labelValue.MatchString(s) {
@@ -396,6 +468,8 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+var paramName = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\]]{1,64}$`)
 
 var labelValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 

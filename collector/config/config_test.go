@@ -14,7 +14,7 @@ import (
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
 		"bad_cidr":                 `trusted_proxies[0]: "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or an address`,
-		"bad_duration":             `line 2: bad duration "30 minutes" (want e.g. 30m, 5s)`,
+		"bad_duration":             `line 2: bad duration "30 minutes" (want e.g. 30m, 5s, 30d)`,
 		"bad_format":               `logs[0].format: unknown log format "combnied" (want combined, main, sessions, common, vhost_combined, traefik, ingress-nginx, caddy, cloudfront, auto or an nginx log_format string)`,
 		"bad_goal_regex":           "goals[0].path: bad regular expression \"[a-\": missing closing ]: `[a-`",
 		"bad_listen":               `listen: "localhost" is not host:port`,
@@ -46,6 +46,15 @@ func TestBadConfigs(t *testing.T) {
 		"stream_unknown":           `logs[0].stream: "stdin" is not stdout, stderr or both`,
 		"stream_without_container": `logs[0].stream: only with container: cri or docker`,
 		"stdin_twice":              `logs[1].path: standard input ("-") can be read by one log only`,
+		"landing_name":             `landing_pages[0].name: "blog posts" must be 1-64 letters, digits, '_', '-' or '.'`,
+		"landing_other":            `landing_pages[1].name: "other" is the name of paths no group matches`,
+		"landing_twice":            `landing_pages[1].name: "blog" is used twice`,
+		"landing_regex":            "landing_pages[0].path: bad regular expression \"^/(blog\": missing closing ): `^/(blog`",
+		"landing_many":             `landing_pages: at most 32 groups, got 33`,
+		"landing_empty":            `landing_pages[0].path: must not be empty`,
+		"returning_window":         `visitors.returning_window: must be between 1h and 365d, got 10m0s`,
+		"visitors_key":             `line 3: unknown key "window"`,
+		"goal_value_param":         `goals[0].value_param: "order value" must be a query parameter name: 1-64 letters, digits, '_', '-', '.', '[' or ']'`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yaml"))
 	if err != nil {

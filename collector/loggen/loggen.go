@@ -49,6 +49,10 @@ type Options struct {
 	Step     time.Duration // 0: event time from Rate; >0: fixed spacing between lines (for live demos)
 	// UserAgents caps the distinct human user agents (0: all, a few hundred).
 	UserAgents int
+	// Values adds an order value (value=) to the thank-you pages, taken from
+	// the clock so the random sequence, and so the rest of the traffic, is
+	// the same as without it; one in 16 is malformed.
+	Values bool
 }
 
 // Generator produces lines in event-time order. Not safe for concurrent use.
@@ -264,6 +268,18 @@ func (g *Generator) page(v *visit) {
 			g.emit(v.ip, "GET", "/go"+v.entry, 302, ref, ua)
 		} else {
 			path += v.entry
+		}
+	}
+	if g.o.Values && strings.HasPrefix(path, "/checkout/thank-you") {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		n := g.now.Unix()
+		if n%16 == 0 {
+			path += sep + "value=n%2Fa"
+		} else {
+			path += fmt.Sprintf("%sorder=%d&value=%d.%02d", sep, n%1000, 5+n%200, n%100)
 		}
 	}
 	status := 200

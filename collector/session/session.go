@@ -23,6 +23,12 @@ type Event struct {
 	Device  classify.Device
 	Tagged  bool // source from utm_* or a click id
 	Site    uint8
+	Landing uint8 // landing group of the path: 1 + index in landing_pages, 0 other
+	// ValueGoals: bit i set when goal i's conversion is worth Value
+	// (millionths); ValueBad counts the malformed values skipped.
+	ValueGoals uint64 `json:",omitempty"`
+	Value      int64  `json:",omitempty"`
+	ValueBad   uint8  `json:",omitempty"`
 }
 
 // Labels are the label values every session metric carries.
@@ -30,6 +36,10 @@ type Labels struct {
 	Site    uint8
 	Channel classify.Channel
 	Device  classify.Device
+	// Landing and Returning label the session counters only (not the
+	// pageviews, the active gauge or the histograms).
+	Landing   uint8 // 1 + index of the landing group, 0 other
+	Returning bool  // the visitor had a session in the returning window before
 }
 
 // Closed describes a session at its close.
@@ -47,6 +57,15 @@ type Sink interface {
 	Pageview(l Labels)
 	SessionEngaged(l Labels)
 	GoalReached(l Labels, goal int)
+	// ConversionValue follows GoalReached when the goal's pageview carried
+	// a value (in millionths) for it.
+	ConversionValue(l Labels, goal int, micros int64)
+	// ValuesRejected counts n malformed or negative values on the pageview
+	// of a conversion whose goal names a value parameter.
+	ValuesRejected(n int)
+	// VisitorSeen reports visitor key's first session of calendar day day
+	// (ordered numbers) with labels l, for the count of visitors a day.
+	VisitorSeen(l Labels, key uint64, day int32)
 	SessionClosed(l Labels, c Closed)
 	// LateEvent is called for an event older than max_delay behind the newest
 	// event time; it is applied all the same.
@@ -63,6 +82,11 @@ type Config struct {
 	MaxDelay            time.Duration // how long events are held for reordering (5s)
 	CarryOver           time.Duration // redirect source hand-over window (10s)
 	MaxVisitors         int           // visitors kept in memory (1,000,000)
+	// ReturningWindow and ReturningCapacity size the memory of past
+	// visitors (see Returning); a capacity of 0 keeps none, and every
+	// session that does not continue another is then new.
+	ReturningWindow   time.Duration // 30 days
+	ReturningCapacity int
 }
 
 // DefaultConfig returns the defaults of SESSION-RULES.
@@ -75,6 +99,7 @@ func DefaultConfig() Config {
 		MaxDelay:            5 * time.Second,
 		CarryOver:           10 * time.Second,
 		MaxVisitors:         1_000_000,
+		ReturningWindow:     30 * 24 * time.Hour,
 	}
 }
 
@@ -90,6 +115,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("redirect carry-over window must not be negative, got %s", c.CarryOver)
 	case c.MaxVisitors <= 0:
 		return fmt.Errorf("max_visitors must be positive, got %d", c.MaxVisitors)
+	case c.ReturningCapacity < 0:
+		return fmt.Errorf("visitors.capacity must not be negative, got %d", c.ReturningCapacity)
 	}
 	return nil
 }
@@ -118,7 +145,6 @@ type visitor struct {
 	carryCh    classify.Channel
 	open       bool
 	engaged    bool
-	carry      bool
 }
 
 // Sessionizer turns events into sessions. It is not safe for concurrent use.
@@ -136,7 +162,9 @@ type Sessionizer struct {
 	watermark int64 // newest event time seen
 	started   bool
 
-	days dayCache
+	days      dayCache
+	returning *Returning // nil: no memory of past visitors
+	warning   error      // see RestoreWarning
 }
 
 // New returns a Sessionizer for cfg that reports to sink.
@@ -144,14 +172,22 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Sessionizer{
+	s := &Sessionizer{
 		cfg:   cfg,
 		sink:  sink,
 		index: make(map[uint64]int32),
 		head:  none,
 		tail:  none,
 		days:  dayCache{loc: cfg.Location},
-	}, nil
+	}
+	if cfg.ReturningCapacity > 0 {
+		r, err := NewReturning(cfg.ReturningCapacity, cfg.ReturningWindow)
+		if err != nil {
+			return nil, err
+		}
+		s.returning = r
+	}
+	return s, nil
 }
 
 // Add takes one event. Events are held up to MaxDelay behind the newest event
@@ -256,7 +292,7 @@ func (s *Sessionizer) expire(now int64) {
 	for s.head != none {
 		i := s.head
 		v := &s.slab[i]
-		pending := v.carry && v.carryUntil >= now
+		pending := v.carrySrc != 0 && v.carryUntil >= now
 		if v.open {
 			if now-v.last <= timeout {
 				return
@@ -279,7 +315,6 @@ func (s *Sessionizer) apply(e *Event) {
 	v := &s.slab[i]
 	if e.Kind == classify.KindRedirect {
 		if e.Source != 0 {
-			v.carry = true
 			v.carrySrc = e.Source
 			v.carryCh = e.Channel
 			v.carryUntil = e.Time + int64(s.cfg.CarryOver)
@@ -291,11 +326,11 @@ func (s *Sessionizer) apply(e *Event) {
 	}
 
 	src, ch := e.Source, e.Channel
-	if v.carry {
+	if v.carrySrc != 0 {
 		if !e.Tagged && e.Time <= v.carryUntil && e.Time+int64(s.cfg.CarryOver) >= v.carryUntil {
 			src, ch = v.carrySrc, v.carryCh
 		}
-		v.carry = false
+		v.carrySrc = 0
 	}
 	if src == 0 {
 		ch = classify.Direct
@@ -326,6 +361,12 @@ func (s *Sessionizer) apply(e *Event) {
 		if !keep {
 			v.source = src
 			v.labels.Channel = ch
+			v.labels.Landing = e.Landing
+		}
+		ret, today := s.startReturning(e)
+		v.labels.Returning = ret || keep
+		if !today {
+			s.sink.VisitorSeen(v.labels, e.Visitor, day)
 		}
 		v.labels.Device = e.Device
 		v.labels.Site = e.Site
@@ -337,6 +378,11 @@ func (s *Sessionizer) apply(e *Event) {
 		v.open = true
 		s.sink.SessionStarted(v.labels)
 	}
+	if !start && day != v.day {
+		// A session across midnight (split_at_midnight off): its visitor
+		// is one of the new day's too (counting again is harmless).
+		s.sink.VisitorSeen(v.labels, e.Visitor, day)
+	}
 	if e.Time > v.last {
 		v.last = e.Time
 	}
@@ -347,12 +393,7 @@ func (s *Sessionizer) apply(e *Event) {
 	s.sink.Pageview(v.labels)
 	if g := e.Goals &^ v.goals; g != 0 {
 		v.goals |= g
-		for b := 0; g != 0; b++ {
-			if g&1 != 0 {
-				s.sink.GoalReached(v.labels, b)
-			}
-			g >>= 1
-		}
+		s.reached(v.labels, e, g)
 	}
 	if !v.engaged && (v.pageviews >= 2 || v.goals != 0) {
 		v.engaged = true
@@ -364,23 +405,61 @@ func (s *Sessionizer) apply(e *Event) {
 // visitOfOne counts e as a session of one pageview, started and closed at
 // once, leaving the visitor's open session as it is.
 func (s *Sessionizer) visitOfOne(e *Event, src uint64, ch classify.Channel) {
-	l := Labels{Site: e.Site, Channel: ch, Device: e.Device}
+	l := Labels{Site: e.Site, Channel: ch, Device: e.Device, Landing: e.Landing}
 	if src == 0 {
 		l.Channel = classify.Direct
 	}
+	ret, today := s.startReturning(e)
+	l.Returning = ret
+	if !today {
+		s.sink.VisitorSeen(l, e.Visitor, s.days.day(e.Time))
+	}
 	s.sink.SessionStarted(l)
 	s.sink.Pageview(l)
-	engaged := false
-	for b, g := 0, e.Goals; g != 0; b, g = b+1, g>>1 {
-		if g&1 != 0 {
-			s.sink.GoalReached(l, b)
-			engaged = true
-		}
+	engaged := e.Goals != 0
+	if engaged {
+		s.reached(l, e, e.Goals)
 	}
 	if engaged {
 		s.sink.SessionEngaged(l)
 	}
 	s.sink.SessionClosed(l, Closed{Pageviews: 1, Engaged: engaged})
+}
+
+// startReturning records the start of a session at e and reports whether
+// its visitor is returning and whether it already started a session on
+// e's calendar day (to the hour: the hour of the previous start is kept).
+// Without a memory of visitors, neither.
+func (s *Sessionizer) startReturning(e *Event) (returning, today bool) {
+	if s.returning == nil {
+		return false, false
+	}
+	a := s.returning.start(e.Visitor, e.Time)
+	if a == noAge {
+		return false, false
+	}
+	if a < 0 {
+		return false, true // a later start is known: counted on its day
+	}
+	s.days.day(e.Time)
+	sinceMidnight := int32(e.Time/int64(time.Hour) - s.days.lo/int64(time.Hour))
+	return true, a <= sinceMidnight
+}
+
+// reached reports the goals g that e reached first in a session of labels l,
+// with their values.
+func (s *Sessionizer) reached(l Labels, e *Event, g uint64) {
+	for b := 0; g != 0; b, g = b+1, g>>1 {
+		if g&1 != 0 {
+			s.sink.GoalReached(l, b)
+			if e.ValueGoals&(1<<uint(b)) != 0 {
+				s.sink.ConversionValue(l, b, e.Value)
+			}
+		}
+	}
+	if e.ValueBad > 0 {
+		s.sink.ValuesRejected(int(e.ValueBad))
+	}
 }
 
 func (s *Sessionizer) close(i int32, evicted bool) {

@@ -23,6 +23,11 @@ func (r *recorder) SessionEngaged(l Labels) { r.out = append(r.out, "engaged "+n
 func (r *recorder) GoalReached(l Labels, g int) {
 	r.out = append(r.out, fmt.Sprintf("goal%d %s", g, name(l)))
 }
+func (r *recorder) ConversionValue(l Labels, g int, v int64) {
+	r.out = append(r.out, fmt.Sprintf("value%d %s %d", g, name(l), v))
+}
+func (r *recorder) ValuesRejected(n int)                    { r.out = append(r.out, fmt.Sprintf("rejected %d", n)) }
+func (r *recorder) VisitorSeen(l Labels, k uint64, d int32) {}
 func (r *recorder) SessionClosed(l Labels, c Closed) {
 	s := fmt.Sprintf("close %s %s pv=%d engaged=%v", name(l), c.Duration, c.Pageviews, c.Engaged)
 	if c.Evicted {
@@ -409,12 +414,15 @@ func BenchmarkSessionizer(b *testing.B) {
 
 type nopSink struct{}
 
-func (nopSink) SessionStarted(Labels)        {}
-func (nopSink) Pageview(Labels)              {}
-func (nopSink) SessionEngaged(Labels)        {}
-func (nopSink) GoalReached(Labels, int)      {}
-func (nopSink) SessionClosed(Labels, Closed) {}
-func (nopSink) LateEvent()                   {}
+func (nopSink) SessionStarted(Labels)              {}
+func (nopSink) Pageview(Labels)                    {}
+func (nopSink) SessionEngaged(Labels)              {}
+func (nopSink) GoalReached(Labels, int)            {}
+func (nopSink) ConversionValue(Labels, int, int64) {}
+func (nopSink) ValuesRejected(int)                 {}
+func (nopSink) VisitorSeen(Labels, uint64, int32)  {}
+func (nopSink) SessionClosed(Labels, Closed)       {}
+func (nopSink) LateEvent()                         {}
 
 func TestEventQueueOrder(t *testing.T) {
 	var h eventHeap

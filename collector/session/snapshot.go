@@ -15,6 +15,9 @@ type Snapshot struct {
 	Seq       uint64         `json:"seq"`
 	Visitors  []VisitorState `json:"visitors"` // least recently active first
 	Pending   []Event        `json:"pending"`  // held events, any order
+	// Returning is the memory of past visitors; absent when none is kept
+	// (and in files of earlier builds).
+	Returning *ReturningSnapshot `json:"returning,omitempty"`
 }
 
 // VisitorState is one visitor in a Snapshot.
@@ -30,6 +33,8 @@ type VisitorState struct {
 	Channel     string `json:"ch,omitempty"`
 	Device      string `json:"dev,omitempty"`
 	Site        uint8  `json:"site,omitempty"`
+	Landing     uint8  `json:"landing,omitempty"`
+	Returning   bool   `json:"returning,omitempty"`
 	Engaged     bool   `json:"engaged,omitempty"`
 	Carry       bool   `json:"carry,omitempty"`
 	CarrySource uint64 `json:"carry_src,omitempty"`
@@ -49,17 +54,21 @@ func (s *Sessionizer) Snapshot() Snapshot {
 	for i := s.head; i != none; i = s.slab[i].next {
 		v := &s.slab[i]
 		vs := VisitorState{
-			Key: v.key, Open: v.open, Carry: v.carry,
+			Key: v.key, Open: v.open, Carry: v.carrySrc != 0,
 		}
 		if v.open {
 			vs.First, vs.Last, vs.Pageviews, vs.Goals, vs.Day = v.first, v.last, v.pageviews, v.goals, v.day
 			vs.Source, vs.Engaged, vs.Site = v.source, v.engaged, v.labels.Site
+			vs.Landing, vs.Returning = v.labels.Landing, v.labels.Returning
 			vs.Channel, vs.Device = v.labels.Channel.String(), v.labels.Device.String()
 		}
-		if v.carry {
+		if v.carrySrc != 0 {
 			vs.CarrySource, vs.CarryCh, vs.CarryUntil = v.carrySrc, v.carryCh.String(), v.carryUntil
 		}
 		snap.Visitors = append(snap.Visitors, vs)
+	}
+	if s.returning != nil {
+		snap.Returning = s.returning.Snapshot()
 	}
 	return snap
 }
@@ -89,7 +98,7 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 			}
 			v.open, v.first, v.last, v.pageviews, v.goals = true, vs.First, vs.Last, vs.Pageviews, vs.Goals
 			v.source, v.engaged = vs.Source, vs.Engaged
-			v.labels = Labels{Site: vs.Site, Channel: ch, Device: dev}
+			v.labels = Labels{Site: vs.Site, Channel: ch, Device: dev, Landing: vs.Landing, Returning: vs.Returning}
 			v.day = vs.Day
 			if v.day == 0 {
 				v.day = s.days.day(vs.First)
@@ -100,7 +109,7 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 			if !ok {
 				return fmt.Errorf("restore sessions: unknown channel %q", vs.CarryCh)
 			}
-			v.carry, v.carrySrc, v.carryCh, v.carryUntil = true, vs.CarrySource, ch, vs.CarryUntil
+			v.carrySrc, v.carryCh, v.carryUntil = vs.CarrySource, ch, vs.CarryUntil
 		}
 		// Visitors come least recently active first: appending keeps the
 		// list sorted.
@@ -111,6 +120,10 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 	}
 	for _, e := range snap.Pending {
 		s.pending.push(e)
+	}
+	if snap.Returning != nil && s.returning != nil {
+		// Not fatal: past visitors are only forgotten, the counts stay.
+		s.warning = s.returning.Restore(snap.Returning)
 	}
 	return nil
 }
@@ -163,3 +176,7 @@ func (snap *Snapshot) DropFuture(limit int64) (visitors, pending int, changed bo
 	}
 	return visitors, pending, true
 }
+
+// RestoreWarning reports what the last Restore could not bring back (the
+// memory of past visitors, saved at another capacity), or nil.
+func (s *Sessionizer) RestoreWarning() error { return s.warning }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +35,8 @@ const (
 	namePVHist      = "web_session_pageviews"
 	nameConversions = "web_conversions"
 	nameBots        = "web_bot_requests"
+	nameValue       = "web_conversion_value"
+	nameVisitorsDay = "web_visitors"
 
 	nameLinesRead   = "session_exporter_lines_read"
 	nameBytesRead   = "session_exporter_bytes_read"
@@ -42,6 +46,7 @@ const (
 	nameLostFiles   = "session_exporter_lost_files"
 	nameLate        = "session_exporter_lines_late"
 	nameEvicted     = "session_exporter_sessions_evicted"
+	nameValuesBad   = "session_exporter_conversion_values_rejected"
 	nameSaves       = "session_exporter_state_saves"
 	nameSaveFail    = "session_exporter_state_save_failures"
 	nameVisitors    = "session_exporter_visitors"
@@ -68,12 +73,17 @@ type Producer struct {
 	fileAttrs []attribute.Set
 	rejAttrs  []attribute.Set // file*reasons + reason
 	siteAttrs []attribute.Set
+
+	mu    sync.Mutex
+	xAttr map[int]attribute.Set // cell*nx + x, made when first exported
+	xConv map[int]attribute.Set // (goal*cells + cell)*nx + x
 }
 
 // NewProducer returns a Producer for m. start is reported as the start time of
 // cumulative series; now is the clock (time.Now in production).
 func NewProducer(m *Metrics, build BuildInfo, start time.Time, now func() time.Time) *Producer {
-	p := &Producer{m: m, build: build, start: start, now: now}
+	p := &Producer{m: m, build: build, start: start, now: now,
+		xAttr: map[int]attribute.Set{}, xConv: map[int]attribute.Set{}}
 	withSite := len(m.dims.Sites) > 1
 	for s := 0; s < m.sites; s++ {
 		var site []attribute.KeyValue
@@ -147,10 +157,46 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		}
 		active = append(active, metricdata.DataPoint[float64]{Attributes: p.cellAttrs[i], Time: now, Value: v})
 	}
+	// The session counters also by landing and visitor type: a series for
+	// every (cell, landing, visitor type) that has seen a session.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var xlive []int
+	for _, i := range live {
+		for x := 0; x < m.nx; x++ {
+			if m.xsessions[i*m.nx+x].Load() > 0 {
+				xlive = append(xlive, i*m.nx+x)
+			}
+		}
+	}
+	xCounter := func(name, desc string, a []atomic.Uint64) metricdata.Metrics {
+		pts := make([]metricdata.DataPoint[int64], 0, len(xlive))
+		for _, j := range xlive {
+			pts = append(pts, pt(p.xAttrs(j), a[j].Load()))
+		}
+		return counter(name, desc, pts)
+	}
 	var conv []metricdata.DataPoint[int64]
 	for g := range m.dims.Goals {
+		for _, j := range xlive {
+			k := g*m.sites*cells*m.nx + j
+			a, ok := p.xConv[k]
+			if !ok {
+				base := p.xAttrs(j)
+				a = attribute.NewSet(append(base.ToSlice(), attribute.String("goal", m.dims.Goals[g]))...)
+				p.xConv[k] = a
+			}
+			conv = append(conv, pt(a, m.xconversions[k].Load()))
+		}
+	}
+	var value []metricdata.DataPoint[float64]
+	for g := range m.dims.Goals {
+		if !m.dims.valued(g) {
+			continue
+		}
 		for _, i := range live {
-			conv = append(conv, pt(p.convAttrs[g][i], m.conversions[g*m.sites*cells+i].Load()))
+			value = append(value, metricdata.DataPoint[float64]{Attributes: p.convAttrs[g][i], StartTime: p.start, Time: now,
+				Value: float64(m.values[g*m.sites*cells+i].Load()) / 1e6})
 		}
 	}
 	bots := make([]metricdata.DataPoint[int64], 0, m.sites)
@@ -159,15 +205,28 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	}
 
 	sessionMetrics := []metricdata.Metrics{
-		cellCounter(nameSessions, "Sessions started.", m.sessions),
+		xCounter(nameSessions, "Sessions started.", m.xsessions),
 		gauge(nameActive, "Sessions open now.", "", active),
 		cellCounter(namePageviews, "Pageviews, labelled with their session's channel and device.", m.pageviews),
-		cellCounter(nameEngaged, "Sessions that became engaged (2+ pageviews or a goal).", m.engaged),
-		cellCounter(nameBounced, "Sessions closed without becoming engaged.", m.bounced),
+		xCounter(nameEngaged, "Sessions that became engaged (2+ pageviews or a goal).", m.xengaged),
+		xCounter(nameBounced, "Sessions closed without becoming engaged.", m.xbounced),
 		p.histogram(nameDuration, "Duration of closed sessions: last pageview minus first.", "s", &m.duration, live, now),
 		p.histogram(namePVHist, "Pageviews per closed session.", "", &m.pvs, live, now),
 		counter(nameConversions, "Sessions that reached a goal, counted once per session and goal.", conv),
 		counter(nameBots, "Requests from bots, crawlers, previewers and HTTP tools.", bots),
+	}
+	if cs, est := m.visitorEstimates(); len(cs) > 0 {
+		pts := make([]metricdata.DataPoint[float64], len(cs))
+		for k, c := range cs {
+			pts[k] = metricdata.DataPoint[float64]{Attributes: p.cellAttrs[c], Time: now, Value: math.Round(est[k])}
+		}
+		sessionMetrics = append(sessionMetrics, gauge(nameVisitorsDay,
+			"Distinct visitors with a pageview today (session.timezone), by the channel of their first session today and device; a HyperLogLog estimate (0.8% standard error).", "", pts))
+	}
+	if value != nil {
+		sessionMetrics = append(sessionMetrics, metricdata.Metrics{Name: nameValue,
+			Description: "Value of conversions, from their goal's value parameter.",
+			Data:        metricdata.Sum[float64]{DataPoints: value, Temporality: metricdata.CumulativeTemporality, IsMonotonic: true}})
 	}
 
 	fileCounter := func(name, desc string, a []atomic.Uint64) metricdata.Metrics {
@@ -193,6 +252,7 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 		fileCounter(nameLostFiles, "Log files given up with lines unread (deleted before they were read, or past the bound of open rotated files).", m.lostFiles),
 		counter(nameLate, "Events that arrived more than max_delay behind the newest event time.", one(m.late.Load())),
 		counter(nameEvicted, "Sessions closed early to stay under max_visitors.", one(m.evicted.Load())),
+		counter(nameValuesBad, "Conversion values skipped because they were malformed or negative.", one(m.valuesRejected.Load())),
 		counter(nameSaves, "State file saves attempted, failed ones included (see session_exporter_state_save_failures_total).", one(m.stateSaves.Load())),
 		counter(nameSaveFail, "State file saves that failed.", one(m.saveFailure.Load())),
 		gauge(nameVisitors, "Visitors held in memory.", "", []metricdata.DataPoint[float64]{{Time: now, Value: float64(m.visitors.Load())}}),
@@ -220,6 +280,24 @@ func (p *Producer) Produce(context.Context) ([]metricdata.ScopeMetrics, error) {
 	}
 	scope := instrumentation.Scope{Name: "github.com/session-exporter/session-exporter"}
 	return []metricdata.ScopeMetrics{{Scope: scope, Metrics: append(sessionMetrics, health...)}}, nil
+}
+
+// xAttrs returns the labels of series j = cell*nx + x: the cell's, the
+// visitor type and, with landing pages configured, the landing. Call with
+// p.mu held.
+func (p *Producer) xAttrs(j int) attribute.Set {
+	if a, ok := p.xAttr[j]; ok {
+		return a
+	}
+	m := p.m
+	x := j % m.nx
+	kv := append(p.cellAttrs[j/m.nx].ToSlice(), attribute.String("visitor_type", VisitorTypes[x%2]))
+	if len(m.dims.Landings) > 0 {
+		kv = append(kv, attribute.String("landing", m.dims.landingNames()[x/2]))
+	}
+	a := attribute.NewSet(kv...)
+	p.xAttr[j] = a
+	return a
 }
 
 func (p *Producer) histogram(name, desc, unit string, h *histogram, live []int, now time.Time) metricdata.Metrics {

@@ -33,8 +33,24 @@ const (
 type Dims struct {
 	Sites []string // empty or one entry: no site label
 	Goals []string
-	Files []string
+	// Valued marks the goals that name a value parameter (empty: none);
+	// only they have web_conversion_value_total series.
+	Valued []bool `json:",omitempty"`
+	// Landings are the landing page group names; with any, the session
+	// counters carry a landing label (these names and "other").
+	Landings []string `json:",omitempty"`
+	Files    []string
 }
+
+// VisitorTypes are the values of the visitor_type label, by
+// session.Labels.Returning.
+var VisitorTypes = []string{"new", "returning"}
+
+// landingNames are the values of the landing label by session.Labels.Landing.
+func (d Dims) landingNames() []string { return append([]string{"other"}, d.Landings...) }
+
+// valued reports whether goal g names a value parameter.
+func (d Dims) valued(g int) bool { return g < len(d.Valued) && d.Valued[g] }
 
 type histogram struct {
 	bounds  []float64
@@ -79,7 +95,15 @@ type Metrics struct {
 	duration                              histogram       // milliseconds: an int64 sum lasts 290 million years of sessions
 	pvs                                   histogram       // pageviews
 	conversions                           []atomic.Uint64 // goal*cells + cell
-	bots                                  []atomic.Uint64 // per site
+	// The session counters by landing and visitor type too: cell*nx + x,
+	// x = landing*2 + returning.
+	nx                            int
+	xsessions, xengaged, xbounced []atomic.Uint64
+	xconversions                  []atomic.Uint64 // goal*cells*nx + cell*nx + x
+	values                        []atomic.Int64  // millionths, goal*cells + cell
+	valuesRejected                atomic.Uint64
+	dayv                          dayVisitors     // web_visitors
+	bots                          []atomic.Uint64 // per site
 
 	linesRead, bytesRead    []atomic.Uint64 // per file
 	rejected                []atomic.Uint64 // file*len(Reasons) + reason
@@ -104,25 +128,34 @@ func New(d Dims) *Metrics {
 	}
 	n := sites * cells
 	files := len(d.Files)
-	return &Metrics{
-		dims:        d,
-		sites:       sites,
-		sessions:    make([]atomic.Uint64, n),
-		pageviews:   make([]atomic.Uint64, n),
-		engaged:     make([]atomic.Uint64, n),
-		bounced:     make([]atomic.Uint64, n),
-		duration:    newHistogram(DurationBounds, 1e3, n),
-		pvs:         newHistogram(PageviewBounds, 1, n),
-		conversions: make([]atomic.Uint64, len(d.Goals)*n),
-		bots:        make([]atomic.Uint64, sites),
-		linesRead:   make([]atomic.Uint64, files),
-		bytesRead:   make([]atomic.Uint64, files),
-		rejected:    make([]atomic.Uint64, files*len(accesslog.Reasons)),
-		rotations:   make([]atomic.Uint64, files),
-		truncations: make([]atomic.Uint64, files),
-		lostFiles:   make([]atomic.Uint64, files),
-		fileUp:      make([]atomic.Bool, files),
+	nx := 2 * (len(d.Landings) + 1)
+	m := &Metrics{
+		dims:         d,
+		sites:        sites,
+		sessions:     make([]atomic.Uint64, n),
+		pageviews:    make([]atomic.Uint64, n),
+		engaged:      make([]atomic.Uint64, n),
+		bounced:      make([]atomic.Uint64, n),
+		duration:     newHistogram(DurationBounds, 1e3, n),
+		pvs:          newHistogram(PageviewBounds, 1, n),
+		conversions:  make([]atomic.Uint64, len(d.Goals)*n),
+		values:       make([]atomic.Int64, len(d.Goals)*n),
+		nx:           nx,
+		xsessions:    make([]atomic.Uint64, n*nx),
+		xengaged:     make([]atomic.Uint64, n*nx),
+		xbounced:     make([]atomic.Uint64, n*nx),
+		xconversions: make([]atomic.Uint64, len(d.Goals)*n*nx),
+		bots:         make([]atomic.Uint64, sites),
+		linesRead:    make([]atomic.Uint64, files),
+		bytesRead:    make([]atomic.Uint64, files),
+		rejected:     make([]atomic.Uint64, files*len(accesslog.Reasons)),
+		rotations:    make([]atomic.Uint64, files),
+		truncations:  make([]atomic.Uint64, files),
+		lostFiles:    make([]atomic.Uint64, files),
+		fileUp:       make([]atomic.Bool, files),
 	}
+	m.dayv.sketches = make([]*hll, n)
+	return m
 }
 
 // SetFileUp records whether the configured path of file matches a file
@@ -142,27 +175,60 @@ func (m *Metrics) cell(l session.Labels) int {
 	return (s*nc+int(l.Channel)%nc)*nd + int(l.Device)%nd
 }
 
+// x is the landing and visitor type index of l within a cell.
+func (m *Metrics) x(l session.Labels) int {
+	x := int(l.Landing) * 2
+	if x >= m.nx {
+		x = 0
+	}
+	if l.Returning {
+		x++
+	}
+	return x
+}
+
 // SessionStarted implements session.Sink.
-func (m *Metrics) SessionStarted(l session.Labels) { m.sessions[m.cell(l)].Add(1) }
+func (m *Metrics) SessionStarted(l session.Labels) {
+	c := m.cell(l)
+	m.sessions[c].Add(1)
+	m.xsessions[c*m.nx+m.x(l)].Add(1)
+}
 
 // Pageview implements session.Sink.
 func (m *Metrics) Pageview(l session.Labels) { m.pageviews[m.cell(l)].Add(1) }
 
 // SessionEngaged implements session.Sink.
-func (m *Metrics) SessionEngaged(l session.Labels) { m.engaged[m.cell(l)].Add(1) }
+func (m *Metrics) SessionEngaged(l session.Labels) {
+	c := m.cell(l)
+	m.engaged[c].Add(1)
+	m.xengaged[c*m.nx+m.x(l)].Add(1)
+}
 
 // GoalReached implements session.Sink.
 func (m *Metrics) GoalReached(l session.Labels, goal int) {
 	if goal >= 0 && goal < len(m.dims.Goals) {
-		m.conversions[goal*m.sites*cells+m.cell(l)].Add(1)
+		c := m.cell(l)
+		m.conversions[goal*m.sites*cells+c].Add(1)
+		m.xconversions[(goal*m.sites*cells+c)*m.nx+m.x(l)].Add(1)
 	}
 }
+
+// ConversionValue implements session.Sink.
+func (m *Metrics) ConversionValue(l session.Labels, goal int, micros int64) {
+	if goal >= 0 && goal < len(m.dims.Goals) {
+		m.values[goal*m.sites*cells+m.cell(l)].Add(micros)
+	}
+}
+
+// ValuesRejected implements session.Sink.
+func (m *Metrics) ValuesRejected(n int) { m.valuesRejected.Add(uint64(n)) }
 
 // SessionClosed implements session.Sink.
 func (m *Metrics) SessionClosed(l session.Labels, c session.Closed) {
 	i := m.cell(l)
 	if !c.Engaged {
 		m.bounced[i].Add(1)
+		m.xbounced[i*m.nx+m.x(l)].Add(1)
 	}
 	if c.Evicted {
 		m.evicted.Add(1)
@@ -255,7 +321,9 @@ type Row struct {
 	Engaged     uint64  `json:"engaged"`
 	Bounced     uint64  `json:"bounced"`
 	Conversions uint64  `json:"conversions"`
-	DurationSum float64 `json:"duration_sum"` // seconds, over closed sessions
+	Value       float64 `json:"conversion_value"` // sum of conversion values
+	Returning   uint64  `json:"returning"`        // sessions of returning visitors
+	DurationSum float64 `json:"duration_sum"`     // seconds, over closed sessions
 	Closed      uint64  `json:"closed"`
 }
 
@@ -267,6 +335,8 @@ func (r *Row) Add(o Row) {
 	r.Engaged += o.Engaged
 	r.Bounced += o.Bounced
 	r.Conversions += o.Conversions
+	r.Value += o.Value
+	r.Returning += o.Returning
 	r.DurationSum += o.DurationSum
 	r.Closed += o.Closed
 }
@@ -295,17 +365,63 @@ func (m *Metrics) Rows() []Row {
 					DurationSum: float64(m.duration.sum[i].Load()) / 1e3,
 					Closed:      m.duration.count[i].Load(),
 				}
+				for x := 1; x < m.nx; x += 2 {
+					r.Returning += m.xsessions[i*m.nx+x].Load()
+				}
 				if r.Closed <= n {
 					r.Active = n - r.Closed
 				}
 				for g := range m.dims.Goals {
 					r.Conversions += m.conversions[g*m.sites*cells+i].Load()
+					r.Value += float64(m.values[g*m.sites*cells+i].Load()) / 1e6
 				}
 				rows = append(rows, r)
 			}
 		}
 	}
 	return rows
+}
+
+// LandingRow is one landing group's sessions, over sites, channels and
+// devices.
+type LandingRow struct {
+	Landing     string `json:"landing"`
+	Sessions    uint64 `json:"sessions"`
+	Returning   uint64 `json:"returning"`
+	Engaged     uint64 `json:"engaged"`
+	Bounced     uint64 `json:"bounced"`
+	Conversions uint64 `json:"conversions"`
+}
+
+// Landings returns the sessions by landing group, in configuration order
+// and "other" last; nil when no landing pages are configured.
+func (m *Metrics) Landings() []LandingRow {
+	if len(m.dims.Landings) == 0 {
+		return nil
+	}
+	names := m.dims.landingNames()
+	rows := make([]LandingRow, len(names))
+	n := m.sites * cells
+	for c := 0; c < n; c++ {
+		for x := 0; x < m.nx; x++ {
+			r := &rows[x/2]
+			i := c*m.nx + x
+			s := m.xsessions[i].Load()
+			r.Sessions += s
+			if x%2 == 1 {
+				r.Returning += s
+			}
+			r.Engaged += m.xengaged[i].Load()
+			r.Bounced += m.xbounced[i].Load()
+			for g := range m.dims.Goals {
+				r.Conversions += m.xconversions[g*n*m.nx+i].Load()
+			}
+		}
+	}
+	for i := range rows {
+		rows[i].Landing = names[i]
+	}
+	return append(rows[1:], rows[0])
 }
 
 // Bots returns the bot requests counted, over all sites.
@@ -360,6 +476,10 @@ func (m *Metrics) Rejected() map[accesslog.Reason]uint64 {
 
 // Late returns the number of late events.
 func (m *Metrics) Late() uint64 { return m.late.Load() }
+
+// ValuesRejectedTotal returns the number of malformed or negative conversion
+// values skipped.
+func (m *Metrics) ValuesRejectedTotal() uint64 { return m.valuesRejected.Load() }
 
 // Evicted returns the number of sessions closed early by max_visitors.
 func (m *Metrics) Evicted() uint64 { return m.evicted.Load() }

@@ -25,6 +25,7 @@ import (
 var backfilled = map[string]bool{
 	nameSessions: true, nameActive: true, namePageviews: true, nameEngaged: true, nameBounced: true,
 	nameDuration: true, namePVHist: true, nameConversions: true, nameBots: true,
+	nameValue: true, nameVisitorsDay: true,
 }
 
 // DefaultMemoryLimit is the memory OpenMetrics keeps samples in before it
@@ -86,6 +87,7 @@ const (
 	omCounter omKind = iota
 	omGauge
 	omHistogram
+	omFloatCounter // a counter whose values are not whole numbers
 )
 
 type omFamily struct {
@@ -201,6 +203,19 @@ func (o *OpenMetrics) record(m metricdata.Metrics, k int) error {
 				return err
 			}
 		}
+	case metricdata.Sum[float64]:
+		if !d.IsMonotonic || d.Temporality != metricdata.CumulativeTemporality {
+			return fmt.Errorf("openmetrics: %s: only cumulative monotonic sums are counters", m.Name)
+		}
+		f, err := o.family(m, omFloatCounter, nil)
+		if err != nil {
+			return err
+		}
+		for _, pt := range d.DataPoints {
+			if err := o.add(f, pt.Attributes, k, append(o.words[:0], math.Float64bits(pt.Value))); err != nil {
+				return err
+			}
+		}
 	case metricdata.Gauge[float64]:
 		f, err := o.family(m, omGauge, nil)
 		if err != nil {
@@ -254,7 +269,7 @@ func (o *OpenMetrics) family(m metricdata.Metrics, kind omKind, bounds []float64
 		return nil, fmt.Errorf("openmetrics: %s: unit %q has no Prometheus suffix here", m.Name, m.Unit)
 	}
 	f := &omFamily{otelName: m.Name, name: name, sample: name, expo: name, help: m.Description, kind: kind}
-	if kind == omCounter {
+	if kind == omCounter || kind == omFloatCounter {
 		f.name = strings.TrimSuffix(name, "_total")
 		f.sample = f.name + "_total"
 		f.expo = f.sample
@@ -353,7 +368,7 @@ func (o *OpenMetrics) Finish() error {
 		if len(f.series) == 0 {
 			continue
 		}
-		kind := [...]string{omCounter: "counter", omGauge: "gauge", omHistogram: "histogram"}[f.kind]
+		kind := [...]string{omCounter: "counter", omGauge: "gauge", omHistogram: "histogram", omFloatCounter: "counter"}[f.kind]
 		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, escapeHelp(f.help), f.name, kind)
 		series := slices.Clone(f.series)
 		slices.SortFunc(series, func(a, b *omSeries) int { return strings.Compare(a.labels, b.labels) })
@@ -441,7 +456,7 @@ func (d *omDecoder) lines(b []byte, ts int64) []byte {
 	case omCounter:
 		d.num = strconv.AppendInt(d.num[:0], int64(d.prev[0]), 10)
 		b = d.sample(b, f.sample, "")
-	case omGauge:
+	case omGauge, omFloatCounter:
 		d.num = appendFloat(d.num[:0], math.Float64frombits(d.prev[0]))
 		b = d.sample(b, f.sample, "")
 	case omHistogram:

@@ -137,7 +137,7 @@ func TestOpenMetricsAsServed(t *testing.T) {
 	}
 	for _, l := range []string{
 		"# TYPE web_sessions counter\n",
-		`web_sessions_total{channel="email",device="tablet"} 1 1793613720` + "\n",
+		`web_sessions_total{channel="email",device="tablet",visitor_type="new"} 1 1793613720` + "\n",
 		`web_session_duration_seconds_bucket{channel="email",device="tablet",le="1200"} 0 1793613720` + "\n",
 		`web_session_duration_seconds_bucket{channel="email",device="tablet",le="1800"} 1 1793613720` + "\n",
 		`web_session_duration_seconds_sum{channel="email",device="tablet"} 1234.567 1793613720` + "\n",

@@ -27,7 +27,19 @@ type Snapshot struct {
 	PVSum       []int64  `json:"pageviews_sum"`
 	PVCount     []uint64 `json:"pageviews_count"`
 	Conversions []uint64 `json:"conversions"`
-	Bots        []uint64 `json:"bots"`
+	// The session counters by landing and visitor type (VisitorTypes
+	// names them; absent in files of earlier builds): cell-major, then
+	// landing, then visitor type.
+	VisitorTypes []string `json:"visitor_types,omitempty"`
+	XSessions    []uint64 `json:"sessions_by_landing_type,omitempty"`
+	XEngaged     []uint64 `json:"engaged_by_landing_type,omitempty"`
+	XBounced     []uint64 `json:"bounced_by_landing_type,omitempty"`
+	XConversions []uint64 `json:"conversions_by_landing_type,omitempty"`
+	Values       []int64  `json:"conversion_value_micros,omitempty"`
+	Bots         []uint64 `json:"bots"`
+	// Visitors are today's distinct-visitor sketches (absent before the
+	// first visitor and in files of earlier builds).
+	Visitors *VisitorsSnapshot `json:"visitors_today,omitempty"`
 
 	LinesRead   []uint64 `json:"lines_read"`
 	BytesRead   []uint64 `json:"bytes_read"`
@@ -36,6 +48,7 @@ type Snapshot struct {
 	Truncations []uint64 `json:"truncations"`
 	LostFiles   []uint64 `json:"lost_files,omitempty"`
 	Late        uint64   `json:"late"`
+	ValuesBad   uint64   `json:"conversion_values_rejected,omitempty"`
 	Evicted     uint64   `json:"evicted"`
 	StateSaves  uint64   `json:"state_saves"`
 	SaveFailure uint64   `json:"state_save_failures"`
@@ -77,32 +90,40 @@ func reasonNames() []string {
 // must match other saved state exactly.
 func (m *Metrics) Snapshot() Snapshot {
 	return Snapshot{
-		Dims:        m.dims,
-		Channels:    names(nc, func(i int) classify.Channel { return classify.Channel(i) }),
-		Devices:     names(nd, func(i int) classify.Device { return classify.Device(i) }),
-		Reasons:     reasonNames(),
-		Sessions:    load(m.sessions),
-		Pageviews:   load(m.pageviews),
-		Engaged:     load(m.engaged),
-		Bounced:     load(m.bounced),
-		DurBuckets:  load(m.duration.buckets),
-		DurSum:      loadI(m.duration.sum),
-		DurCount:    load(m.duration.count),
-		PVBuckets:   load(m.pvs.buckets),
-		PVSum:       loadI(m.pvs.sum),
-		PVCount:     load(m.pvs.count),
-		Conversions: load(m.conversions),
-		Bots:        load(m.bots),
-		LinesRead:   load(m.linesRead),
-		BytesRead:   load(m.bytesRead),
-		Rejected:    load(m.rejected),
-		Rotations:   load(m.rotations),
-		Truncations: load(m.truncations),
-		LostFiles:   load(m.lostFiles),
-		Late:        m.late.Load(),
-		Evicted:     m.evicted.Load(),
-		StateSaves:  m.stateSaves.Load(),
-		SaveFailure: m.saveFailure.Load(),
+		Dims:         m.dims,
+		Channels:     names(nc, func(i int) classify.Channel { return classify.Channel(i) }),
+		Devices:      names(nd, func(i int) classify.Device { return classify.Device(i) }),
+		Reasons:      reasonNames(),
+		Sessions:     load(m.sessions),
+		Pageviews:    load(m.pageviews),
+		Engaged:      load(m.engaged),
+		Bounced:      load(m.bounced),
+		DurBuckets:   load(m.duration.buckets),
+		DurSum:       loadI(m.duration.sum),
+		DurCount:     load(m.duration.count),
+		PVBuckets:    load(m.pvs.buckets),
+		PVSum:        loadI(m.pvs.sum),
+		PVCount:      load(m.pvs.count),
+		Conversions:  load(m.conversions),
+		VisitorTypes: VisitorTypes,
+		XSessions:    load(m.xsessions),
+		XEngaged:     load(m.xengaged),
+		XBounced:     load(m.xbounced),
+		XConversions: load(m.xconversions),
+		Values:       loadI(m.values),
+		Bots:         load(m.bots),
+		Visitors:     m.visitorsSnapshot(),
+		LinesRead:    load(m.linesRead),
+		BytesRead:    load(m.bytesRead),
+		Rejected:     load(m.rejected),
+		Rotations:    load(m.rotations),
+		Truncations:  load(m.truncations),
+		LostFiles:    load(m.lostFiles),
+		Late:         m.late.Load(),
+		ValuesBad:    m.valuesRejected.Load(),
+		Evicted:      m.evicted.Load(),
+		StateSaves:   m.stateSaves.Load(),
+		SaveFailure:  m.saveFailure.Load(),
 	}
 }
 
@@ -180,6 +201,9 @@ func (m *Metrics) Restore(s Snapshot) {
 		}
 	}
 	add(m.conversions, s.Conversions, convMap)
+	m.restoreVisitors(s.Visitors, cellMap)
+	m.restoreX(s, cellMap, goalMap, oldCells)
+	addI(m.values, s.Values, convMap)
 	add(m.bots, s.Bots, siteMap)
 	add(m.linesRead, s.LinesRead, fileMap)
 	add(m.bytesRead, s.BytesRead, fileMap)
@@ -197,9 +221,79 @@ func (m *Metrics) Restore(s Snapshot) {
 	}
 	add(m.rejected, s.Rejected, rejMap)
 	m.late.Add(s.Late)
+	m.valuesRejected.Add(s.ValuesBad)
 	m.evicted.Add(s.Evicted)
 	m.stateSaves.Add(s.StateSaves)
 	m.saveFailure.Add(s.SaveFailure)
+}
+
+// restoreX restores the counters by landing and visitor type. A snapshot
+// of a build without them puts its counts under landing other and visitor
+// type new, so the totals go on.
+func (m *Metrics) restoreX(s Snapshot, cellMap, goalMap []int, oldCells int) {
+	if len(s.VisitorTypes) == 0 {
+		for c, nc := range cellMap {
+			if nc < 0 {
+				continue
+			}
+			at := func(a []uint64) uint64 {
+				if c < len(a) {
+					return a[c]
+				}
+				return 0
+			}
+			m.xsessions[nc*m.nx].Add(at(s.Sessions))
+			m.xengaged[nc*m.nx].Add(at(s.Engaged))
+			m.xbounced[nc*m.nx].Add(at(s.Bounced))
+			for g, ng := range goalMap {
+				if ng >= 0 && g*oldCells+c < len(s.Conversions) {
+					m.xconversions[(ng*m.sites*cells+nc)*m.nx].Add(s.Conversions[g*oldCells+c])
+				}
+			}
+		}
+		return
+	}
+	landMap := indexMap(s.Dims.landingNames(), m.dims.landingNames())
+	typeMap := indexMap(s.VisitorTypes, VisitorTypes)
+	onx := len(s.Dims.landingNames()) * len(s.VisitorTypes)
+	// xMap maps an old (cell, x) index to a new one, or -1.
+	xMap := make([]int, oldCells*onx)
+	for c := range cellMap {
+		for l := range landMap {
+			for v := range typeMap {
+				i := c*onx + l*len(s.VisitorTypes) + v
+				xMap[i] = -1
+				if cellMap[c] >= 0 && typeMap[v] >= 0 {
+					nl := landMap[l]
+					if nl < 0 {
+						nl = 0 // a group no longer configured: other
+					}
+					xMap[i] = cellMap[c]*m.nx + nl*2 + typeMap[v]
+				}
+			}
+		}
+	}
+	addX := func(dst []atomic.Uint64, src []uint64) {
+		for i, v := range src {
+			if i < len(xMap) && xMap[i] >= 0 {
+				dst[xMap[i]].Add(v)
+			}
+		}
+	}
+	addX(m.xsessions, s.XSessions)
+	addX(m.xengaged, s.XEngaged)
+	addX(m.xbounced, s.XBounced)
+	for g, ng := range goalMap {
+		if ng < 0 {
+			continue
+		}
+		base := g * oldCells * onx
+		for i, j := range xMap {
+			if j >= 0 && base+i < len(s.XConversions) {
+				m.xconversions[ng*m.sites*cells*m.nx+j].Add(s.XConversions[base+i])
+			}
+		}
+	}
 }
 
 // indexMap maps each index of from to the index of the same name in to, or -1.

@@ -23,19 +23,25 @@ var update = flag.Bool("update", false, "rewrite testdata/metrics.golden")
 
 // fill records a fixed set of events into m.
 func fill(m *Metrics) {
-	search := session.Labels{Channel: classify.OrganicSearch, Device: classify.Mobile}
+	search := session.Labels{Channel: classify.OrganicSearch, Device: classify.Mobile, Landing: 1}
 	direct := session.Labels{Channel: classify.Direct, Device: classify.Desktop}
+	back := session.Labels{Channel: classify.Direct, Device: classify.Desktop, Landing: 2, Returning: true}
 	m.SessionStarted(search)
 	m.Pageview(search)
 	m.Pageview(search)
 	m.SessionEngaged(search)
 	m.GoalReached(search, 0)
+	m.ConversionValue(search, 0, 59_900_000)
+	m.ValuesRejected(1)
 	m.SessionClosed(search, session.Closed{Duration: 95 * time.Second, Pageviews: 2, Engaged: true})
 	m.SessionStarted(direct)
 	m.Pageview(direct)
 	m.SessionClosed(direct, session.Closed{Duration: 0, Pageviews: 1})
-	m.SessionStarted(direct) // still open
-	m.Pageview(direct)
+	m.SessionStarted(back) // still open
+	m.Pageview(back)
+	m.VisitorSeen(search, 1, 100)
+	m.VisitorSeen(direct, 2, 100)
+	m.VisitorSeen(back, 3, 100)
 	ai := session.Labels{Channel: classify.AIAssistant, Device: classify.Desktop}
 	m.SessionStarted(ai) // one page, bounced
 	m.Pageview(ai)
@@ -70,7 +76,8 @@ func exposition(t *testing.T, m *Metrics) string {
 // TestGoldenMetrics guards every metric name, type, label and bucket across
 // dependency upgrades. Run with -update after an intended change.
 func TestGoldenMetrics(t *testing.T) {
-	m := New(Dims{Goals: []string{"purchase"}, Files: []string{"/var/log/nginx/access.log"}})
+	m := New(Dims{Goals: []string{"purchase"}, Valued: []bool{true}, Landings: []string{"blog", "pricing"},
+		Files: []string{"/var/log/nginx/access.log"}})
 	fill(m)
 	got := exposition(t, m)
 	golden := filepath.Join("testdata", "metrics.golden")
@@ -90,10 +97,11 @@ func TestGoldenMetrics(t *testing.T) {
 
 // TestRuleEightNames checks the names and types of SESSION-RULES rule 8.
 func TestRuleEightNames(t *testing.T) {
-	m := New(Dims{Goals: []string{"purchase"}})
+	m := New(Dims{Goals: []string{"purchase"}, Valued: []bool{true}})
 	fill(m)
 	got := exposition(t, m)
 	for name, typ := range map[string]string{
+		"web_conversion_value_total": "counter", "session_exporter_conversion_values_rejected_total": "counter",
 		"web_sessions_total": "counter", "web_sessions_active": "gauge", "web_pageviews_total": "counter",
 		"web_sessions_engaged_total": "counter", "web_sessions_bounced_total": "counter",
 		"web_session_duration_seconds": "histogram", "web_session_pageviews": "histogram",
@@ -112,19 +120,22 @@ func TestRuleEightNames(t *testing.T) {
 		`web_session_duration_seconds_sum{channel="organic_search",device="mobile"} 95`,
 		`web_session_pageviews_bucket{channel="direct",device="desktop",le="1"} 1`,
 		`web_sessions_active{channel="direct",device="desktop"} 1`,
-		`web_sessions_bounced_total{channel="direct",device="desktop"} 1`,
-		`web_conversions_total{channel="organic_search",device="mobile",goal="purchase"} 1`,
+		`web_sessions_bounced_total{channel="direct",device="desktop",visitor_type="new"} 1`,
+		`web_conversions_total{channel="organic_search",device="mobile",goal="purchase",visitor_type="new"} 1`,
+		`web_conversion_value_total{channel="organic_search",device="mobile",goal="purchase"} 59.9`,
+		`web_conversion_value_total{channel="direct",device="desktop",goal="purchase"} 0`,
+		`session_exporter_conversion_values_rejected_total 1`,
 		// The channel added last (value 19) is a channel like the others.
-		`web_sessions_total{channel="ai_assistant",device="desktop"} 1`,
+		`web_sessions_total{channel="ai_assistant",device="desktop",visitor_type="new"} 1`,
 		`web_pageviews_total{channel="ai_assistant",device="desktop"} 1`,
-		`web_sessions_bounced_total{channel="ai_assistant",device="desktop"} 1`,
-		`web_sessions_engaged_total{channel="ai_assistant",device="desktop"} 0`,
+		`web_sessions_bounced_total{channel="ai_assistant",device="desktop",visitor_type="new"} 1`,
+		`web_sessions_engaged_total{channel="ai_assistant",device="desktop",visitor_type="new"} 0`,
 		`web_sessions_active{channel="ai_assistant",device="desktop"} 0`,
 		`web_session_duration_seconds_bucket{channel="ai_assistant",device="desktop",le="0"} 1`,
 		`web_session_duration_seconds_count{channel="ai_assistant",device="desktop"} 1`,
 		`web_session_pageviews_bucket{channel="ai_assistant",device="desktop",le="1"} 1`,
 		`web_session_pageviews_sum{channel="ai_assistant",device="desktop"} 1`,
-		`web_conversions_total{channel="ai_assistant",device="desktop",goal="purchase"} 0`,
+		`web_conversions_total{channel="ai_assistant",device="desktop",goal="purchase",visitor_type="new"} 0`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("missing line %q", want)
@@ -140,7 +151,7 @@ func TestSiteLabelOnlyWithSeveralSites(t *testing.T) {
 	}
 	two := New(Dims{Sites: []string{"shop", "blog"}})
 	two.SessionStarted(session.Labels{Site: 1})
-	if !strings.Contains(exposition(t, two), `web_sessions_total{channel="direct",device="desktop",site="blog"} 1`) {
+	if !strings.Contains(exposition(t, two), `web_sessions_total{channel="direct",device="desktop",site="blog",visitor_type="new"} 1`) {
 		t.Error("site label missing with two sites")
 	}
 }
@@ -171,10 +182,10 @@ func TestRestoreRemapsByName(t *testing.T) {
 	m2.Restore(m.Snapshot())
 	got := exposition(t, m2)
 	for _, want := range []string{
-		`web_conversions_total{channel="organic_search",device="mobile",goal="purchase"} 1`,
+		`web_conversions_total{channel="organic_search",device="mobile",goal="purchase",visitor_type="new"} 1`,
 		`session_exporter_lines_read_total{file="a.log"} 2`,
 		`session_exporter_lines_read_total{file="b.log"} 0`,
-		`web_sessions_total{channel="organic_search",device="mobile"} 1`,
+		`web_sessions_total{channel="organic_search",device="mobile",visitor_type="new"} 1`,
 	} {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("missing %q after remap", want)

@@ -1,0 +1,5 @@
+package session
+
+import "unsafe"
+
+func unsafeSizeofVisitor() uintptr { return unsafe.Sizeof(visitor{}) }
