@@ -45,7 +45,7 @@ func marketingLines(seed uint64, n int) [][]byte {
 func marketingReplay(t *testing.T, yaml string, data []byte) (Summary, string) {
 	t.Helper()
 	cfg := mustConfig(t, yaml)
-	c, err := New(cfg, Options{UAParser: sharedUA(t), Secret: []byte(marketingSecret)})
+	c, err := New(cfg, Options{Secret: []byte(marketingSecret)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func marketingReplay(t *testing.T, yaml string, data []byte) (Summary, string) {
 // state file holds one).
 func startMarketing(t *testing.T, yaml string, clock *fakeClock) *liveRun {
 	t.Helper()
-	c, err := New(mustConfig(t, yaml), Options{UAParser: sharedUA(t), Now: clock.Now,
+	c, err := New(mustConfig(t, yaml), Options{Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Secret: []byte(marketingSecret)})
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func TestVisitorsTodayOnGeneratedTraffic(t *testing.T) {
 	}
 	_, text := marketingReplay(t, fmt.Sprintf(marketingConfig, "replay.log", ""), data)
 	cfg := mustConfig(t, fmt.Sprintf(marketingConfig, "replay.log", ""))
-	c, err := New(cfg, Options{UAParser: sharedUA(t), Secret: []byte(marketingSecret)})
+	c, err := New(cfg, Options{Secret: []byte(marketingSecret)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestClassifyGoalValue(t *testing.T) {
 	if res.ValueGoals != 0 {
 		t.Errorf("a redirect carries no value: %+v", res)
 	}
-	if _, err := New(Config{Secret: []byte(testSecretStr), Goals: cfg.Goals, GoalValues: []string{"v"}}, testParser(t)); err == nil {
+	if _, err := New(Config{Secret: []byte(testSecretStr), Goals: cfg.Goals, GoalValues: []string{"v"}}); err == nil {
 		t.Error("value parameters not matching the goals accepted")
 	}
 	if testing.Short() || raceEnabled {
