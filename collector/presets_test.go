@@ -69,7 +69,7 @@ func TestPresetsCountAsCombined(t *testing.T) {
 
 // TestCommonLogFormatCountsHumans: the common log format has no user
 // agent, so nothing is a bot and every visit is a human of device other,
-// told apart by address alone (SESSION-RULES rule 1).
+// told apart by address alone (docs/rules.md rule 1).
 func TestCommonLogFormatCountsHumans(t *testing.T) {
 	// Hand-counted: 198.51.100.7 views / and /pricing (one session of two
 	// pageviews, engaged by its two pageviews); 203.0.113.9 views / once

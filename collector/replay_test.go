@@ -168,7 +168,7 @@ func TestReplayStepsShowTheStateAtTheirTime(t *testing.T) {
 		ts, _ := time.Parse(time.RFC3339, at)
 		return `198.51.100.7 - - [` + ts.Format("02/Jan/2006:15:04:05 -0700") + `] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"` + "\n"
 	}
-	// The 12:01 line confirms the clock's jump to 12:00 (SESSION-RULES rule 1).
+	// The 12:01 line confirms the clock's jump to 12:00 (docs/rules.md rule 1).
 	data := line("2026-11-02T10:00:00Z") + line("2026-11-02T12:00:00Z") + line("2026-11-02T12:01:00Z")
 	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // TestReportListsChannelsInRuleOrder: the replay report shows ai_assistant
 // like any other channel, and channels with as many sessions in the order of
-// SESSION-RULES rule 5 (ai_assistant, valued last, before email).
+// docs/rules.md rule 5 (ai_assistant, valued last, before email).
 func TestReportListsChannelsInRuleOrder(t *testing.T) {
 	m := telemetry.New(telemetry.Dims{})
 	for _, ch := range []classify.Channel{classify.Unassigned, classify.Email, classify.AIAssistant, classify.OrganicSearch} {

@@ -35,7 +35,7 @@ const (
 )
 
 // exporterMetrics is every metric family session-exporter exposes, as the
-// # TYPE lines of its /metrics page (SESSION-RULES rule 8). This is the only
+// # TYPE lines of its /metrics page (docs/rules.md rule 8). This is the only
 // copy of the list in this package. The source of truth is the golden
 // /metrics test in collector/telemetry: once goldenFile exists, knownMetrics
 // reads the names from it and this list is not used.

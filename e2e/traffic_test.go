@@ -19,7 +19,7 @@ const (
 	hostBlog = "blog.example.com"
 )
 
-// User agents, one per device class the rules name (SESSION-RULES rule 7)
+// User agents, one per device class the rules name (docs/rules.md rule 7)
 // and two bots (rule 2).
 const (
 	uaWindowsChrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
@@ -126,7 +126,7 @@ type counts struct {
 }
 
 // want is the expected table, written by hand from the script above and
-// SESSION-RULES.md. Every session closes (session.timeout in the test is
+// docs/rules.md.md. Every session closes (session.timeout in the test is
 // short), so Closed and PVCount equal Sessions and PVSum equals Pageviews.
 var want = map[cell]counts{
 	{siteShop, "organic_search", "desktop"}: {Sessions: 1, Pageviews: 3, Engaged: 1, Conversions: 1},             // V1

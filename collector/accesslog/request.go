@@ -86,7 +86,7 @@ const (
 	ReasonJSON    Reason = "bad_json"    // Caddy line not valid JSON or wrong shape
 	// ReasonFutureTime is a line whose time the clock guard refused: too far
 	// past the wall clock, or a jump the next lines did not confirm
-	// (SESSION-RULES rule 1). The parsers never return it.
+	// (docs/rules.md rule 1). The parsers never return it.
 	ReasonFutureTime Reason = "future_time"
 )
 

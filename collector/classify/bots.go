@@ -151,7 +151,7 @@ var notBotTokens = []string{
 	"ps4application libhttp", // PlayStation 4 apps
 }
 
-// classify returns the bot flag (SESSION-RULES rule 2) and device class
+// classify returns the bot flag (docs/rules.md rule 2) and device class
 // (rule 7) of ua, in one pass of the automaton and without allocating.
 func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 	ua = bytes.TrimSpace(ua)

@@ -2,7 +2,7 @@ package classify
 
 import "bytes"
 
-// identity is a source identity (SESSION-RULES rule 4) plus what rule 5
+// identity is a source identity (docs/rules.md rule 4) plus what rule 5
 // needs besides it. The byte slices point into the Classifier's scratch
 // buffers or into static names.
 type identity struct {
@@ -17,7 +17,7 @@ type identity struct {
 }
 
 // channelOf returns the GA4 default channel group of id, the rules of
-// SESSION-RULES rule 5 in their order, first match wins. The caller handles
+// docs/rules.md rule 5 in their order, first match wins. The caller handles
 // rule 1 (no source: Direct). It does not allocate.
 func channelOf(id *identity) Channel {
 	src, med, camp := id.source, id.medium, id.campaign

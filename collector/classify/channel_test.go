@@ -248,7 +248,7 @@ func TestChannelValues(t *testing.T) {
 }
 
 // TestChannelsInRuleOrder: Channels lists every channel once, in the order
-// of SESSION-RULES rule 5.
+// of docs/rules.md rule 5.
 func TestChannelsInRuleOrder(t *testing.T) {
 	rule5 := []string{
 		"direct", "cross_network", "paid_shopping", "paid_search", "paid_social",

@@ -178,7 +178,7 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 	info := c.userAgent(r.UserAgent)
 	if r.NoUserAgent {
 		// A format without a user agent has no bots by its empty agent
-		// (SESSION-RULES rule 1): humans of device other.
+		// (docs/rules.md rule 1): humans of device other.
 		info.bot, info.device = false, OtherDevice
 	}
 	out.Device = info.device
@@ -226,7 +226,7 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 }
 
 // source fills out.Source, Channel and Tagged from the query and referrer
-// (SESSION-RULES rules 4 and 5).
+// (docs/rules.md rules 4 and 5).
 func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 	var id identity
 	c.srcBuf = appendDecoded(c.srcBuf[:0], q.utmSource)
@@ -401,7 +401,7 @@ func isAsset(path []byte) bool {
 	}
 	var buf [6]byte
 	ext := appendLowerASCII(buf[:0], seg[dot:])
-	// The asset extensions of SESSION-RULES rule 2. A switch on the
+	// The asset extensions of docs/rules.md rule 2. A switch on the
 	// converted string neither allocates nor hashes.
 	switch string(ext) {
 	case ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg",

@@ -2,7 +2,7 @@ package classify
 
 import "bytes"
 
-// Device tokens (SESSION-RULES rule 7). Each sets a feature bit; deviceOf
+// Device tokens (docs/rules.md rule 7). Each sets a feature bit; deviceOf
 // decides from the bits. Tokens are lower-case and found by the same
 // automaton pass as the bot tokens. A token's spelling says where it
 // counts: see parseToken.
@@ -295,7 +295,7 @@ func indexBytes(s []byte, sub string) int {
 	return bytes.Index(s, []byte(sub)) // a constant needle is not copied to the heap
 }
 
-// deviceOf applies SESSION-RULES rule 7 to the features of an agent: TVs,
+// deviceOf applies docs/rules.md rule 7 to the features of an agent: TVs,
 // consoles, watches, headsets and other devices first (their agents often
 // look like Android tablets or Windows PCs), then tablets, phones and
 // desktops; anything else is other.

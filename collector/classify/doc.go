@@ -1,6 +1,6 @@
 // Package classify turns a parsed access-log request into what sessions need:
 // its kind (pageview, redirect, bot or ignored), visitor key, source, channel,
-// device and goals, following SESSION-RULES rules 2 to 5 and 7.
+// device and goals, following docs/rules.md rules 2 to 5 and 7.
 //
 // A Classifier is built once per configuration with New and does not
 // allocate per request once its user-agent cache is warm. It is not safe for

@@ -65,7 +65,7 @@ func isHostEntry(s string) bool {
 	return true
 }
 
-// TestGA4SourceCategories is SESSION-RULES rule 5's "every entry there must
+// TestGA4SourceCategories is docs/rules.md rule 5's "every entry there must
 // reach its category": each entry of GA4's list as utm_source with
 // utm_medium=cpc, as utm_source alone, and, for host names, as the host of
 // an external referrer (with an https URL and a path, as browsers send it).
@@ -111,7 +111,7 @@ func TestGA4SourceCategories(t *testing.T) {
 		for _, s := range f.failures {
 			t.Logf("  %s", s)
 		}
-		// SESSION-RULES asks for every entry; the issue's floor is 99%.
+		// docs/rules.md asks for every entry; the issue's floor is 99%.
 		if len(f.failures) > 0 {
 			t.Errorf("%s: %d entries miss their channel (%.1f%% reach it)", f.name, len(f.failures), pct)
 		}

@@ -10,7 +10,7 @@ import (
 // TestNoUserAgentFormat: a request from a format that logs no user agent
 // (the common log format) is a human's pageview of device other, its
 // visitor the address alone; the same empty agent from a format that logs
-// one is a bot (SESSION-RULES rules 1 and 2).
+// one is a bot (docs/rules.md rules 1 and 2).
 func TestNoUserAgentFormat(t *testing.T) {
 	c := newTestClassifier(t, Config{Secret: []byte("0123456789abcdef")})
 	req := func(addr string, noAgent bool) *accesslog.Request {

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// category is what kind of site a source or referrer is (SESSION-RULES
+// category is what kind of site a source or referrer is (docs/rules.md
 // rules 4 and 5). It decides the medium of a referrer and which channel
 // lists a source is on.
 type category uint8
@@ -26,7 +26,7 @@ const (
 )
 
 // medium returns the medium a referrer of category c gets when no utm_medium
-// or click id names one (SESSION-RULES rule 4). Shopping sites and AI
+// or click id names one (docs/rules.md rule 4). Shopping sites and AI
 // assistants are referrals.
 func (c category) medium() string {
 	switch c {
@@ -261,7 +261,7 @@ func (c category) String() string {
 }
 
 // sitePrefixes are the labels a host may differ by and still be the same
-// site (SESSION-RULES rule 5).
+// site (docs/rules.md rule 5).
 var sitePrefixes = [...]string{"www.", "m.", "l.", "lm."}
 
 // trimSitePrefix removes one leading www., m., l. or lm. from a lower-cased
@@ -326,7 +326,7 @@ func brandOf(host []byte) []byte {
 	return key[bytes.LastIndexByte(key, '.')+1:]
 }
 
-// lookupHost finds the site for a lower-cased referrer host (SESSION-RULES
+// lookupHost finds the site for a lower-cased referrer host (docs/rules.md
 // rule 5): the host itself, or it without a leading www., m., l. or lm.; else
 // the same site in another country domain. Other subdomains of a listed site
 // are not that site (support.google.com is not google search). ok is false
@@ -346,7 +346,7 @@ func lookupHost(host []byte) (s site, ok bool) {
 }
 
 // androidApps maps android-app://PACKAGE referrers to sites
-// (SESSION-RULES rule 4). An unknown package is a referral named by the
+// (docs/rules.md rule 4). An unknown package is a referral named by the
 // package.
 var androidApps = map[string]site{
 	"com.google.android.googlequicksearchbox": {"google", catSearch},

@@ -7,7 +7,7 @@ import (
 )
 
 // clickID is a click-id parameter that stands for a campaign when no utm_*
-// parameter is present (SESSION-RULES rule 4).
+// parameter is present (docs/rules.md rule 4).
 type clickID struct {
 	param          string
 	source, medium []byte
@@ -77,7 +77,7 @@ func parseQuery(q []byte) query {
 }
 
 // campaign reports whether q names a campaign or click id, the condition of
-// redirect carry-over (SESSION-RULES rule 4).
+// redirect carry-over (docs/rules.md rule 4).
 func (q *query) campaign() bool {
 	return q.utmSource != nil || q.utmMedium != nil || q.utmCampaign != nil || q.click >= 0
 }

@@ -124,7 +124,7 @@ func TestParseReferrer(t *testing.T) {
 	}
 }
 
-// TestLookupHost covers the host matching of SESSION-RULES rule 5: equal,
+// TestLookupHost covers the host matching of docs/rules.md rule 5: equal,
 // the same site in another country domain, or differing only by www., m.,
 // l. or lm.; other subdomains only when listed.
 func TestLookupHost(t *testing.T) {

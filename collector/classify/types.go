@@ -1,6 +1,6 @@
 package classify
 
-// Channel is a GA4 default channel group (SESSION-RULES rule 5).
+// Channel is a GA4 default channel group (docs/rules.md rule 5).
 // Channel(0) is Direct.
 //
 // The values are saved (held events in the state file carry them as
@@ -34,7 +34,7 @@ const (
 	NumChannels int = iota
 )
 
-// Channels lists every channel in the order of SESSION-RULES rule 5, the
+// Channels lists every channel in the order of docs/rules.md rule 5, the
 // order reports and tables show them in.
 var Channels = [NumChannels]Channel{
 	Direct, CrossNetwork, PaidShopping, PaidSearch, PaidSocial, PaidVideo,
@@ -68,7 +68,7 @@ func ParseChannel(s string) (Channel, bool) {
 	return 0, false
 }
 
-// Device is the device class of a user agent (SESSION-RULES rule 7).
+// Device is the device class of a user agent (docs/rules.md rule 7).
 type Device uint8
 
 // Device classes.
@@ -100,7 +100,7 @@ func ParseDevice(s string) (Device, bool) {
 	return 0, false
 }
 
-// Kind says what a request means for sessions (SESSION-RULES rule 2 and 4).
+// Kind says what a request means for sessions (docs/rules.md rule 2 and 4).
 type Kind uint8
 
 // Request kinds.

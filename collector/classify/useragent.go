@@ -100,14 +100,14 @@ func putBounded(m map[string]uaInfo, k string, v uaInfo, size int) {
 	m[k] = v
 }
 
-// classifyUA decides the bot flag (SESSION-RULES rule 2) and the device class
+// classifyUA decides the bot flag (docs/rules.md rule 2) and the device class
 // (rule 7) of one user agent.
 func classifyUA(e *uaEngine, ua []byte) uaInfo {
 	bot, dev := e.classify(ua)
 	return uaInfo{bot: bot, device: dev}
 }
 
-// UserAgent returns the bot flag (SESSION-RULES rule 2) and device class
+// UserAgent returns the bot flag (docs/rules.md rule 2) and device class
 // (rule 7) of one user agent, without a cache. Classify does the same
 // behind its cache; this is for tools and tests that judge the rules on
 // their own.

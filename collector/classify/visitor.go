@@ -10,7 +10,7 @@ import (
 )
 
 // visitorKey returns the keyed hash of the client address, user agent and,
-// when sites are split, the request host (SESSION-RULES rule 3). Each field
+// when sites are split, the request host (docs/rules.md rule 3). Each field
 // is length-prefixed, so ("ab", "c") and ("a", "bc") differ. The address is
 // hashed in its canonical binary form when it parses, so "::ffff:1.2.3.4"
 // and "1.2.3.4" are the same visitor; it is not kept anywhere.
@@ -43,7 +43,7 @@ func (c *Classifier) visitorKey(r *accesslog.Request, uaHash uint64) uint64 {
 	return h.sum()
 }
 
-// clientAddr returns the client address of r (SESSION-RULES rule 1):
+// clientAddr returns the client address of r (docs/rules.md rule 1):
 // ClientIP when set, else RemoteAddr; when RemoteAddr is a trusted proxy and
 // X-Forwarded-For is set, the right-most forwarded address that is not
 // trusted, or the left-most one when all are. Forwarded entries that are not

@@ -77,7 +77,7 @@ func (l Log) Name() string {
 	return l.Path
 }
 
-// Session holds the session rules (SESSION-RULES rule 6).
+// Session holds the session rules (docs/rules.md rule 6).
 type Session struct {
 	Timeout             Duration `yaml:"timeout"`
 	Timezone            string   `yaml:"timezone"`

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Guard keeps one line's clock from hurting the others (SESSION-RULES rule
+// Guard keeps one line's clock from hurting the others (docs/rules.md rule
 // 1). Every parsed line passes it, in input order, before its time reaches
 // the event clock:
 //

@@ -11,7 +11,7 @@ import (
 const bucketSlots = 8
 
 // Returning remembers when each visitor last started a session, to tell
-// new visitors from returning ones (SESSION-RULES rule 6), in a fixed
+// new visitors from returning ones (docs/rules.md rule 6), in a fixed
 // amount of memory: 4 bytes a slot, about 1.6 slots per visitor it is sized
 // for (6.7 bytes a visitor; 10 million visitors in 64 MiB).
 //

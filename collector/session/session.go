@@ -1,5 +1,5 @@
 // Package session groups pageviews into web-analytics sessions by event time
-// (SESSION-RULES rule 6). It is pure: no I/O, no clocks, no metrics. Session
+// (docs/rules.md rule 6). It is pure: no I/O, no clocks, no metrics. Session
 // events go to a Sink, so replay and the live exporter count with the same code.
 package session
 
@@ -89,7 +89,7 @@ type Config struct {
 	ReturningCapacity int
 }
 
-// DefaultConfig returns the defaults of SESSION-RULES.
+// DefaultConfig returns the defaults of docs/rules.md.
 func DefaultConfig() Config {
 	return Config{
 		Timeout:             30 * time.Minute,

@@ -24,7 +24,7 @@ import (
 
 // Metric names as OpenTelemetry sees them. The Prometheus exporter adds
 // `_total` to counters and `_seconds` to the duration histogram (unit "s"),
-// giving the names of SESSION-RULES rule 8; the golden /metrics test guards them.
+// giving the names of docs/rules.md rule 8; the golden /metrics test guards them.
 const (
 	nameSessions    = "web_sessions"
 	nameActive      = "web_sessions_active"

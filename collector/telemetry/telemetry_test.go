@@ -95,7 +95,7 @@ func TestGoldenMetrics(t *testing.T) {
 	}
 }
 
-// TestRuleEightNames checks the names and types of SESSION-RULES rule 8.
+// TestRuleEightNames checks the names and types of docs/rules.md rule 8.
 func TestRuleEightNames(t *testing.T) {
 	m := New(Dims{Goals: []string{"purchase"}, Valued: []bool{true}})
 	fill(m)
