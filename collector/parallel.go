@@ -56,8 +56,10 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	cfg.MaxVisitors = (cfg.MaxVisitors + shards - 1) / shards
 	cfg.ReturningCapacity = (cfg.ReturningCapacity + shards - 1) / shards
 	sessionizers := make([]*session.Sessionizer, shards)
+	perShard := make([]*telemetry.ShardVisitors, shards)
 	for i := range sessionizers {
-		if sessionizers[i], err = session.New(cfg, c.metrics); err != nil {
+		perShard[i] = c.metrics.NewShardVisitors()
+		if sessionizers[i], err = session.New(cfg, shardSink{c.metrics, perShard[i]}); err != nil {
 			return err
 		}
 	}
@@ -167,6 +169,7 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 		readErr = errors.Join(readErr, fmt.Errorf("replay: %d chunks out of sequence", len(pending)))
 	}
 	shardWG.Wait()
+	c.metrics.MergeVisitors(perShard)
 	wg.Wait()
 	visitors := 0
 	for _, sz := range sessionizers {
@@ -366,4 +369,17 @@ func openInput(in Input) (io.Reader, func(), error) {
 		return nil, nil, fmt.Errorf("open %s: %w", in.Path, err)
 	}
 	return f, func() { f.Close() }, nil
+}
+
+// shardSink is the metrics a shard's sessionizer reports to: all shared,
+// but for the visitors a day, which each shard counts alone (see
+// telemetry.ShardVisitors).
+type shardSink struct {
+	*telemetry.Metrics
+	visitors *telemetry.ShardVisitors
+}
+
+// VisitorSeen implements session.Sink.
+func (s shardSink) VisitorSeen(l session.Labels, key uint64, day int32) {
+	s.visitors.VisitorSeen(l, key, day)
 }

@@ -176,7 +176,10 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		inputs = append(inputs, in)
 	}
-	c, err := collector.New(cfg, collector.Options{Logger: log, Build: buildInfo()})
+	// Replay keys visitors with a fixed secret: nothing keyed leaves the
+	// process (no state file is written), and the estimates built on the
+	// keys (web_visitors) come out the same at every run of the same input.
+	c, err := collector.New(cfg, collector.Options{Logger: log, Build: buildInfo(), Secret: []byte(replaySecret)})
 	if err != nil {
 		return fail(stderr, exitFailure, err)
 	}
@@ -243,3 +246,6 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// replaySecret keys replay's visitor hashes (see runReplay).
+const replaySecret = "session-exporter replay: reproducible visitor keys"
