@@ -106,7 +106,7 @@ var deviceTokens = []struct {
 		"~tablet", "~teclast", "~chuwi", "~onn ", "~onn.", "~100003", "~100005",
 		"~surfpad", "~ideatab", "~vivotab", "~iconia", "~allwinner", "~rk3", "~mid",
 		"~smart tab", "~tab ", "~lenovo tb", "~venue", "~nook", "~bntv", "~ct10",
-		"~ct8", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
+		"~ct7", "~ct8", "~ct9", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
 		"~dragon touch", "~fire hd", "~kindle fire", "~kfa", "~vankyo", "~yestel",
 		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v7", "~lg-v9", "~lg-lk",
 		"~tm-mid",
@@ -127,6 +127,12 @@ var deviceTokens = []struct {
 		"=allview speed", "=allviewcity", "=allviewax", "~tesla l7", "~tesla ttl",
 		"~tesla gravity", "~lenovo b6000", "~lenovo b8000", "~lenovo s5000",
 		"~lenovo s6000", "~lenovo a7600", "~lenovo pb-6", "~numy", "~readboy", "~navitel",
+		// Huawei and Honor tablet codes (MediaPad M6, T2, Honor Pad, MatePad),
+		// Archos AN7/AN8/AN9/AN10, Oukitel OT, Tecno DroiPad DP, iBall Slide,
+		// Polaroid PMID, Digma Citi, Acer One, Dell Streak, HTC Flyer.
+		"~vrd-", "~bzk-", "~bzw-", "~got-", "~bgo-", "=an7", "=an8", "=an9", "=an10",
+		"=an13", "=ot1", "=ot5", "=ot6", "=ot8", "~tecno dp", "~tecno_dp", "~iball slide",
+		"~iball_slide", "=pmid", "=citi_", "~acer one", "~dell streak", "~htc flyer",
 		// A Wi-Fi-only model is a tablet: phones are not sold without a modem.
 		"*wifi", "*wi-fi",
 	}},
@@ -321,6 +327,40 @@ func sizeCodeModel(model []byte) bool {
 	switch string(model[2:4]) {
 	case "07", "08", "09", "97":
 		return true
+	}
+	return false
+}
+
+// tabletCode reports model codes that name a tablet by their scheme:
+// Xiaomi's, whose letters after the year and month are "RP" on Redmi Pads
+// ("23073RPBFL", "24018RPACG"); Walmart onn's nine-digit item numbers
+// ("100026191"); and Digma's product codes, in a word of the model: the
+// line's letter and "S", four digits, two letters ending in G or L
+// ("Citi_7586_3G_TS7203MG", "Platina 1579M 4G NS1800ML").
+func tabletCode(model []byte) bool {
+	if len(model) >= 7 && allBytes(model[:4], isDigit) {
+		if model[5] == 'r' && model[6] == 'p' || len(model) >= 8 && model[6] == 'r' && model[7] == 'p' {
+			return true
+		}
+	}
+	if len(model) >= 9 && string(model[:4]) == "1000" && allBytes(model[4:9], isDigit) &&
+		(len(model) == 9 || !isAlnum(model[9])) {
+		return true
+	}
+	for i := 0; i+8 <= len(model); i++ {
+		if i > 0 && model[i-1] != ' ' && model[i-1] != '_' {
+			continue
+		}
+		w := model[i : i+8]
+		switch w[0] {
+		case 'c', 'n', 'p', 's', 't':
+		default:
+			continue
+		}
+		if w[1] == 's' && allBytes(w[2:6], isDigit) && isLetter(w[6]) && (w[7] == 'g' || w[7] == 'l') &&
+			(i+8 == len(model) || !isAlnum(model[i+8])) {
+			return true
+		}
 	}
 	return false
 }
