@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,5 +231,73 @@ func TestDevice(t *testing.T) {
 				t.Errorf("device(%q) (-want +got):\n%s", tt.ua, diff)
 			}
 		})
+	}
+}
+
+// TestUACacheSameHash: two agents with one hash are two entries; neither
+// is given the other's verdict.
+func TestUACacheSameHash(t *testing.T) {
+	c := newUACache(16)
+	const h = 0x9e3779b97f4a7c15
+	c.put(h, []byte("agent a"), uaInfo{bot: true, device: OtherDevice, hash: 1})
+	if _, ok := c.get(h, []byte("agent b")); ok {
+		t.Fatal("agent b found under agent a's hash")
+	}
+	c.put(h, []byte("agent b"), uaInfo{device: Mobile, hash: 2})
+	a, okA := c.get(h, []byte("agent a"))
+	b, okB := c.get(h, []byte("agent b"))
+	if !okA || !okB || !a.bot || a.hash != 1 || b.bot || b.device != Mobile || b.hash != 2 {
+		t.Fatalf("got %+v %v and %+v %v", a, okA, b, okB)
+	}
+	if _, ok := c.get(h+1, []byte("agent a")); ok {
+		t.Fatal("agent a found under another hash")
+	}
+}
+
+// TestUACacheKeepsRegulars: agents looked up between the arrivals of a
+// long tail keep their entries; the tail takes the others in turn.
+func TestUACacheKeepsRegulars(t *testing.T) {
+	c := newUACache(uaWays) // one set
+	regular := [][]byte{[]byte("regular 1"), []byte("regular 2")}
+	for i, ua := range regular {
+		c.put(uint64(i), ua, uaInfo{hash: uint64(i)})
+	}
+	for i := range 100 {
+		for j, ua := range regular {
+			if _, ok := c.get(uint64(j), ua); !ok {
+				t.Fatalf("regular %d evicted after %d tail agents", j+1, i)
+			}
+		}
+		ua := fmt.Appendf(nil, "tail %d", i)
+		h := uint64(1000 + i)
+		if _, ok := c.get(h, ua); ok {
+			t.Fatalf("%s found before it was stored", ua)
+		}
+		c.put(h, ua, uaInfo{hash: h})
+		if n := c.len(); n > uaWays {
+			t.Fatalf("cache holds %d entries, bound is %d", n, uaWays)
+		}
+	}
+	if got, ok := c.get(1099, []byte("tail 99")); !ok || got.hash != 1099 {
+		t.Fatal("the last tail agent is not in the cache")
+	}
+	if _, ok := c.get(1000, []byte("tail 0")); ok {
+		t.Fatal("the first tail agent is still in a full set")
+	}
+}
+
+// TestUACacheWarmDoesNotAllocate: replacing an entry reuses its buffer.
+func TestUACacheWarmDoesNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counting needs a normal build")
+	}
+	c := newUACache(1)
+	c.put(1, []byte(uaWinChrome), uaInfo{})
+	i := uint64(0)
+	if n := testing.AllocsPerRun(50, func() {
+		i++
+		c.put(i, []byte(uaIPhone[:len(uaWinChrome)/2]), uaInfo{hash: i})
+	}); n != 0 {
+		t.Errorf("put into a warm entry allocates %.1f times", n)
 	}
 }
