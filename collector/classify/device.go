@@ -133,6 +133,10 @@ var deviceTokens = []struct {
 		"~vrd-", "~bzk-", "~bzw-", "~got-", "~bgo-", "=an7", "=an8", "=an9", "=an10",
 		"=an13", "=ot1", "=ot5", "=ot6", "=ot8", "~tecno dp", "~tecno_dp", "~iball slide",
 		"~iball_slide", "=pmid", "=citi_", "~acer one", "~dell streak", "~htc flyer",
+		// Huawei MediaPad M2, Alcatel OneTouch Pixi and 1T tablets, iRULU,
+		// Ployer Momo9, Cat Nova and StarGate.
+		"~m2-80", "~m2-a0", "~9003", "~9007", "~9013", "~9203", "~8084", "~irulu", "=momo9",
+		"=cat nova", "=catnova", "=cat stargate",
 		// A Wi-Fi-only model is a tablet: phones are not sold without a modem.
 		"*wifi", "*wi-fi",
 	}},
