@@ -100,8 +100,9 @@ const uaWays = 8
 // within a set: an entry used since the hand last passed it is spared
 // once, so the regular agents of a site stay while a long tail passes.
 type uaCache struct {
-	sets []uaSet
-	ways int // entries per set, at most uaWays
+	sets    []uaSet
+	ways    int // entries per set, at most uaWays
+	maxSets int // sets once grown to size entries
 }
 
 type uaSet struct {
@@ -117,15 +118,50 @@ type uaEntry struct {
 	info uaInfo
 }
 
+// uaMinSets is the number of sets a cache starts with. It doubles when
+// an agent finds its set full, up to the size asked for: a site's few
+// hundred regular agents then sit in a few tens of kilobytes, as close
+// together as in a small map, not spread over the whole array.
+const uaMinSets = 32
+
 // newUACache returns a cache of at most size entries (size > 0).
 func newUACache(size int) *uaCache {
 	ways := min(size, uaWays)
-	return &uaCache{sets: make([]uaSet, size/ways), ways: ways}
+	maxSets := size / ways
+	return &uaCache{sets: make([]uaSet, min(maxSets, uaMinSets)), ways: ways, maxSets: maxSets}
 }
 
 func (c *uaCache) set(h uint64) *uaSet {
 	// The high half of the hash, scaled to the number of sets.
 	return &c.sets[(h>>32)*uint64(len(c.sets))>>32]
+}
+
+// grow doubles the number of sets (at most maxSets) and moves every entry
+// to its set in the new array; the agents' buffers move with them. A
+// doubling splits each set in two; the last step may not, and an entry
+// whose new set is full is dropped.
+func (c *uaCache) grow() {
+	old := c.sets
+	c.sets = make([]uaSet, min(2*len(old), c.maxSets))
+	for i := range old {
+		o := &old[i]
+		for w := range c.ways {
+			if o.valid&(1<<w) == 0 {
+				continue
+			}
+			s := c.set(o.tags[w])
+			if s.valid == 1<<c.ways-1 {
+				continue // the last growth, to maxSets, need not halve a set exactly
+			}
+			n := 0
+			for s.valid&(1<<n) != 0 {
+				n++
+			}
+			s.tags[n], s.ents[n] = o.tags[w], o.ents[w]
+			s.valid |= 1 << n
+			s.ref |= o.ref & (1 << w) >> w << n
+		}
+	}
 }
 
 func (c *uaCache) get(h uint64, ua []byte) (uaInfo, bool) {
@@ -143,6 +179,10 @@ func (c *uaCache) get(h uint64, ua []byte) (uaInfo, bool) {
 func (c *uaCache) put(h uint64, ua []byte, info uaInfo) {
 	s := c.set(h)
 	full := uint8(1)<<c.ways - 1
+	for s.valid == full && len(c.sets) < c.maxSets {
+		c.grow()
+		s = c.set(h)
+	}
 	w := 0
 	if s.valid != full {
 		for s.valid&(1<<w) != 0 {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"hash/maphash"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -299,5 +300,46 @@ func TestUACacheWarmDoesNotAllocate(t *testing.T) {
 		c.put(i, []byte(uaIPhone[:len(uaWinChrome)/2]), uaInfo{hash: i})
 	}); n != 0 {
 		t.Errorf("put into a warm entry allocates %.1f times", n)
+	}
+}
+
+// TestUACacheGrows: the sets double as agents come, every agent stays
+// until the cache is full, and it never holds more than its size, also
+// when the last growth is not a doubling (10,000 entries: 1,250 sets).
+func TestUACacheGrows(t *testing.T) {
+	c := newUACache(DefaultCacheSize)
+	if len(c.sets) != uaMinSets {
+		t.Fatalf("a new cache has %d sets, want %d", len(c.sets), uaMinSets)
+	}
+	seed := maphash.MakeSeed()
+	key := func(i int) ([]byte, uint64) {
+		ua := fmt.Appendf(nil, "agent %d", i)
+		return ua, maphash.Bytes(seed, ua)
+	}
+	for i := range 500 {
+		ua, h := key(i)
+		c.put(h, ua, uaInfo{hash: uint64(i)})
+	}
+	for i := range 500 {
+		ua, h := key(i)
+		if got, ok := c.get(h, ua); !ok || got.hash != uint64(i) {
+			t.Fatalf("agent %d lost after the cache grew to %d sets", i, len(c.sets))
+		}
+	}
+	for i := 500; i < 30_000; i++ {
+		ua, h := key(i)
+		if _, ok := c.get(h, ua); !ok {
+			c.put(h, ua, uaInfo{hash: uint64(i)})
+		}
+	}
+	if len(c.sets) != DefaultCacheSize/uaWays {
+		t.Errorf("%d sets after 30,000 agents, want %d", len(c.sets), DefaultCacheSize/uaWays)
+	}
+	if n := c.len(); n > DefaultCacheSize || n < DefaultCacheSize*9/10 {
+		t.Errorf("cache holds %d entries, want at most and nearly %d", n, DefaultCacheSize)
+	}
+	ua, h := key(29_999)
+	if got, ok := c.get(h, ua); !ok || got.hash != 29_999 {
+		t.Error("the last agent is not in the cache")
 	}
 }
