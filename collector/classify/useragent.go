@@ -93,9 +93,9 @@ const uaWays = 8
 
 // uaCache is a set-associative cache of user-agent verdicts: an agent's
 // hash picks one set of uaWays entries, and within it the entry whose
-// hash and agent both match. Its arrays are allocated once; an entry's
-// copy of its agent keeps its buffer when the entry is replaced, so a
-// warm cache does not allocate. Full agents are compared, so two agents
+// hash and agent both match. Its sets grow to their full number and no
+// further (see uaMinSets); an entry's copy of its agent keeps its buffer
+// when the entry is replaced, so a warm cache does not allocate. Full agents are compared, so two agents
 // with one hash never share a verdict. Eviction is the clock algorithm
 // within a set: an entry used since the hand last passed it is spared
 // once, so the regular agents of a site stay while a long tail passes.
