@@ -200,7 +200,7 @@ func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 		if tvModel(lower[ms:me]) {
 			feat |= fTVModel
 		}
-		if wifiOnlyModel(lower[ms:me]) {
+		if wifiOnlyModel(lower[ms:me]) || sizeCodeModel(lower[ms:me]) || tabletCode(lower[ms:me]) {
 			feat |= fTabletModel
 		}
 	}

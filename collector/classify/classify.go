@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"regexp"
 
@@ -63,6 +64,7 @@ type config struct {
 	k0, k1     uint64
 	splitSites bool
 	cacheSize  int
+	uaSeed     maphash.Seed // of the user-agent caches' hash
 }
 
 // Classifier classifies requests. It keeps a bounded user-agent cache and
@@ -70,7 +72,7 @@ type config struct {
 type Classifier struct {
 	cfg     *config
 	ua      *uaEngine // shared, read-only
-	uaCache map[string]uaInfo
+	uaCache *uaCache
 	shared  *uaShared // shared with clones
 
 	lastUA   []byte // the previous request's user agent and its verdict
@@ -114,6 +116,7 @@ func New(cfg Config) (*Classifier, error) {
 		landings:   append([]*regexp.Regexp(nil), cfg.Landings...),
 		splitSites: cfg.SplitSites,
 		cacheSize:  cfg.CacheSize,
+		uaSeed:     maphash.MakeSeed(),
 	}
 	for _, v := range cfg.GoalValues {
 		if v != "" {
@@ -156,8 +159,8 @@ func New(cfg Config) (*Classifier, error) {
 	key := sha256.Sum256(cfg.Secret)
 	c.k0 = binary.LittleEndian.Uint64(key[0:8])
 	c.k1 = binary.LittleEndian.Uint64(key[8:16])
-	return &Classifier{cfg: c, ua: ua, uaCache: make(map[string]uaInfo),
-		shared: &uaShared{m: make(map[string]uaInfo)}}, nil
+	return &Classifier{cfg: c, ua: ua, uaCache: newUACache(c.cacheSize),
+		shared: &uaShared{c: newUACache(c.cacheSize)}}, nil
 }
 
 // Clone returns a Classifier with the same configuration and user-agent engine
@@ -166,7 +169,7 @@ func New(cfg Config) (*Classifier, error) {
 // all of them. Clones may classify in parallel with each other and with c.
 func (c *Classifier) Clone() *Classifier {
 	c.shared.cloned.Store(true)
-	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: make(map[string]uaInfo), shared: c.shared}
+	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: newUACache(c.cfg.cacheSize), shared: c.shared}
 }
 
 // Classify fills out with the classification of r. out holds no reference to

@@ -313,7 +313,7 @@ func TestClone(t *testing.T) {
 	errs := make(chan string, 8)
 	for range 4 {
 		cl := c.Clone()
-		if cl.cfg != c.cfg || cl.ua != c.ua || len(cl.uaCache) != 0 {
+		if cl.cfg != c.cfg || cl.ua != c.ua || cl.uaCache.len() != 0 {
 			t.Fatal("Clone must share config and parser and start with an empty cache")
 		}
 		wg.Add(1)
@@ -373,16 +373,18 @@ func TestUACacheBounded(t *testing.T) {
 		if res.Device != Desktop {
 			t.Fatalf("device = %v, want desktop", res.Device)
 		}
-		if len(c.uaCache) > 3 {
-			t.Fatalf("cache holds %d entries, bound is 3", len(c.uaCache))
+		if n := c.uaCache.len(); n > 3 {
+			t.Fatalf("cache holds %d entries, bound is 3", n)
 		}
 	}
 	long := uaWinChrome + strings.Repeat("x", 5000)
 	var res Result
 	c.Classify(req(withUA(long)), &res)
-	for k := range c.uaCache {
-		if len(k) > maxUALen {
-			t.Fatalf("cache key of %d bytes, limit is %d", len(k), maxUALen)
+	for _, s := range c.uaCache.sets {
+		for _, e := range s.ents {
+			if len(e.ua) > maxUALen {
+				t.Fatalf("cache key of %d bytes, limit is %d", len(e.ua), maxUALen)
+			}
 		}
 	}
 	if d := newTestClassifier(t, testConfig()); d.cfg.cacheSize != DefaultCacheSize {

@@ -28,6 +28,8 @@ const (
 	fHumanHint           // "browser": an agent that calls itself one is not judged by its shape
 	fDesktopModel        // a laptop or desktop model, also in an Android agent (Chromebooks)
 	fWebview             // an Android webview ("; wv)")
+	fTVWeak              // a TV word that tablets share ("FHD", "LED", "DTV"): other unless a tablet model
+	fNotTablet           // a phone whose model says "pad" (Coolpad, PadFone)
 )
 
 // deviceTokens are the device words, by feature. A leading '^' anchors a
@@ -44,7 +46,7 @@ var deviceTokens = []struct {
 		"smart-tv", "smarttv", "smart tv", "smart_tv", "googletv", "google tv",
 		"android tv", "androidtv", "hbbtv", "appletv", "apple tv", "crkey",
 		"chromecast", "roku", "bravia", "web0s", "netcast", "viera", "vidaa",
-		"philipstv", "nettv", "opera tv", "tv safari", "inettvbrowser", "|dtv",
+		"philipstv", "nettv", "opera tv", "tv safari", "inettvbrowser",
 		"|tv|", "|tv;", "tvos", "foxxum", "zeasn", "titanos", "kylo/", "boxee",
 		"large screen", "sonydtv", "espial", "maple ", "fire tv", "firetv",
 		"nexus player", "aftb", "aftm", "afts", "aftt", "aftk", "aftn",
@@ -53,10 +55,10 @@ var deviceTokens = []struct {
 		"=aft", "=mibox", "=mi box", "=mitv", "~mitv", "=x96", "=h96", "=t95", "=tx3", "=tx6",
 		"=tx9", "=mxq", "=mx10", "=a95x", "=tox1", "=beelink", "=ugoos", "=hk1",
 		"=tanix", "=mecool", "=sei", "=adt-", "=sti6", "=dv8", "~tv box", "~tvbox",
-		"~box", "=ott", "=magicbox", "=shield", "=ubox", "=x88", "=q+",
+		"~box", "=ott", "=magicbox", "=ubox", "=x88", "=q+",
 		// TV sets and boxes by model: LED/UHD panels, the "Shell" TV
 		// platform, Android TV boxes and Yandex TV.
-		"*led", "*uhd", "*fhd", "*dvb", "~shell", "=tv", "~ptv", "~hgtv",
+		"~shell", "=tv", "~ptv", "~hgtv",
 		"~aquos-tv", "=m8s", "~t96", "~x98", "~zidoo", "~neo-x", "~nexon", "~openbox",
 		"~vorke", "~yundoo", "~formuler", "~iconbit", "~rkm", "~quad-core t", "~vontar",
 		"~km9", "~pendoo", "~hty-", "~polar", "~harper", "~ld-", "~as4k",
@@ -65,14 +67,21 @@ var deviceTokens = []struct {
 		"ce-html", "netrange", "~kant-", "~netta", "~telefunken", "~erisson", "~starwind",
 		"4ktv", "~hismart", "|stb|", "~swtv", "family hub",
 	}},
-	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|"}},
+	// Words of TV models that tablet models use as well: the panel ("LED",
+	// "FHD", "UHD"), a DVB or DTV tuner, Nvidia's Shield (a TV box and a
+	// tablet). A tablet model wins over them.
+	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield"}},
+	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gpad"}},
+	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|",
+		"~jxd"}}, // JXD's Android handhelds
 	{fWatch, []string{"|watch|", "watchos", "watch os", "wear os", "wearos", "smartwatch",
 		"sm-r", "~watch", "android wear", "~ticwatch", "~zenwatch", "~moto 360"}},
 	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
 	{fOtherDev, []string{"qtcarbrowser", "tesla/", "carplay", "|nikon", "coolpix", "=ek-gc",
 		"~fiio", "~retroid", "~nw-a", "~cowon", "~rg405", "~rg35", "~rg55"}},
 	{fTablet, []string{"ipad", "|tablet", "kindle", "silk/", "silk-accelerated", "playbook",
-		"touchpad", "xoom", "galaxy tab", "opera tablet", "pocketbook"}},
+		"touchpad", "xoom", "galaxy tab", "opera tablet", "pocketbook",
+		"/apad"}}, // Yandex's apps on a tablet
 	{fTabletModel, []string{
 		// Samsung Galaxy Tab and Note tablets, Lenovo Tab, Amazon Fire.
 		"~sm-t", "~sm-x", "~sm-p", "~gt-p", "~gt-n51", "~gt-n80", "~gt-n81", "~sch-i8",
@@ -97,15 +106,39 @@ var deviceTokens = []struct {
 		"~tablet", "~teclast", "~chuwi", "~onn ", "~onn.", "~100003", "~100005",
 		"~surfpad", "~ideatab", "~vivotab", "~iconia", "~allwinner", "~rk3", "~mid",
 		"~smart tab", "~tab ", "~lenovo tb", "~venue", "~nook", "~bntv", "~ct10",
-		"~ct8", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
+		"~ct7", "~ct8", "~ct9", "~e-tab", "~polaroid", "~archos", "~hp slate", "~slate", "~sm-w",
 		"~dragon touch", "~fire hd", "~kindle fire", "~kfa", "~vankyo", "~yestel",
 		"~blackview tab", "~oscal pad", "~blu tab", "~iplay", "~lg-v4", "~lg-v5", "~lg-v7", "~lg-v9", "~lg-lk",
-		"/apad", "~tm-mid",
+		"~tm-mid",
 		// Tablet lines of regional brands: BQ's 7- and 10-inch models,
 		// Digma Plane/Citi/Optima, Prestigio MultiPad, Irbis TZ, Explay
 		// Surfer, Nabi and Kurio for children.
 		"~bq-7", "~bq-1", "~plane ", "~citi ", "~optima ", "~pmt", "~pmp", "~tz7", "~tz8",
 		"~tz9", "~surfer", "~nabi", "~kurio", "~scmr-",
+		// Model numbers that open with the screen size: BQ's 8- and
+		// 9-inch lines, Irbis TZ1xx, Tecno DroiPad P7xx/P9xx, Ginzzu GT,
+		// Nomi C07/C08/C10, CCIT A, Mito T, Ritmix RMD, Allview's Speed,
+		// City and AX tablets, Tesla's L7, TTL7 and Gravity, Lenovo's
+		// Yoga Tablet B6000/B8000, IdeaTab S5000/S6000/A7600 and Tab V7
+		// (PB-6505), Ainol Numy, Readboy and Navitel tablets, Digma Plane.
+		"~bq-8", "~bq-9", "~bqru-7", "~bqru-8", "~bqru-9", "~bqru-1", "=tz1", "=plane_",
+		"~tecno p7", "~tecno p9", "~ginzzu gt", "~ginzzu_gt", "=nomi_c", "=nomi c",
+		"=ccit a", "=ccita", "=mito t", "=rmd", "=allview2speed", "=allview3speed",
+		"=allview speed", "=allviewcity", "=allviewax", "~tesla l7", "~tesla ttl",
+		"~tesla gravity", "~lenovo b6000", "~lenovo b8000", "~lenovo s5000",
+		"~lenovo s6000", "~lenovo a7600", "~lenovo pb-6", "~numy", "~readboy", "~navitel",
+		// Huawei and Honor tablet codes (MediaPad M6, T2, Honor Pad, MatePad),
+		// Archos AN7/AN8/AN9/AN10, Oukitel OT, Tecno DroiPad DP, iBall Slide,
+		// Polaroid PMID, Digma Citi, Acer One, Dell Streak, HTC Flyer.
+		"~vrd-", "~bzk-", "~bzw-", "~got-", "~bgo-", "=an7", "=an8", "=an9", "=an10",
+		"=an13", "=ot1", "=ot5", "=ot6", "=ot8", "~tecno dp", "~tecno_dp", "~iball slide",
+		"~iball_slide", "=pmid", "=citi_", "~acer one", "~dell streak", "~htc flyer",
+		// Huawei MediaPad M2, Alcatel OneTouch Pixi and 1T tablets, iRULU,
+		// Ployer Momo9, Cat Nova and StarGate.
+		"~m2-80", "~m2-a0", "~9003", "~9007", "~9013", "~9203", "~8084", "~irulu", "=momo9",
+		"=cat nova", "=catnova", "=cat stargate",
+		// A Wi-Fi-only model is a tablet: phones are not sold without a modem.
+		"*wifi", "*wi-fi",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -284,6 +317,58 @@ func wifiOnlyModel(model []byte) bool {
 	return len(model) >= i+4 && model[i] == '-' && model[i+1] == 'w' && isDigit(model[i+2]) && isDigit(model[i+3])
 }
 
+// sizeCodeModel reports the model code of white-label Android tablets:
+// two letters, the screen size as two digits (07, 08, 09 inches, or 97 for
+// 9.7), two more digits and a letter ("RC0710B", "QS0716D", "MT0812E",
+// "BC9710AM"). Rugged phones named BV9700 are the exception.
+func sizeCodeModel(model []byte) bool {
+	if len(model) < 7 || !isLetter(model[0]) || !isLetter(model[1]) || !allBytes(model[2:6], isDigit) || !isLetter(model[6]) {
+		return false
+	}
+	if model[0] == 'b' && model[1] == 'v' {
+		return false
+	}
+	switch string(model[2:4]) {
+	case "07", "08", "09", "97":
+		return true
+	}
+	return false
+}
+
+// tabletCode reports model codes that name a tablet by their scheme:
+// Xiaomi's, whose letters after the year and month are "RP" on Redmi Pads
+// ("23073RPBFL", "24018RPACG"); Walmart onn's nine-digit item numbers
+// ("100026191"); and Digma's product codes, in a word of the model: the
+// line's letter and "S", four digits, two letters ending in G or L
+// ("Citi_7586_3G_TS7203MG", "Platina 1579M 4G NS1800ML").
+func tabletCode(model []byte) bool {
+	if len(model) >= 7 && allBytes(model[:4], isDigit) {
+		if model[5] == 'r' && model[6] == 'p' || len(model) >= 8 && model[6] == 'r' && model[7] == 'p' {
+			return true
+		}
+	}
+	if len(model) >= 9 && string(model[:4]) == "1000" && allBytes(model[4:9], isDigit) &&
+		(len(model) == 9 || !isAlnum(model[9])) {
+		return true
+	}
+	for i := 0; i+8 <= len(model); i++ {
+		if i > 0 && model[i-1] != ' ' && model[i-1] != '_' {
+			continue
+		}
+		w := model[i : i+8]
+		switch w[0] {
+		case 'c', 'n', 'p', 's', 't':
+		default:
+			continue
+		}
+		if w[1] == 's' && allBytes(w[2:6], isDigit) && isLetter(w[6]) && (w[7] == 'g' || w[7] == 'l') &&
+			(i+8 == len(model) || !isAlnum(model[i+8])) {
+			return true
+		}
+	}
+	return false
+}
+
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' }
 
 func isAlnum(b byte) bool {
@@ -303,9 +388,11 @@ func deviceOf(f uint32) Device {
 	switch {
 	case f&(fTV|fTVModel|fConsole|fWatch|fVR|fOtherDev) != 0:
 		return OtherDevice
+	case f&fTVWeak != 0 && (f&fTabletModel == 0 || f&fNotTablet != 0):
+		return OtherDevice
 	case f&fDesktopModel != 0:
 		return Desktop
-	case f&fTabletModel != 0,
+	case f&fTabletModel != 0 && f&fNotTablet == 0,
 		f&fTablet != 0 && f&fWindows == 0:
 		return Tablet
 	case f&(fMobile|fPhone) != 0:

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"bytes"
+	"hash/maphash"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 )
@@ -36,25 +38,25 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 }
 
 func (c *Classifier) lookupUA(ua []byte) uaInfo {
-	if info, ok := c.uaCache[string(ua)]; ok {
+	h := maphash.Bytes(c.cfg.uaSeed, ua)
+	if info, ok := c.uaCache.get(h, ua); ok {
 		return info
 	}
-	key := string(ua)
 	// The shared cache only pays once there are clones: for a single
 	// Classifier it would hold the same entries as its own, behind a lock.
 	shared := c.shared.cloned.Load()
 	info, ok := uaInfo{}, false
 	if shared {
-		info, ok = c.shared.get(key)
+		info, ok = c.shared.get(h, ua)
 	}
 	if !ok {
 		info = classifyUA(c.ua, ua)
 		info.hash = c.uaHash(ua)
 		if shared {
-			c.shared.put(key, info, c.cfg.cacheSize)
+			c.shared.put(h, ua, info)
 		}
 	}
-	putBounded(c.uaCache, key, info, c.cfg.cacheSize)
+	c.uaCache.put(h, ua, info)
 	return info
 }
 
@@ -71,33 +73,149 @@ func (c *Classifier) uaHash(ua []byte) uint64 {
 type uaShared struct {
 	cloned atomic.Bool
 	mu     sync.Mutex
-	m      map[string]uaInfo
+	c      *uaCache
 }
 
-func (s *uaShared) get(k string) (uaInfo, bool) {
+func (s *uaShared) get(h uint64, ua []byte) (uaInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.m[k]
-	return v, ok
+	return s.c.get(h, ua)
 }
 
-func (s *uaShared) put(k string, v uaInfo, size int) {
+func (s *uaShared) put(h uint64, ua []byte, v uaInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	putBounded(s.m, k, v, size)
+	s.c.put(h, ua, v)
 }
 
-// putBounded stores k in m, first evicting one entry if m holds size.
-// Map iteration starts at a random position, so this is random eviction:
-// hot user agents come straight back.
-func putBounded(m map[string]uaInfo, k string, v uaInfo, size int) {
-	if len(m) >= size {
-		for old := range m {
-			delete(m, old)
-			break
+// uaWays is the number of entries of one set of the user-agent cache.
+const uaWays = 8
+
+// uaCache is a set-associative cache of user-agent verdicts: an agent's
+// hash picks one set of uaWays entries, and within it the entry whose
+// hash and agent both match. Its sets grow to their full number and no
+// further (see uaMinSets); an entry's copy of its agent keeps its buffer
+// when the entry is replaced, so a warm cache does not allocate. Full agents are compared, so two agents
+// with one hash never share a verdict. Eviction is the clock algorithm
+// within a set: an entry used since the hand last passed it is spared
+// once, so the regular agents of a site stay while a long tail passes.
+type uaCache struct {
+	sets    []uaSet
+	ways    int // entries per set, at most uaWays
+	maxSets int // sets once grown to size entries
+}
+
+type uaSet struct {
+	tags  [uaWays]uint64 // the hashes, in one cache line
+	valid uint8          // a bit per way holding an entry
+	ref   uint8          // a bit per way used since the hand passed it
+	hand  uint8
+	ents  [uaWays]uaEntry
+}
+
+type uaEntry struct {
+	ua   []byte
+	info uaInfo
+}
+
+// uaMinSets is the number of sets a cache starts with. It doubles when
+// an agent finds its set full, up to the size asked for: a site's few
+// hundred regular agents then sit in a few tens of kilobytes, as close
+// together as in a small map, not spread over the whole array.
+const uaMinSets = 32
+
+// newUACache returns a cache of at most size entries (size > 0).
+func newUACache(size int) *uaCache {
+	ways := min(size, uaWays)
+	maxSets := size / ways
+	return &uaCache{sets: make([]uaSet, min(maxSets, uaMinSets)), ways: ways, maxSets: maxSets}
+}
+
+func (c *uaCache) set(h uint64) *uaSet {
+	// The high half of the hash, scaled to the number of sets.
+	return &c.sets[(h>>32)*uint64(len(c.sets))>>32]
+}
+
+// grow doubles the number of sets (at most maxSets) and moves every entry
+// to its set in the new array; the agents' buffers move with them. A
+// doubling splits each set in two; the last step may not, and an entry
+// whose new set is full is dropped.
+func (c *uaCache) grow() {
+	old := c.sets
+	c.sets = make([]uaSet, min(2*len(old), c.maxSets))
+	for i := range old {
+		o := &old[i]
+		for w := range c.ways {
+			if o.valid&(1<<w) == 0 {
+				continue
+			}
+			s := c.set(o.tags[w])
+			if s.valid == 1<<c.ways-1 {
+				continue // the last growth, to maxSets, need not halve a set exactly
+			}
+			n := 0
+			for s.valid&(1<<n) != 0 {
+				n++
+			}
+			s.tags[n], s.ents[n] = o.tags[w], o.ents[w]
+			s.valid |= 1 << n
+			s.ref |= o.ref & (1 << w) >> w << n
 		}
 	}
-	m[k] = v
+}
+
+func (c *uaCache) get(h uint64, ua []byte) (uaInfo, bool) {
+	s := c.set(h)
+	for w := range c.ways {
+		if s.tags[w] == h && s.valid&(1<<w) != 0 && bytes.Equal(s.ents[w].ua, ua) {
+			s.ref |= 1 << w
+			return s.ents[w].info, true
+		}
+	}
+	return uaInfo{}, false
+}
+
+// put stores ua's verdict, which get has just not found.
+func (c *uaCache) put(h uint64, ua []byte, info uaInfo) {
+	s := c.set(h)
+	full := uint8(1)<<c.ways - 1
+	for s.valid == full && len(c.sets) < c.maxSets {
+		c.grow()
+		s = c.set(h)
+	}
+	w := 0
+	if s.valid != full {
+		for s.valid&(1<<w) != 0 {
+			w++
+		}
+	} else {
+		for {
+			w = int(s.hand)
+			s.hand = uint8((w + 1) % c.ways)
+			if s.ref&(1<<w) == 0 {
+				break
+			}
+			s.ref &^= 1 << w
+		}
+	}
+	e := &s.ents[w]
+	if cap(e.ua) < len(ua) {
+		e.ua = make([]byte, 0, (len(ua)+63)&^63)
+	}
+	e.ua = append(e.ua[:0], ua...)
+	e.info = info
+	s.tags[w] = h
+	s.valid |= 1 << w
+	s.ref &^= 1 << w
+}
+
+// len returns the number of entries held.
+func (c *uaCache) len() int {
+	n := 0
+	for i := range c.sets {
+		n += bits.OnesCount8(c.sets[i].valid)
+	}
+	return n
 }
 
 // classifyUA decides the bot flag (docs/rules.md rule 2) and the device class

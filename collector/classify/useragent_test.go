@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"fmt"
+	"hash/maphash"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -209,6 +211,19 @@ func TestDevice(t *testing.T) {
 		{"Chromebook running Android", "Mozilla/5.0 (Linux; Android 9; HP Chromebook 13 G1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.162 Safari/537.36", Desktop},
 		{"Galaxy Watch on Tizen", "Mozilla/5.0 (Linux; Tizen 5.5; SAMSUNG SM-R855U) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/2.0 Chrome/69.0.3497.106 Mobile Safari/537.36", OtherDevice},
 		{"phone named XBot", "Mozilla/5.0 (Linux; Android 12; XBot Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Mobile},
+		{"white-label tablet by screen-size code", "Mozilla/5.0 (Linux; Android 4.4.2; QS0716D Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"BV9700 rugged phone", "Mozilla/5.0 (Linux; Android 10; BV9700Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Mobile},
+		{"Wi-Fi-only model", "Mozilla/5.0 (Linux; Android 11; M10_WiFi) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Redmi Pad code", "Mozilla/5.0 (Linux; Android 14; 23073RPBFG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Xiaomi phone code", "Mozilla/5.0 (Linux; Android 13; 23021RAAEG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Mobile},
+		{"onn item number", "Mozilla/5.0 (Linux; Android 13; 100071485) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Digma product code", "Mozilla/5.0 (Linux; Android 9; Optima_1026N_3G_TT1192PG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 Mobile Safari/537.36 TS1026PG", Mobile},
+		{"Digma tablet", "Mozilla/5.0 (Linux; Android 9; Optima_1026N_3G_TS1192PG) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 Mobile Safari/537.36", Tablet},
+		{"FHD tablet", "Mozilla/5.0 (Linux; Android 7.0; MediaPad 10 FHD) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 Safari/537.36", Tablet},
+		{"FHD TV", "Mozilla/5.0 (Linux; Android 9; 4K FHD Smart) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 Safari/537.36", OtherDevice},
+		{"Coolpad phone", "Mozilla/5.0 (Linux; Android 9; Coolpad 3310A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 Mobile Safari/537.36", Mobile},
+		{"Yandex tablet marker on a TV", "Mozilla/5.0 (Linux; arm; Android 11; SM-LED43T1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/102.0 YaApp_Android/22.79/apad Mobile Safari/537.36", OtherDevice},
+		{"Archos tablet", "Mozilla/5.0 (Linux; Android 4.2.2; AN10G2 Build/JDQ39) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0 Mobile Safari/537.36", Tablet},
 		{"app name only", "MyApp/1.0", OtherDevice},
 	}
 	for _, tt := range tests {
@@ -217,5 +232,114 @@ func TestDevice(t *testing.T) {
 				t.Errorf("device(%q) (-want +got):\n%s", tt.ua, diff)
 			}
 		})
+	}
+}
+
+// TestUACacheSameHash: two agents with one hash are two entries; neither
+// is given the other's verdict.
+func TestUACacheSameHash(t *testing.T) {
+	c := newUACache(16)
+	const h = 0x9e3779b97f4a7c15
+	c.put(h, []byte("agent a"), uaInfo{bot: true, device: OtherDevice, hash: 1})
+	if _, ok := c.get(h, []byte("agent b")); ok {
+		t.Fatal("agent b found under agent a's hash")
+	}
+	c.put(h, []byte("agent b"), uaInfo{device: Mobile, hash: 2})
+	a, okA := c.get(h, []byte("agent a"))
+	b, okB := c.get(h, []byte("agent b"))
+	if !okA || !okB || !a.bot || a.hash != 1 || b.bot || b.device != Mobile || b.hash != 2 {
+		t.Fatalf("got %+v %v and %+v %v", a, okA, b, okB)
+	}
+	if _, ok := c.get(h+1, []byte("agent a")); ok {
+		t.Fatal("agent a found under another hash")
+	}
+}
+
+// TestUACacheKeepsRegulars: agents looked up between the arrivals of a
+// long tail keep their entries; the tail takes the others in turn.
+func TestUACacheKeepsRegulars(t *testing.T) {
+	c := newUACache(uaWays) // one set
+	regular := [][]byte{[]byte("regular 1"), []byte("regular 2")}
+	for i, ua := range regular {
+		c.put(uint64(i), ua, uaInfo{hash: uint64(i)})
+	}
+	for i := range 100 {
+		for j, ua := range regular {
+			if _, ok := c.get(uint64(j), ua); !ok {
+				t.Fatalf("regular %d evicted after %d tail agents", j+1, i)
+			}
+		}
+		ua := fmt.Appendf(nil, "tail %d", i)
+		h := uint64(1000 + i)
+		if _, ok := c.get(h, ua); ok {
+			t.Fatalf("%s found before it was stored", ua)
+		}
+		c.put(h, ua, uaInfo{hash: h})
+		if n := c.len(); n > uaWays {
+			t.Fatalf("cache holds %d entries, bound is %d", n, uaWays)
+		}
+	}
+	if got, ok := c.get(1099, []byte("tail 99")); !ok || got.hash != 1099 {
+		t.Fatal("the last tail agent is not in the cache")
+	}
+	if _, ok := c.get(1000, []byte("tail 0")); ok {
+		t.Fatal("the first tail agent is still in a full set")
+	}
+}
+
+// TestUACacheWarmDoesNotAllocate: replacing an entry reuses its buffer.
+func TestUACacheWarmDoesNotAllocate(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("allocation counting needs a normal build")
+	}
+	c := newUACache(1)
+	c.put(1, []byte(uaWinChrome), uaInfo{})
+	i := uint64(0)
+	if n := testing.AllocsPerRun(50, func() {
+		i++
+		c.put(i, []byte(uaIPhone[:len(uaWinChrome)/2]), uaInfo{hash: i})
+	}); n != 0 {
+		t.Errorf("put into a warm entry allocates %.1f times", n)
+	}
+}
+
+// TestUACacheGrows: the sets double as agents come, every agent stays
+// until the cache is full, and it never holds more than its size, also
+// when the last growth is not a doubling (10,000 entries: 1,250 sets).
+func TestUACacheGrows(t *testing.T) {
+	c := newUACache(DefaultCacheSize)
+	if len(c.sets) != uaMinSets {
+		t.Fatalf("a new cache has %d sets, want %d", len(c.sets), uaMinSets)
+	}
+	seed := maphash.MakeSeed()
+	key := func(i int) ([]byte, uint64) {
+		ua := fmt.Appendf(nil, "agent %d", i)
+		return ua, maphash.Bytes(seed, ua)
+	}
+	for i := range 500 {
+		ua, h := key(i)
+		c.put(h, ua, uaInfo{hash: uint64(i)})
+	}
+	for i := range 500 {
+		ua, h := key(i)
+		if got, ok := c.get(h, ua); !ok || got.hash != uint64(i) {
+			t.Fatalf("agent %d lost after the cache grew to %d sets", i, len(c.sets))
+		}
+	}
+	for i := 500; i < 30_000; i++ {
+		ua, h := key(i)
+		if _, ok := c.get(h, ua); !ok {
+			c.put(h, ua, uaInfo{hash: uint64(i)})
+		}
+	}
+	if len(c.sets) != DefaultCacheSize/uaWays {
+		t.Errorf("%d sets after 30,000 agents, want %d", len(c.sets), DefaultCacheSize/uaWays)
+	}
+	if n := c.len(); n > DefaultCacheSize || n < DefaultCacheSize*9/10 {
+		t.Errorf("cache holds %d entries, want at most and nearly %d", n, DefaultCacheSize)
+	}
+	ua, h := key(29_999)
+	if got, ok := c.get(h, ua); !ok || got.hash != 29_999 {
+		t.Error("the last agent is not in the cache")
 	}
 }
