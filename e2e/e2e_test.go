@@ -391,6 +391,13 @@ func (e *env) checkCounts(t *testing.T) {
 	if gotLines != wantLines {
 		t.Errorf("session_exporter_lines_read_total = %d, want %d (one per request)", gotLines, wantLines)
 	}
+	// One thank-you page carries value=49 (goals[0].value_param); the
+	// other two carry none.
+	if v, err := e.api.vector(`sum(web_conversion_value_total{goal="purchase"})`); err != nil || len(v) != 1 {
+		t.Errorf("web_conversion_value_total: %v %v, want one sum", v, err)
+	} else if n, err := v[0].intValue(); err != nil || n != 49 {
+		t.Errorf("web_conversion_value_total = %d (%v), want 49", n, err)
+	}
 
 	// The same without the site label, as a single-site dashboard sums it.
 	wantCD := map[string]int{}

@@ -59,7 +59,7 @@ var script = []hit{
 	{site: siteShop, xff: "203.0.113.11", ua: uaWindowsChrome, path: "/style.css", referer: "http://shop.example.com/", status: 200},
 	{site: siteShop, xff: "203.0.113.11", ua: uaWindowsChrome, path: "/logo.png", referer: "http://shop.example.com/", status: 200},
 	{site: siteShop, xff: "192.0.2.66, 203.0.113.11", ua: uaWindowsChrome, path: "/pricing", referer: "http://shop.example.com/", status: 200},
-	{site: siteShop, xff: "203.0.113.11", ua: uaWindowsChrome, path: "/checkout/thank-you", referer: "http://shop.example.com/pricing", status: 200},
+	{site: siteShop, xff: "203.0.113.11", ua: uaWindowsChrome, path: "/checkout/thank-you?value=49", referer: "http://shop.example.com/pricing", status: 200},
 	// V2, iPhone, newsletter link through the redirect that strips the UTM
 	// parameters: the landing page has no campaign and no referrer, and must
 	// still count as email (carry-over). 2 pageviews, engaged.
