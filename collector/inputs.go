@@ -141,6 +141,9 @@ func (h *liveHandler) readStdin(ctx context.Context, src *source, r io.Reader) {
 // idleLoop drives the periodic work when no file is followed: it calls
 // Idle at every wake-up of w (nil: every poll interval).
 func idleLoop(ctx context.Context, w tail.Waker, every time.Duration, h tail.Handler) error {
+	// A first pass at once, as the tailer's: nothing to read yet, so idle.
+	// The exporter serves only after it (the first checkpoint).
+	h.Idle()
 	if w == nil {
 		t := time.NewTicker(every)
 		defer t.Stop()
