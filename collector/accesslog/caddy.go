@@ -268,7 +268,7 @@ func (p *caddyParser) str(s *scanner, v *caddyVals, slot int) bool {
 		return false
 	}
 	if esc {
-		p.buf[slot] = unescape(p.buf[slot][:0], raw)
+		p.buf[slot] = AppendJSONUnescaped(p.buf[slot][:0], raw)
 		raw = p.buf[slot][:len(p.buf[slot]):len(p.buf[slot])]
 	}
 	v.s[slot] = raw
@@ -283,7 +283,7 @@ func (p *caddyParser) member(s *scanner) ([]byte, bool) {
 		return nil, false
 	}
 	if esc {
-		p.key = unescape(p.key[:0], k)
+		p.key = AppendJSONUnescaped(p.key[:0], k)
 		k = p.key
 	}
 	s.ws()
@@ -575,10 +575,12 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// unescape appends the decoded form of raw, a string's content validated by
-// scanner.str, to dst. Like encoding/json it turns an unpaired surrogate into
-// U+FFFD. The result is never longer than raw.
-func unescape(dst, raw []byte) []byte {
+// AppendJSONUnescaped appends the decoded form of raw, the content (between
+// the quotes) of a JSON string already checked to be valid, to dst. Like
+// encoding/json it turns an unpaired surrogate into U+FFFD. The result is
+// never longer than raw. Other readers of JSON records (container logs)
+// decode their strings with it too.
+func AppendJSONUnescaped(dst, raw []byte) []byte {
 	for i := 0; i < len(raw); {
 		j := bytes.IndexByte(raw[i:], '\\')
 		if j < 0 {

@@ -3,7 +3,8 @@ package input
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
+
+	"github.com/session-exporter/session-exporter/collector/accesslog"
 )
 
 // Stream selects records by the stream the container wrote them to.
@@ -162,8 +163,8 @@ func skipSpace(b []byte, p int) int {
 }
 
 // jsonString reads the JSON string starting at b[p] (a quote). With raw it
-// only checks it and returns the key bytes undecoded when they hold no
-// escape (keys are plain ASCII); else it decodes into dst.
+// only checks it and returns the key bytes undecoded (keys are plain
+// ASCII); else it decodes into dst.
 func jsonString(b []byte, p int, dst []byte, raw bool) ([]byte, int, bool) {
 	if p >= len(b) || b[p] != '"' {
 		return nil, 0, false
@@ -177,53 +178,27 @@ func jsonString(b []byte, p int, dst []byte, raw bool) ([]byte, int, bool) {
 			if raw {
 				return b[start:p], p + 1, true
 			}
-			return dst, p + 1, true
+			return accesslog.AppendJSONUnescaped(dst, b[start:p]), p + 1, true
 		case c == '\\':
 			if p+1 >= len(b) {
 				return nil, 0, false
 			}
 			e := b[p+1]
 			p += 2
-			if raw {
-				continue
-			}
 			switch e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				r, n, ok := hex4(b, p)
+				_, n, ok := hex4(b, p)
 				if !ok {
 					return nil, 0, false
 				}
 				p = n
-				if r >= 0xd800 && r < 0xdc00 { // a surrogate pair
-					if r2, n2, ok := hex4(b, p+2); ok && p+1 < len(b) && b[p] == '\\' && b[p+1] == 'u' && r2 >= 0xdc00 && r2 < 0xe000 {
-						r = 0x10000 + (r-0xd800)<<10 + (r2 - 0xdc00)
-						p = n2
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				dst = utf8.AppendRune(dst, r)
 			default:
 				return nil, 0, false
 			}
 		case c < 0x20:
 			return nil, 0, false
 		default:
-			if !raw {
-				dst = append(dst, c)
-			}
 			p++
 		}
 	}
