@@ -3,8 +3,10 @@ package accesslog
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +38,15 @@ func readLines(tb testing.TB, path string) [][]byte {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if data, err = io.ReadAll(zr); err != nil {
+			tb.Fatal(path, err)
+		}
 	}
 	var lines [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -95,30 +106,29 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestSharedSamples parses the project's sample logs, which must have no
-// rejected line. They live outside the module; the test is skipped without them.
+// TestSharedSamples parses the project's sample logs (testdata/samples at
+// the repository's root), which must have no rejected line.
 func TestSharedSamples(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "data")
+	dir := filepath.Join("..", "..", "testdata", "samples")
 	for _, tc := range []struct{ file, format string }{
-		{"sample-combined.log", "combined"},
-		{"sample-combined.log", "auto"},
-		{"sample-caddy.log", "caddy"},
-		{"sample-caddy.log", "auto"},
+		{"sample-combined.log.gz", "combined"},
+		{"sample-combined.log.gz", "auto"},
+		{"sample-caddy.log.gz", "caddy"},
+		{"sample-caddy.log.gz", "auto"},
 	} {
 		t.Run(tc.file+"/"+tc.format, func(t *testing.T) {
 			path := filepath.Join(dir, tc.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("sample log not available: %v", err)
-			}
 			lines := readLines(t, path)
-			if truth, err := os.ReadFile(strings.TrimSuffix(path, ".log") + ".truth.json"); err == nil {
-				var meta struct{ Lines int }
-				if err := json.Unmarshal(truth, &meta); err != nil {
-					t.Fatal(err)
-				}
-				if meta.Lines != len(lines) {
-					t.Errorf("%s has %d lines, its truth file says %d", tc.file, len(lines), meta.Lines)
-				}
+			truth, err := os.ReadFile(strings.TrimSuffix(path, ".log.gz") + ".truth.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var meta struct{ Lines int }
+			if err := json.Unmarshal(truth, &meta); err != nil {
+				t.Fatal(err)
+			}
+			if meta.Lines != len(lines) {
+				t.Errorf("%s has %d lines, its truth file says %d", tc.file, len(lines), meta.Lines)
 			}
 			p := mustNew(t, tc.format)
 			rejected := map[Reason]int{}
