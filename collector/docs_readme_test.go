@@ -216,10 +216,48 @@ func TestDocLinks(t *testing.T) {
 			}
 			if _, err := os.Stat(p); err != nil {
 				t.Errorf("%s links to %s: %v", page, m[1], err)
+				continue
+			}
+			if _, anchor, ok := strings.Cut(m[1], "#"); ok && strings.HasSuffix(p, ".md") {
+				target, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Contains(anchors(string(target)), anchor) {
+					t.Errorf("%s links to %s: no such heading", page, m[1])
+				}
 			}
 		}
 	}
 	if n < 20 {
 		t.Errorf("found only %d relative links in README.md and docs/", n)
 	}
+}
+
+// anchors returns the link anchors of a Markdown page's headings, as the
+// usual renderers make them: lower case, punctuation dropped, spaces as
+// hyphens.
+func anchors(doc string) []string {
+	var out []string
+	inCode := false
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(line, "```") {
+			inCode = !inCode
+		}
+		if inCode || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		title := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		var b strings.Builder
+		for _, r := range strings.ToLower(title) {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+				b.WriteRune(r)
+			case r == ' ':
+				b.WriteByte('-')
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
