@@ -175,7 +175,7 @@ func (s *Sessionizer) Add(e Event) {
 	if s.started {
 		before = s.watermark
 	}
-	s.AddOrdered(e, before, max(before, e.Time))
+	s.add(&e, before, max(before, e.Time))
 }
 
 // AddOrdered is Add for one shard of a sessionizer split by visitor key:
@@ -183,7 +183,9 @@ func (s *Sessionizer) Add(e Event) {
 // the newest event time of the whole input just before and just after e.
 // Fed that way, each shard applies its visitors' events exactly as a single
 // Sessionizer fed every event would.
-func (s *Sessionizer) AddOrdered(e Event, before, after int64) {
+func (s *Sessionizer) AddOrdered(e Event, before, after int64) { s.add(&e, before, after) }
+
+func (s *Sessionizer) add(e *Event, before, after int64) {
 	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
 		return
 	}
@@ -201,10 +203,10 @@ func (s *Sessionizer) AddOrdered(e Event, before, after int64) {
 	}
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
-		s.apply(&e)
+		s.apply(e)
 		return
 	}
-	s.pending.push(e)
+	s.pending.insert(e)
 	s.release()
 }
 
@@ -224,8 +226,8 @@ func (s *Sessionizer) Advance(t int64) {
 // Flush applies every held event, as at the end of a replay.
 func (s *Sessionizer) Flush() {
 	for s.pending.len() > 0 {
-		e := s.pending.pop()
-		s.apply(&e)
+		s.apply(s.pending.min()) // apply never adds: the slot stays put
+		s.pending.drop()
 	}
 }
 
@@ -254,8 +256,8 @@ func (s *Sessionizer) frontier() int64 { return s.watermark - int64(s.cfg.MaxDel
 func (s *Sessionizer) release() {
 	f := s.frontier()
 	for s.pending.len() > 0 && s.pending.min().Time <= f {
-		e := s.pending.pop()
-		s.apply(&e)
+		s.apply(s.pending.min())
+		s.pending.drop()
 	}
 	s.expire(f)
 }
@@ -509,29 +511,26 @@ func (s *Sessionizer) touch(i int32, at int64) {
 		v.last = at // in place already
 		return
 	}
-	s.unlink(i)
+	s.unlinkRec(i, v)
 	v.last = at
 	j := s.tail
-	for j != none && s.t.rec(j).last > at {
-		j = s.t.rec(j).prev
-	}
-	s.insertAfter(i, j)
-}
-
-// insertAfter links visitor i after j (at the front when j is none).
-func (s *Sessionizer) insertAfter(i, j int32) {
-	v := s.t.rec(i)
 	if j == none {
-		v.prev, v.next = none, s.head
-		if s.head != none {
-			s.t.rec(s.head).prev = i
-		} else {
-			s.tail = i
-		}
-		s.head = i
+		s.linkFront(i, v)
 		return
 	}
 	w := s.t.rec(j)
+	for w.last > at {
+		if j = w.prev; j == none {
+			s.linkFront(i, v)
+			return
+		}
+		w = s.t.rec(j)
+	}
+	s.linkAfter(i, v, j, w)
+}
+
+// linkAfter links visitor i (record v) after j (record w).
+func (s *Sessionizer) linkAfter(i int32, v *visitor, j int32, w *visitor) {
 	v.prev, v.next = j, w.next
 	if v.next != none {
 		s.t.rec(v.next).prev = i
@@ -541,10 +540,28 @@ func (s *Sessionizer) insertAfter(i, j int32) {
 	w.next = i
 }
 
-func (s *Sessionizer) pushBack(i int32) { s.insertAfter(i, s.tail) }
+// linkFront links visitor i (record v) at the front.
+func (s *Sessionizer) linkFront(i int32, v *visitor) {
+	v.prev, v.next = none, s.head
+	if s.head != none {
+		s.t.rec(s.head).prev = i
+	} else {
+		s.tail = i
+	}
+	s.head = i
+}
 
-func (s *Sessionizer) unlink(i int32) {
-	v := s.t.rec(i)
+func (s *Sessionizer) pushBack(i int32) {
+	if s.tail == none {
+		s.linkFront(i, s.t.rec(i))
+		return
+	}
+	s.linkAfter(i, s.t.rec(i), s.tail, s.t.rec(s.tail))
+}
+
+func (s *Sessionizer) unlink(i int32) { s.unlinkRec(i, s.t.rec(i)) }
+
+func (s *Sessionizer) unlinkRec(i int32, v *visitor) {
 	if v.prev != none {
 		s.t.rec(v.prev).next = v.next
 	} else if s.head == i {
