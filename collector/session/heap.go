@@ -22,25 +22,33 @@ func less(x, y *Event) bool {
 
 func (h *eventHeap) at(i int) *Event { return &h.a[(h.head+i)&(len(h.a)-1)] }
 
-func (h *eventHeap) push(e Event) {
+func (h *eventHeap) push(e Event) { h.insert(&e) }
+
+// insert is push without copying e twice.
+func (h *eventHeap) insert(e *Event) {
 	if h.size == len(h.a) {
 		h.grow()
 	}
 	// Shift later events up by one, from the back, then insert.
 	i := h.size
-	for i > 0 && less(&e, h.at(i-1)) {
+	for i > 0 && less(e, h.at(i-1)) {
 		*h.at(i) = *h.at(i - 1)
 		i--
 	}
-	*h.at(i) = e
+	*h.at(i) = *e
 	h.size++
 }
 
 func (h *eventHeap) pop() Event {
 	e := h.a[h.head]
+	h.drop()
+	return e
+}
+
+// drop removes the oldest event.
+func (h *eventHeap) drop() {
 	h.head = (h.head + 1) & (len(h.a) - 1)
 	h.size--
-	return e
 }
 
 func (h *eventHeap) grow() {

@@ -123,39 +123,14 @@ func (c Config) validate() error {
 
 const none = int32(-1)
 
-// visitor is one visitor's open session and pending redirect source. Visitors
-// live in a slab and form a list sorted by last activity (front = least
-// recent: the last pageview of an open session, else the pending redirect),
-// used for timeouts and eviction. Keeping it sorted, even when late events
-// arrive, makes every idle session close at the same point of the input
-// whatever else is in memory, so sharded sessionizers count exactly as one.
-type visitor struct {
-	key        uint64
-	at         int64 // last activity: the list is sorted by it
-	first      int64 // first pageview of the open session
-	last       int64 // last pageview of the open session
-	source     uint64
-	goals      uint64
-	carrySrc   uint64
-	carryUntil int64
-	pageviews  uint32
-	day        int32 // calendar day of the session's first pageview
-	prev, next int32
-	labels     Labels
-	carryCh    classify.Channel
-	open       bool
-	engaged    bool
-}
-
 // Sessionizer turns events into sessions. It is not safe for concurrent use.
 type Sessionizer struct {
 	cfg  Config
 	sink Sink
 
-	index      map[uint64]int32
-	slab       []visitor
-	free       []int32
-	head, tail int32
+	t          table
+	head, tail int32               // activity list, least recent first
+	carry      map[int32]carryOver // pending redirect sources by record
 
 	pending   eventHeap
 	seq       uint64
@@ -173,12 +148,12 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 		return nil, err
 	}
 	s := &Sessionizer{
-		cfg:   cfg,
-		sink:  sink,
-		index: make(map[uint64]int32),
-		head:  none,
-		tail:  none,
-		days:  dayCache{loc: cfg.Location},
+		cfg:  cfg,
+		sink: sink,
+		t:    newTable(),
+		head: none,
+		tail: none,
+		days: dayCache{loc: cfg.Location},
 	}
 	if cfg.ReturningCapacity > 0 {
 		r, err := NewReturning(cfg.ReturningCapacity, cfg.ReturningWindow)
@@ -200,7 +175,7 @@ func (s *Sessionizer) Add(e Event) {
 	if s.started {
 		before = s.watermark
 	}
-	s.AddOrdered(e, before, max(before, e.Time))
+	s.add(&e, before, max(before, e.Time))
 }
 
 // AddOrdered is Add for one shard of a sessionizer split by visitor key:
@@ -208,7 +183,9 @@ func (s *Sessionizer) Add(e Event) {
 // the newest event time of the whole input just before and just after e.
 // Fed that way, each shard applies its visitors' events exactly as a single
 // Sessionizer fed every event would.
-func (s *Sessionizer) AddOrdered(e Event, before, after int64) {
+func (s *Sessionizer) AddOrdered(e Event, before, after int64) { s.add(&e, before, after) }
+
+func (s *Sessionizer) add(e *Event, before, after int64) {
 	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
 		return
 	}
@@ -226,10 +203,10 @@ func (s *Sessionizer) AddOrdered(e Event, before, after int64) {
 	}
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
-		s.apply(&e)
+		s.apply(e)
 		return
 	}
-	s.pending.push(e)
+	s.pending.insert(e)
 	s.release()
 }
 
@@ -249,8 +226,8 @@ func (s *Sessionizer) Advance(t int64) {
 // Flush applies every held event, as at the end of a replay.
 func (s *Sessionizer) Flush() {
 	for s.pending.len() > 0 {
-		e := s.pending.pop()
-		s.apply(&e)
+		s.apply(s.pending.min()) // apply never adds: the slot stays put
+		s.pending.drop()
 	}
 }
 
@@ -259,7 +236,7 @@ func (s *Sessionizer) CloseAll() {
 	s.Flush()
 	for s.head != none {
 		i := s.head
-		if s.slab[i].open {
+		if s.t.rec(i).open() {
 			s.close(i, false)
 		}
 		s.remove(i)
@@ -267,7 +244,7 @@ func (s *Sessionizer) CloseAll() {
 }
 
 // Visitors returns the number of visitors held in memory.
-func (s *Sessionizer) Visitors() int { return len(s.index) }
+func (s *Sessionizer) Visitors() int { return s.t.n }
 
 // Watermark returns the newest event time seen (Unix nanoseconds) and whether
 // any event was seen.
@@ -279,10 +256,34 @@ func (s *Sessionizer) frontier() int64 { return s.watermark - int64(s.cfg.MaxDel
 func (s *Sessionizer) release() {
 	f := s.frontier()
 	for s.pending.len() > 0 && s.pending.min().Time <= f {
-		e := s.pending.pop()
-		s.apply(&e)
+		s.apply(s.pending.min())
+		s.pending.drop()
 	}
 	s.expire(f)
+}
+
+// pendingCarry returns visitor i's pending redirect source, if any.
+func (s *Sessionizer) pendingCarry(i int32, v *visitor) (carryOver, bool) {
+	if v.flags&flagCarry == 0 {
+		return carryOver{}, false
+	}
+	return s.carry[i], true
+}
+
+// setCarry makes c visitor i's pending redirect source.
+func (s *Sessionizer) setCarry(i int32, v *visitor, c carryOver) {
+	if s.carry == nil {
+		s.carry = make(map[int32]carryOver)
+	}
+	s.carry[i] = c
+	v.flags |= flagCarry
+}
+
+func (s *Sessionizer) dropCarry(i int32, v *visitor) {
+	if v.flags&flagCarry != 0 {
+		delete(s.carry, i)
+		v.flags &^= flagCarry
+	}
 }
 
 // expire closes sessions idle for more than the timeout at time now and drops
@@ -291,16 +292,17 @@ func (s *Sessionizer) expire(now int64) {
 	timeout := int64(s.cfg.Timeout)
 	for s.head != none {
 		i := s.head
-		v := &s.slab[i]
-		pending := v.carrySrc != 0 && v.carryUntil >= now
-		if v.open {
+		v := s.t.rec(i)
+		c, carry := s.pendingCarry(i, v)
+		pending := carry && c.until >= now
+		if v.open() {
 			if now-v.last <= timeout {
 				return
 			}
 			s.close(i, false)
 			if pending {
 				// Keep the redirect source; look again when it expires.
-				s.touch(i, v.carryUntil-int64(s.cfg.CarryOver))
+				s.touch(i, c.until-int64(s.cfg.CarryOver))
 				continue
 			}
 		} else if pending {
@@ -312,31 +314,29 @@ func (s *Sessionizer) expire(now int64) {
 
 func (s *Sessionizer) apply(e *Event) {
 	i := s.lookup(e.Visitor)
-	v := &s.slab[i]
+	v := s.t.rec(i)
 	if e.Kind == classify.KindRedirect {
 		if e.Source != 0 {
-			v.carrySrc = e.Source
-			v.carryCh = e.Channel
-			v.carryUntil = e.Time + int64(s.cfg.CarryOver)
+			s.setCarry(i, v, carryOver{src: e.Source, ch: e.Channel, until: e.Time + int64(s.cfg.CarryOver)})
 		}
-		if !v.open {
+		if !v.open() {
 			s.touch(i, e.Time)
 		}
 		return
 	}
 
 	src, ch := e.Source, e.Channel
-	if v.carrySrc != 0 {
-		if !e.Tagged && e.Time <= v.carryUntil && e.Time+int64(s.cfg.CarryOver) >= v.carryUntil {
-			src, ch = v.carrySrc, v.carryCh
+	if c, ok := s.pendingCarry(i, v); ok {
+		if !e.Tagged && e.Time <= c.until && e.Time+int64(s.cfg.CarryOver) >= c.until {
+			src, ch = c.src, c.ch
 		}
-		v.carrySrc = 0
+		s.dropCarry(i, v)
 	}
 	if src == 0 {
 		ch = classify.Direct
 	}
 
-	if v.open && v.first-e.Time > int64(s.cfg.Timeout) {
+	if v.open() && v.first-e.Time > int64(s.cfg.Timeout) {
 		// A late pageview more than the timeout before this session began
 		// belongs to no session it is open beside: it is a visit of its own.
 		s.visitOfOne(e, src, ch)
@@ -345,7 +345,7 @@ func (s *Sessionizer) apply(e *Event) {
 	day := s.days.day(e.Time)
 	start, keep := false, false
 	switch {
-	case !v.open:
+	case !v.open():
 		start = true
 	case e.Time-v.last > int64(s.cfg.Timeout):
 		s.close(i, false)
@@ -360,28 +360,32 @@ func (s *Sessionizer) apply(e *Event) {
 	if start {
 		if !keep {
 			v.source = src
-			v.labels.Channel = ch
-			v.labels.Landing = e.Landing
+			v.channel = ch
+			v.landing = e.Landing
 		}
 		ret, today := s.startReturning(e)
-		v.labels.Returning = ret || keep
-		if !today {
-			s.sink.VisitorSeen(v.labels, e.Visitor, day)
+		v.flags &^= flagReturning
+		if ret || keep {
+			v.flags |= flagReturning
 		}
-		v.labels.Device = e.Device
-		v.labels.Site = e.Site
+		if !today {
+			// Counted with the device and site the record held before
+			// this pageview (none for a new visitor).
+			s.sink.VisitorSeen(v.labels(), e.Visitor, day)
+		}
+		v.device = e.Device
+		v.site = e.Site
 		v.first, v.last = e.Time, e.Time
 		v.day = day
 		v.pageviews = 0
 		v.goals = 0
-		v.engaged = false
-		v.open = true
-		s.sink.SessionStarted(v.labels)
+		v.flags |= flagOpen
+		s.sink.SessionStarted(v.labels())
 	}
 	if !start && day != v.day {
 		// A session across midnight (split_at_midnight off): its visitor
 		// is one of the new day's too (counting again is harmless).
-		s.sink.VisitorSeen(v.labels, e.Visitor, day)
+		s.sink.VisitorSeen(v.labels(), e.Visitor, day)
 	}
 	if e.Time > v.last {
 		v.last = e.Time
@@ -389,15 +393,16 @@ func (s *Sessionizer) apply(e *Event) {
 	if e.Time < v.first {
 		v.first = e.Time
 	}
+	wasEngaged := v.engaged()
 	v.pageviews++
-	s.sink.Pageview(v.labels)
+	l := v.labels()
+	s.sink.Pageview(l)
 	if g := e.Goals &^ v.goals; g != 0 {
 		v.goals |= g
-		s.reached(v.labels, e, g)
+		s.reached(l, e, g)
 	}
-	if !v.engaged && (v.pageviews >= 2 || v.goals != 0) {
-		v.engaged = true
-		s.sink.SessionEngaged(v.labels)
+	if !wasEngaged && v.engaged() {
+		s.sink.SessionEngaged(l)
 	}
 	s.touch(i, v.last)
 }
@@ -463,95 +468,107 @@ func (s *Sessionizer) reached(l Labels, e *Event, g uint64) {
 }
 
 func (s *Sessionizer) close(i int32, evicted bool) {
-	v := &s.slab[i]
-	v.open = false
-	s.sink.SessionClosed(v.labels, Closed{
+	v := s.t.rec(i)
+	v.flags &^= flagOpen
+	s.sink.SessionClosed(v.labels(), Closed{
 		Duration:  time.Duration(v.last - v.first),
 		Pageviews: int(v.pageviews),
-		Engaged:   v.engaged,
+		Engaged:   v.engaged(),
 		Evicted:   evicted,
 	})
 }
 
-// lookup returns the slab index of visitor key k, creating it (and evicting
-// the least recently active visitor when memory is full) if needed.
+// lookup returns the record of visitor key k, creating it (and evicting
+// the least recently active visitor when memory is full) if needed. A new
+// record is linked at the back of the list; its caller touches it.
 func (s *Sessionizer) lookup(k uint64) int32 {
-	if i, ok := s.index[k]; ok {
+	if i := s.t.find(k); i != none {
 		return i
 	}
-	if len(s.index) >= s.cfg.MaxVisitors && s.head != none {
+	if s.t.n >= s.cfg.MaxVisitors && s.head != none {
 		j := s.head
-		if s.slab[j].open {
+		if s.t.rec(j).open() {
 			s.close(j, true)
 		}
 		s.remove(j)
 	}
-	var i int32
-	if n := len(s.free); n > 0 {
-		i = s.free[n-1]
-		s.free = s.free[:n-1]
-	} else {
-		s.slab = append(s.slab, visitor{})
-		i = int32(len(s.slab) - 1)
-	}
-	s.slab[i] = visitor{key: k, prev: none, next: none}
-	s.index[k] = i
+	i := s.t.insert(k)
 	s.pushBack(i)
 	return i
 }
 
 func (s *Sessionizer) remove(i int32) {
 	s.unlink(i)
-	delete(s.index, s.slab[i].key)
-	s.slab[i] = visitor{}
-	s.free = append(s.free, i)
+	s.dropCarry(i, s.t.rec(i))
+	s.t.delete(i)
 }
 
 // touch sets visitor i's last activity to at and moves it to its place in
 // the list: the back, unless a late event made it older than others.
 func (s *Sessionizer) touch(i int32, at int64) {
-	s.unlink(i)
-	s.slab[i].at = at
-	j := s.tail
-	for j != none && s.slab[j].at > at {
-		j = s.slab[j].prev
-	}
-	s.insertAfter(i, j)
-}
-
-// insertAfter links visitor i after j (at the front when j is none).
-func (s *Sessionizer) insertAfter(i, j int32) {
-	v := &s.slab[i]
-	if j == none {
-		v.prev, v.next = none, s.head
-		if s.head != none {
-			s.slab[s.head].prev = i
-		} else {
-			s.tail = i
-		}
-		s.head = i
+	v := s.t.rec(i)
+	if i == s.tail && (v.prev == none || s.t.rec(v.prev).last <= at) {
+		v.last = at // in place already
 		return
 	}
-	v.prev, v.next = j, s.slab[j].next
+	s.unlinkRec(i, v)
+	v.last = at
+	j := s.tail
+	if j == none {
+		s.linkFront(i, v)
+		return
+	}
+	w := s.t.rec(j)
+	for w.last > at {
+		if j = w.prev; j == none {
+			s.linkFront(i, v)
+			return
+		}
+		w = s.t.rec(j)
+	}
+	s.linkAfter(i, v, j, w)
+}
+
+// linkAfter links visitor i (record v) after j (record w).
+func (s *Sessionizer) linkAfter(i int32, v *visitor, j int32, w *visitor) {
+	v.prev, v.next = j, w.next
 	if v.next != none {
-		s.slab[v.next].prev = i
+		s.t.rec(v.next).prev = i
 	} else {
 		s.tail = i
 	}
-	s.slab[j].next = i
+	w.next = i
 }
 
-func (s *Sessionizer) pushBack(i int32) { s.insertAfter(i, s.tail) }
+// linkFront links visitor i (record v) at the front.
+func (s *Sessionizer) linkFront(i int32, v *visitor) {
+	v.prev, v.next = none, s.head
+	if s.head != none {
+		s.t.rec(s.head).prev = i
+	} else {
+		s.tail = i
+	}
+	s.head = i
+}
 
-func (s *Sessionizer) unlink(i int32) {
-	v := &s.slab[i]
+func (s *Sessionizer) pushBack(i int32) {
+	if s.tail == none {
+		s.linkFront(i, s.t.rec(i))
+		return
+	}
+	s.linkAfter(i, s.t.rec(i), s.tail, s.t.rec(s.tail))
+}
+
+func (s *Sessionizer) unlink(i int32) { s.unlinkRec(i, s.t.rec(i)) }
+
+func (s *Sessionizer) unlinkRec(i int32, v *visitor) {
 	if v.prev != none {
-		s.slab[v.prev].next = v.next
+		s.t.rec(v.prev).next = v.next
 	} else if s.head == i {
 		s.head = v.next
 	}
 	if v.next != none {
-		s.slab[v.next].prev = v.prev
+		s.t.rec(v.next).prev = v.prev
 	} else if s.tail == i {
 		s.tail = v.prev
 	}

@@ -48,22 +48,21 @@ func (s *Sessionizer) Snapshot() Snapshot {
 		Watermark: s.watermark,
 		Started:   s.started,
 		Seq:       s.seq,
-		Visitors:  make([]VisitorState, 0, len(s.index)),
+		Visitors:  make([]VisitorState, 0, s.t.n),
 		Pending:   s.pending.events(),
 	}
-	for i := s.head; i != none; i = s.slab[i].next {
-		v := &s.slab[i]
-		vs := VisitorState{
-			Key: v.key, Open: v.open, Carry: v.carrySrc != 0,
-		}
-		if v.open {
+	for i := s.head; i != none; i = s.t.rec(i).next {
+		v := s.t.rec(i)
+		c, carry := s.pendingCarry(i, v)
+		vs := VisitorState{Key: v.key, Open: v.open(), Carry: carry}
+		if v.open() {
 			vs.First, vs.Last, vs.Pageviews, vs.Goals, vs.Day = v.first, v.last, v.pageviews, v.goals, v.day
-			vs.Source, vs.Engaged, vs.Site = v.source, v.engaged, v.labels.Site
-			vs.Landing, vs.Returning = v.labels.Landing, v.labels.Returning
-			vs.Channel, vs.Device = v.labels.Channel.String(), v.labels.Device.String()
+			vs.Source, vs.Engaged, vs.Site = v.source, v.engaged(), v.site
+			vs.Landing, vs.Returning = v.landing, v.flags&flagReturning != 0
+			vs.Channel, vs.Device = v.channel.String(), v.device.String()
 		}
-		if v.carrySrc != 0 {
-			vs.CarrySource, vs.CarryCh, vs.CarryUntil = v.carrySrc, v.carryCh.String(), v.carryUntil
+		if carry {
+			vs.CarrySource, vs.CarryCh, vs.CarryUntil = c.src, c.ch.String(), c.until
 		}
 		snap.Visitors = append(snap.Visitors, vs)
 	}
@@ -85,37 +84,44 @@ func (s *Sessionizer) Restore(snap Snapshot) error {
 	*s = *fresh
 	s.watermark, s.started, s.seq = snap.Watermark, snap.Started, snap.Seq
 	for _, vs := range snap.Visitors {
-		if _, dup := s.index[vs.Key]; dup {
+		if s.t.find(vs.Key) != none {
 			return fmt.Errorf("restore sessions: visitor %x appears twice", vs.Key)
 		}
 		i := s.lookup(vs.Key)
-		v := &s.slab[i]
+		v := s.t.rec(i)
 		if vs.Open {
 			ch, ok1 := classify.ParseChannel(vs.Channel)
 			dev, ok2 := classify.ParseDevice(vs.Device)
 			if !ok1 || !ok2 {
 				return fmt.Errorf("restore sessions: unknown channel %q or device %q", vs.Channel, vs.Device)
 			}
-			v.open, v.first, v.last, v.pageviews, v.goals = true, vs.First, vs.Last, vs.Pageviews, vs.Goals
-			v.source, v.engaged = vs.Source, vs.Engaged
-			v.labels = Labels{Site: vs.Site, Channel: ch, Device: dev, Landing: vs.Landing, Returning: vs.Returning}
+			v.flags |= flagOpen
+			v.first, v.last, v.pageviews, v.goals = vs.First, vs.Last, vs.Pageviews, vs.Goals
+			v.source = vs.Source
+			v.site, v.channel, v.device, v.landing = vs.Site, ch, dev, vs.Landing
+			if vs.Returning {
+				v.flags |= flagReturning
+			}
 			v.day = vs.Day
 			if v.day == 0 {
 				v.day = s.days.day(vs.First)
 			}
 		}
+		var c carryOver
 		if vs.Carry {
 			ch, ok := classify.ParseChannel(vs.CarryCh)
 			if !ok {
 				return fmt.Errorf("restore sessions: unknown channel %q", vs.CarryCh)
 			}
-			v.carrySrc, v.carryCh, v.carryUntil = vs.CarrySource, ch, vs.CarryUntil
+			c = carryOver{src: vs.CarrySource, ch: ch, until: vs.CarryUntil}
+			if c.src != 0 {
+				s.setCarry(i, v, c)
+			}
 		}
 		// Visitors come least recently active first: appending keeps the
-		// list sorted.
-		v.at = v.last
-		if !v.open {
-			v.at = v.carryUntil - int64(s.cfg.CarryOver)
+		// list sorted. An open session's activity is its last pageview.
+		if !vs.Open {
+			v.last = c.until - int64(s.cfg.CarryOver)
 		}
 	}
 	for _, e := range snap.Pending {
