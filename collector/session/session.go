@@ -368,13 +368,13 @@ func (s *Sessionizer) apply(e *Event) {
 		if ret || keep {
 			v.flags |= flagReturning
 		}
-		if !today {
-			// Counted with the device and site the record held before
-			// this pageview (none for a new visitor).
-			s.sink.VisitorSeen(v.labels(), e.Visitor, day)
-		}
+		// The new session's device and site, before the visitor is
+		// counted: the day's visitors are labelled like the session.
 		v.device = e.Device
 		v.site = e.Site
+		if !today {
+			s.sink.VisitorSeen(v.labels(), e.Visitor, day)
+		}
 		v.first, v.last = e.Time, e.Time
 		v.day = day
 		v.pageviews = 0
