@@ -66,6 +66,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"missing config file", []string{"replay", "-config", filepath.Join(dir, "none.yaml"), log}, 2, "no such file"},
 		{"unreadable input", []string{"replay", "-config", good, filepath.Join(dir, "none.log")}, 2, "no such file"},
 		{"no inputs", []string{"replay", "-config", good}, 2, "no files given"},
+		{"directory input", []string{"replay", "-config", good, dir}, 2, "replay: " + dir + " is a directory, not a log file"},
 		{"bad output", []string{"replay", "-o", "xml", log}, 2, `-o: "xml" is not table, prometheus, json or openmetrics`},
 		{"bad format flag", []string{"replay", "-format", "nope", log}, 2, `unknown log format "nope"`},
 		{"live without config", []string{}, 2, "no configuration"},
