@@ -64,8 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "session-exporter %s (revision %s, %s)\n", b.Version, b.Revision, goVersion())
 			return exitOK
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
-			return exitOK
+			// The commands, then the main command's flags, on standard output.
+			return runLive([]string{"-h"}, stdout, stdout)
 		case "run":
 			args = args[1:]
 		}

@@ -1,7 +1,7 @@
 // Package config loads and validates the exporter's YAML configuration:
 // defaults first, then a strict decode that walks the YAML node tree
 // against the Config struct (an unknown key is an error naming its line),
-// then normalisation (Normalize), validation of every value (Validate, which
+// then normalisation (normalize), validation of every value (Validate, which
 // changes nothing) and the values derived from them (Complete).
 package config
 
@@ -100,8 +100,8 @@ type Goal struct {
 	ValueParam string `yaml:"value_param"`
 }
 
-// MaxLandingPages is the most landing_pages groups a configuration may have.
-const MaxLandingPages = 32
+// maxLandingPages is the most landing_pages groups a configuration may have.
+const maxLandingPages = 32
 
 // Landing is a named group of landing paths (a regular expression matched
 // against the path of a session's first pageview).
@@ -307,9 +307,9 @@ var labelValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]{1,64}$`)
 
 var fixedOffset = regexp.MustCompile(`^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$`)
 
-// ParseZone returns the location named s: "UTC", an IANA name such as
+// parseZone returns the location named s: "UTC", an IANA name such as
 // "Europe/Paris", or a fixed offset such as "+01:00" or "-0530".
-func ParseZone(s string) (*time.Location, error) {
+func parseZone(s string) (*time.Location, error) {
 	if s == "" || s == "UTC" || s == "Z" {
 		return time.UTC, nil
 	}

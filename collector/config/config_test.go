@@ -132,14 +132,14 @@ func TestParseZone(t *testing.T) {
 		{"UTC", 0}, {"", 0}, {"+01:00", 3600}, {"-0530", -19800}, {"+5", 18000},
 		{"Europe/Paris", 3600}, {"America/New_York", -18000}, {"Asia/Kolkata", 19800},
 	} {
-		loc, err := ParseZone(tc.in)
+		loc, err := parseZone(tc.in)
 		if err != nil {
-			t.Errorf("ParseZone(%q): %v", tc.in, err)
+			t.Errorf("parseZone(%q): %v", tc.in, err)
 			continue
 		}
 		_, off := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC).In(loc).Zone()
 		if off != tc.offset {
-			t.Errorf("ParseZone(%q) offset %d, want %d", tc.in, off, tc.offset)
+			t.Errorf("parseZone(%q) offset %d, want %d", tc.in, off, tc.offset)
 		}
 	}
 }

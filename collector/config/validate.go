@@ -17,14 +17,14 @@ import (
 	"github.com/session-exporter/session-exporter/collector/accesslog"
 )
 
-// DefaultOTLPInterval is otlp.interval when the key is absent.
-const DefaultOTLPInterval = 15 * time.Second
+// defaultOTLPInterval is otlp.interval when the key is absent.
+const defaultOTLPInterval = 15 * time.Second
 
-// Complete returns c normalised (Normalize), validated (Validate) and with
+// Complete returns c normalised (normalize), validated (Validate) and with
 // its derived fields filled: compiled expressions, proxy prefixes, the
 // session time zone, syslog addresses. c itself is not changed.
 func Complete(c Config) (*Config, error) {
-	n := Normalize(c)
+	n := normalize(c)
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
@@ -34,11 +34,11 @@ func Complete(c Config) (*Config, error) {
 	return &n, nil
 }
 
-// Normalize returns c with the values an empty key stands for written out
+// normalize returns c with the values an empty key stands for written out
 // (format auto, stream stdout with a container, OTLP protocol grpc and
 // interval 15s), host names in lower case, and Sites: the distinct sites in
 // log order. It shares nothing that it changes with c, and checks nothing.
-func Normalize(c Config) Config {
+func normalize(c Config) Config {
 	c.Logs = slices.Clone(c.Logs)
 	for i := range c.Logs {
 		l := &c.Logs[i]
@@ -59,7 +59,7 @@ func Normalize(c Config) Config {
 			o.Protocol = "grpc"
 		}
 		if o.Interval == 0 {
-			o.Interval = Duration(DefaultOTLPInterval)
+			o.Interval = Duration(defaultOTLPInterval)
 		}
 		c.OTLP = &o
 	}
@@ -100,7 +100,7 @@ func (c *Config) derive() error {
 	if c.LandingRegex, err = compileAll(landings); err != nil {
 		return err
 	}
-	if c.Session.Location, err = ParseZone(c.Session.Timezone); err != nil {
+	if c.Session.Location, err = parseZone(c.Session.Timezone); err != nil {
 		return err
 	}
 	for i := range c.Logs {
@@ -129,7 +129,7 @@ func compileAll(exprs []string) ([]*regexp.Regexp, error) {
 }
 
 // Validate checks every value of c and returns the first mistake as an
-// *Error naming its field. It changes nothing: an empty key that Normalize
+// *Error naming its field. It changes nothing: an empty key that normalize
 // fills is valid.
 func (c *Config) Validate() error {
 	if err := c.validateServing(); err != nil {
@@ -286,8 +286,8 @@ func validateInput(field string, l Log) error {
 	return nil
 }
 
-// MaxLineBytes is the largest max_line_bytes.
-const MaxLineBytes = 64 << 20
+// lineBytesLimit is the largest max_line_bytes.
+const lineBytesLimit = 64 << 20
 
 func (c *Config) validateReading() error {
 	switch c.StartAt {
@@ -295,8 +295,8 @@ func (c *Config) validateReading() error {
 	default:
 		return bad("start_at", "%q is not end or beginning", c.StartAt)
 	}
-	if c.MaxLineBytes < 256 || c.MaxLineBytes > MaxLineBytes {
-		return bad("max_line_bytes", "%d is out of range (256 to %d)", c.MaxLineBytes, MaxLineBytes)
+	if c.MaxLineBytes < 256 || c.MaxLineBytes > lineBytesLimit {
+		return bad("max_line_bytes", "%d is out of range (256 to %d)", c.MaxLineBytes, lineBytesLimit)
 	}
 	if c.PollInterval.D() <= 0 {
 		return bad("poll_interval", "must be positive, got %s", c.PollInterval.D())
@@ -348,8 +348,8 @@ func (c *Config) validateGoals() error {
 }
 
 func (c *Config) validateLandings() error {
-	if len(c.LandingPages) > MaxLandingPages {
-		return bad("landing_pages", "at most %d groups, got %d", MaxLandingPages, len(c.LandingPages))
+	if len(c.LandingPages) > maxLandingPages {
+		return bad("landing_pages", "at most %d groups, got %d", maxLandingPages, len(c.LandingPages))
 	}
 	landings := map[string]bool{"other": true}
 	for i, l := range c.LandingPages {
@@ -388,7 +388,7 @@ func (c *Config) validateSession() error {
 	if s.RedirectCarryOver.D() < 0 || s.RedirectCarryOver.D() > s.Timeout.D() {
 		return bad("session.redirect_carry_over", "must be between 0s and session.timeout")
 	}
-	if _, err := ParseZone(s.Timezone); err != nil {
+	if _, err := parseZone(s.Timezone); err != nil {
 		return bad("session.timezone", "%s", err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestValidateChangesNothing: Validate is a check only; Normalize and
+// TestValidateChangesNothing: Validate is a check only; normalize and
 // Complete leave their argument as it was.
 func TestValidateChangesNothing(t *testing.T) {
 	c := Default()
@@ -28,7 +28,7 @@ func TestValidateChangesNothing(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	n := Normalize(c)
+	n := normalize(c)
 	done, err := Complete(c)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestValidateChangesNothing(t *testing.T) {
 		t.Errorf("config changed (-before +after):\n%s", diff)
 	}
 
-	// What Normalize writes out, and what Complete derives.
+	// What normalize writes out, and what Complete derives.
 	if n.Logs[0].Format != "auto" || n.Logs[0].Stream != "stdout" || n.Logs[1].Stream != "" {
 		t.Errorf("logs not normalised: %+v", n.Logs)
 	}
@@ -48,7 +48,7 @@ func TestValidateChangesNothing(t *testing.T) {
 		t.Errorf("otlp not normalised: %+v", n.OTLP)
 	}
 	if n.Session.Location != nil || n.GoalRegex != nil {
-		t.Error("Normalize derived values; that is Complete's job")
+		t.Error("normalize derived values; that is Complete's job")
 	}
 	if done.Session.Location != time.UTC || len(done.GoalRegex) != 1 || !done.GoalRegex[0].MatchString("/thanks") {
 		t.Errorf("derived values missing: %v %v", done.Session.Location, done.GoalRegex)
@@ -61,7 +61,7 @@ func TestValidateChangesNothing(t *testing.T) {
 	}
 }
 
-// TestValidateAcceptsRawAndNormalised: an empty key that Normalize fills
+// TestValidateAcceptsRawAndNormalised: an empty key that normalize fills
 // is valid before and after.
 func TestValidateAcceptsRawAndNormalised(t *testing.T) {
 	c := Default()
@@ -70,7 +70,7 @@ func TestValidateAcceptsRawAndNormalised(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("raw: %v", err)
 	}
-	n := Normalize(c)
+	n := normalize(c)
 	if err := n.Validate(); err != nil {
 		t.Errorf("normalised: %v", err)
 	}

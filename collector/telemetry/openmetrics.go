@@ -26,14 +26,14 @@ import (
 // describe a process, not the traffic, and are left out.
 func backfilled(name string) bool { return strings.HasPrefix(name, "web_") }
 
-// DefaultMemoryLimit is the memory OpenMetrics keeps samples in before it
+// defaultMemoryLimit is the memory OpenMetrics keeps samples in before it
 // moves them to a temporary file.
-const DefaultMemoryLimit = 16 << 20
+const defaultMemoryLimit = 16 << 20
 
 // OpenMetricsOptions adjust NewOpenMetrics. Zero values get defaults.
 type OpenMetricsOptions struct {
 	// MemoryLimit is how many bytes of encoded samples are held in memory;
-	// past it they move to a temporary file. 0 means DefaultMemoryLimit.
+	// past it they move to a temporary file. 0 means defaultMemoryLimit.
 	MemoryLimit int
 	// TempDir holds that file; "" means os.TempDir().
 	TempDir string
@@ -122,7 +122,7 @@ type omRun struct{ first, n int }
 // NewOpenMetrics returns an OpenMetrics writing to w.
 func NewOpenMetrics(w io.Writer, o OpenMetricsOptions) *OpenMetrics {
 	if o.MemoryLimit <= 0 {
-		o.MemoryLimit = DefaultMemoryLimit
+		o.MemoryLimit = defaultMemoryLimit
 	}
 	return &OpenMetrics{w: w, limit: o.MemoryLimit, dir: o.TempDir, families: map[string]*omFamily{}}
 }

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -109,7 +110,7 @@ func parseOM(t *testing.T, text string) omParsed {
 }
 
 // registryOf returns the registry /metrics serves m from.
-func registryOf(t *testing.T, m *Metrics) prometheus.Gatherer {
+func registryOf(t testing.TB, m *Metrics) prometheus.Gatherer {
 	t.Helper()
 	at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	e, err := NewExporter(NewProducer(m, BuildInfo{}, at, time.Now))
@@ -193,7 +194,7 @@ func TestOpenMetricsSpillIsInvisible(t *testing.T) {
 			}
 		}()
 		at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-		for range 300 {
+		for range 60 { // each step gathers the registry: slow under -race
 			for range r.IntN(5) {
 				l := session.Labels{Channel: classify.Channel(r.IntN(classify.NumChannels)),
 					Device: classify.Device(r.IntN(classify.NumDevices)), Site: uint8(r.IntN(2))}
@@ -282,4 +283,76 @@ func TestOpenMetricsEmpty(t *testing.T) {
 	if out.String() != "# EOF\n" {
 		t.Errorf("got %q", out.String())
 	}
+}
+
+// benchTraffic records sessions over every channel and device, so that a
+// step gathers a realistic number of series (about 150 here).
+func benchTraffic(m *Metrics, r *rand.Rand, n int) {
+	for range n {
+		l := session.Labels{Channel: classify.Channel(r.IntN(classify.NumChannels)), Device: classify.Device(r.IntN(classify.NumDevices))}
+		m.SessionStarted(l)
+		m.Pageview(l)
+		if r.IntN(4) == 0 {
+			m.GoalReached(l, 0)
+		}
+		m.SessionClosed(l, session.Closed{Duration: time.Duration(r.Int64N(int64(time.Hour))), Pageviews: 1 + r.IntN(20)})
+	}
+}
+
+// BenchmarkOpenMetricsStep: one step (gathering the /metrics registry and
+// recording its web_ families) after a little traffic.
+func BenchmarkOpenMetricsStep(b *testing.B) {
+	m := New(Dims{Goals: []string{"purchase"}, Files: []string{"a.log"}})
+	g := registryOf(b, m)
+	r := rand.New(rand.NewPCG(1, 2))
+	benchTraffic(m, r, 2000)
+	om := NewOpenMetrics(io.Discard, OpenMetricsOptions{TempDir: b.TempDir()})
+	defer om.Close()
+	at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		benchTraffic(m, r, 5)
+		at = at.Add(time.Minute)
+		if err := om.Step(g, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// BenchmarkOpenMetricsFinish: rendering 200 recorded steps; lines/s are
+// sample lines written.
+func BenchmarkOpenMetricsFinish(b *testing.B) {
+	m := New(Dims{Goals: []string{"purchase"}, Files: []string{"a.log"}})
+	g := registryOf(b, m)
+	r := rand.New(rand.NewPCG(1, 2))
+	benchTraffic(m, r, 2000)
+	var lines int
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		om := NewOpenMetrics(&lineCounter{n: &lines}, OpenMetricsOptions{TempDir: b.TempDir()})
+		at := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		for range 200 {
+			benchTraffic(m, r, 5)
+			at = at.Add(time.Minute)
+			if err := om.Step(g, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		if err := om.Finish(); err != nil {
+			b.Fatal(err)
+		}
+		om.Close()
+	}
+	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// lineCounter counts the lines written to it.
+type lineCounter struct{ n *int }
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c.n += bytes.Count(p, []byte("\n"))
+	return len(p), nil
 }
