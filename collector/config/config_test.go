@@ -166,5 +166,8 @@ func FuzzParse(f *testing.F) {
 		if c.Session.Location == nil || c.Session.Timeout <= 0 || c.MaxVisitors <= 0 {
 			t.Errorf("accepted an invalid config: %+v", c)
 		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("a completed config fails validation: %v", err)
+		}
 	})
 }

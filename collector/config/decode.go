@@ -75,9 +75,20 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 		return &Error{Line: n.Line, Field: path, Msg: "want keys and values, got " + describe(n)}
 	}
 	fields := yamlFields(v.Type())
+	// Merge keys (<<: *defaults) first, so that the keys beside them win.
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			if err := d.merge(n.Content[i+1], v, path); err != nil {
+				return err
+			}
+		}
+	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			continue
+		}
 		key := k.Value
 		idx, ok := fields[key]
 		if !ok || k.Kind != yaml.ScalarNode {
@@ -97,6 +108,26 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 		seen[key] = k.Line
 		d.lines[p] = k.Line
 		if err := d.decode(val, v.Field(idx), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// merge fills the struct v from the value of a merge key: a mapping, or a
+// list of them.
+func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.SequenceNode {
+		return d.mapping(n, v, path)
+	}
+	for _, m := range slices.Backward(n.Content) { // the first listed wins
+		if m.Kind == yaml.AliasNode && m.Alias != nil {
+			m = m.Alias
+		}
+		if err := d.mapping(m, v, path); err != nil {
 			return err
 		}
 	}

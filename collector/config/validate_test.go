@@ -133,6 +133,13 @@ func TestAcceptedForms(t *testing.T) {
 	if err == nil {
 		t.Errorf("unknown key accepted: %+v", c)
 	}
+	c, err = Parse([]byte("logs:\n  - &l {path: /a.log, format: combined, site: shop}\n  - <<: *l\n    path: /b.log\n    site: blog\n"))
+	if err != nil || len(c.Logs) != 2 || c.Logs[1].Path != "/b.log" || c.Logs[1].Format != "combined" || c.Logs[1].Site != "blog" {
+		t.Errorf("merge key: %v %+v", err, c)
+	}
+	if _, err := Parse([]byte("logs:\n  - &l {path: /a.log, fromat: combined}\n  - <<: *l\n")); err == nil || !strings.Contains(err.Error(), `unknown key "fromat"`) {
+		t.Errorf("unknown key in a merged mapping: %v", err)
+	}
 	c, err = Parse([]byte("session: &s {timeout: 10m}\n"))
 	if err != nil || c.Session.Timeout.D() != 10*time.Minute || c.Session.MaxDelay.D() != 5*time.Second {
 		t.Errorf("anchored mapping: %v %+v", err, c)

@@ -184,6 +184,11 @@ func (o *OpenMetrics) record(mf *dto.MetricFamily, k int) error {
 			w = append(w, math.Float64bits(m.Gauge.GetValue()))
 		case dto.MetricType_HISTOGRAM:
 			h := m.Histogram
+			if h != nil && f.bounds == nil && len(f.series) == 0 {
+				for _, b := range h.Bucket {
+					f.bounds = append(f.bounds, b.GetUpperBound())
+				}
+			}
 			if h == nil || len(h.Bucket) != len(f.bounds) {
 				return fmt.Errorf("openmetrics: %s: bucket bounds changed", *f.name)
 			}
@@ -213,12 +218,7 @@ func (o *OpenMetrics) family(mf *dto.MetricFamily) (*omFamily, error) {
 	f := &omFamily{name: mf.Name, help: mf.Help, unit: mf.Unit, typ: mf.GetType(), byKey: map[string]*omSeries{}}
 	switch f.typ {
 	case dto.MetricType_COUNTER, dto.MetricType_GAUGE:
-	case dto.MetricType_HISTOGRAM:
-		if len(mf.Metric) > 0 && mf.Metric[0].Histogram != nil {
-			for _, b := range mf.Metric[0].Histogram.Bucket {
-				f.bounds = append(f.bounds, b.GetUpperBound())
-			}
-		}
+	case dto.MetricType_HISTOGRAM: // bounds are taken from the first sample
 	default:
 		return nil, fmt.Errorf("openmetrics: %s: type %s is not backfilled", mf.GetName(), f.typ)
 	}
@@ -304,7 +304,7 @@ func (o *OpenMetrics) Finish() error {
 	}
 	o.finished = true
 	bw := bufio.NewWriterSize(o.w, 256<<10)
-	r := omRenderer{w: bw, enc: nil}
+	r := omRenderer{w: bw}
 	r.enc = expfmt.NewEncoder(&r.scratch, expfmt.NewFormat(expfmt.TypeOpenMetrics))
 	var chunk []byte
 	for _, name := range slices.Sorted(maps.Keys(o.families)) {
@@ -330,9 +330,9 @@ func (o *OpenMetrics) Finish() error {
 			if o.err = d.decode(&r, s.buf); o.err != nil {
 				return o.err
 			}
-			if o.err = r.flush(); o.err != nil {
-				return o.err
-			}
+		}
+		if o.err = r.flush(); o.err != nil {
+			return o.err
 		}
 	}
 	if _, err := expfmt.FinalizeOpenMetrics(bw); err != nil {
@@ -361,9 +361,10 @@ func (o *OpenMetrics) Close() error {
 // omBatch is how many samples of a series are rendered at once.
 const omBatch = 64
 
-// omRenderer renders samples with expfmt in batches of one series: a
-// family made of the batch's samples is encoded, and every encoding after
-// the family's first is written without its HELP and TYPE lines.
+// omRenderer renders the samples of one family with expfmt in batches: a
+// family made of the batch's samples (each with its labels and timestamp)
+// is encoded, and every encoding after the family's first is written
+// without its HELP and TYPE lines.
 type omRenderer struct {
 	w       *bufio.Writer
 	enc     expfmt.Encoder

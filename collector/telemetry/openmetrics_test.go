@@ -356,3 +356,33 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 	*c.n += bytes.Count(p, []byte("\n"))
 	return len(p), nil
 }
+
+// TestOpenMetricsRejectsChangedFamilies: a family whose type or bucket
+// bounds change between steps is an error, not a silently wrong backfill.
+func TestOpenMetricsRejectsChangedFamilies(t *testing.T) {
+	histogram, gauge := dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE
+	hist := func(bounds ...float64) *dto.MetricFamily {
+		h := &dto.Histogram{SampleCount: proto.Uint64(1), SampleSum: proto.Float64(2)}
+		for _, b := range bounds {
+			h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(b), CumulativeCount: proto.Uint64(1)})
+		}
+		return &dto.MetricFamily{Name: proto.String("web_h"), Type: &histogram, Metric: []*dto.Metric{{Histogram: h}}}
+	}
+	for name, steps := range map[string][]*dto.MetricFamily{
+		"bounds": {hist(1, 2), hist(1, 3)},
+		"count":  {hist(1, 2), hist(1)},
+		"type":   {hist(1), {Name: proto.String("web_h"), Type: &gauge, Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: proto.Float64(1)}}}}},
+	} {
+		om := NewOpenMetrics(io.Discard, OpenMetricsOptions{})
+		var err error
+		for i, mf := range steps {
+			g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return []*dto.MetricFamily{mf}, nil })
+			if err = om.Step(g, time.Unix(int64(i+1), 0)); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			t.Errorf("%s: a changed family was accepted", name)
+		}
+	}
+}
