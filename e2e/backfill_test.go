@@ -182,11 +182,11 @@ func backfillSessionsByTime(t *testing.T, path string) map[int64]float64 {
 			t.Fatalf("bad sample %q", l)
 		}
 		v, err1 := strconv.ParseFloat(fields[0], 64)
-		ts, err2 := strconv.ParseInt(fields[1], 10, 64)
+		ts, err2 := strconv.ParseFloat(fields[1], 64) // seconds, as OpenMetrics writes them
 		if err1 != nil || err2 != nil {
 			t.Fatalf("bad sample %q", l)
 		}
-		sums[ts] += v
+		sums[int64(ts)] += v
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

@@ -64,8 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "session-exporter %s (revision %s, %s)\n", b.Version, b.Revision, goVersion())
 			return exitOK
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
-			return exitOK
+			// The commands, then the main command's flags, on standard output.
+			return runLive([]string{"-h"}, stdout, stdout)
 		case "run":
 			args = args[1:]
 		}
@@ -105,11 +105,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		c := config.Default()
-		if err := c.Validate(); err != nil {
-			return nil, err
-		}
-		return &c, nil
+		return config.Complete(config.Default())
 	}
 	return config.Load(path)
 }
@@ -171,8 +167,10 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		in := collector.Input{Path: p}
 		if p == "-" {
 			in.Reader = stdin
-		} else if _, err := os.Stat(p); err != nil {
+		} else if fi, err := os.Stat(p); err != nil {
 			return fail(stderr, exitUsage, fmt.Errorf("replay: %w", err))
+		} else if fi.IsDir() {
+			return fail(stderr, exitUsage, fmt.Errorf("replay: %s is a directory, not a log file", p))
 		}
 		inputs = append(inputs, in)
 	}
@@ -192,16 +190,28 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if out == "openmetrics" {
 		om = telemetry.NewOpenMetrics(stdout, telemetry.OpenMetricsOptions{})
 		defer om.Close()
-		// Replay lays out fresh metrics for its inputs: the producer is made
-		// for them at the first step.
+		// Replay lays out fresh metrics for its inputs: the exporter that
+		// serves them, the one /metrics uses, is made at the first step, and
+		// each step gathers its registry.
 		var m *telemetry.Metrics
-		var p *telemetry.Producer
+		var exp *telemetry.Exporter
+		defer func() {
+			if exp != nil {
+				exp.Shutdown(context.Background())
+			}
+		}()
 		ro.Every = step
 		ro.OnStep = func(t time.Time) error {
 			if cm := c.Metrics(); cm != m {
-				m, p = cm, telemetry.NewProducer(cm, buildInfo(), start, time.Now)
+				if exp != nil {
+					exp.Shutdown(context.Background())
+				}
+				m = cm
+				if exp, stepErr = telemetry.NewExporter(telemetry.NewProducer(cm, buildInfo(), start, time.Now)); stepErr != nil {
+					return stepErr
+				}
 			}
-			stepErr = om.Step(ctx, p, t)
+			stepErr = om.Step(exp.Registry, t)
 			return stepErr
 		}
 	}

@@ -39,7 +39,17 @@ func (w *webFlags) apply(c *config.Config) error {
 	if w.path != "" {
 		c.TelemetryPath = w.path
 	}
-	return c.Validate()
+	err := c.Validate()
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		switch ce.Field { // the config file was valid: the flag is wrong
+		case "listen":
+			return fmt.Errorf("-web.listen-address: %s", ce.Msg)
+		case "telemetry_path":
+			return fmt.Errorf("-web.telemetry-path: %s", ce.Msg)
+		}
+	}
+	return err
 }
 
 func runLive(args []string, stdout, stderr io.Writer) int {

@@ -66,11 +66,14 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"missing config file", []string{"replay", "-config", filepath.Join(dir, "none.yaml"), log}, 2, "no such file"},
 		{"unreadable input", []string{"replay", "-config", good, filepath.Join(dir, "none.log")}, 2, "no such file"},
 		{"no inputs", []string{"replay", "-config", good}, 2, "no files given"},
+		{"directory input", []string{"replay", "-config", good, dir}, 2, "replay: " + dir + " is a directory, not a log file"},
 		{"bad output", []string{"replay", "-o", "xml", log}, 2, `-o: "xml" is not table, prometheus, json or openmetrics`},
 		{"bad format flag", []string{"replay", "-format", "nope", log}, 2, `unknown log format "nope"`},
 		{"live without config", []string{}, 2, "no configuration"},
 		{"live with bad config", []string{"--config.file", bad}, 2, "unknown time zone"},
 		{"bad log level", []string{"replay", "-log.level", "loud", log}, 2, "-log.level"},
+		{"bad listen flag", []string{"-config", good, "-web.listen-address", "::1:9999"}, 2, `-web.listen-address: "::1:9999" is not host:port`},
+		{"bad path flag", []string{"-config", good, "-web.telemetry-path", "metrics"}, 2, `-web.telemetry-path: "metrics" must start with /`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
@@ -335,5 +338,22 @@ session: {max_delay: 0s}
 	fi, err := os.Stat(filepath.Join(dir, "state.json"))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("state file after SIGTERM: %v %v", fi, err)
+	}
+}
+
+// TestHelp: -h lists the commands and the main command's flags, on
+// standard output, and exits 0.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "-help", "help"} {
+		code, stdout, stderr := runCLI(arg)
+		if code != exitOK || stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, stderr)
+		}
+		for _, want := range []string{"session-exporter replay", "session-exporter demo", "session-exporter version",
+			"Flags:", "-config", "-config.file", "-log.level", "-log.format", "-web.listen-address", "-web.telemetry-path", "-web.config.file"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("%s: output lacks %q:\n%s", arg, want, stdout)
+			}
+		}
 	}
 }

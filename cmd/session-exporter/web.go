@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +19,10 @@ func webServe(path string, log *slog.Logger) (func(*http.Server, net.Listener) e
 		return nil, nil
 	}
 	if err := web.Validate(path); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // the error names the file already
+			return nil, fmt.Errorf("-web.config.file: %w", err)
+		}
 		return nil, fmt.Errorf("-web.config.file %s: %w", path, err)
 	}
 	return func(srv *http.Server, ln net.Listener) error {

@@ -10,51 +10,52 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestBadConfigs pins the one-line message a user sees for each mistake.
+// TestBadConfigs pins the one-line message a user sees for each mistake:
+// the file and line, the field, what is wrong.
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"bad_cidr":                 `trusted_proxies[0]: "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or an address`,
-		"bad_duration":             `line 2: bad duration "30 minutes" (want e.g. 30m, 5s, 30d)`,
-		"bad_format":               `logs[0].format: unknown log format "combnied" (want combined, main, sessions, common, vhost_combined, traefik, ingress-nginx, caddy, cloudfront, auto or an nginx log_format string)`,
-		"bad_goal_regex":           "goals[0].path: bad regular expression \"[a-\": missing closing ]: `[a-`",
-		"bad_listen":               `listen: "localhost" is not host:port`,
-		"bad_offset":               `session.timezone: offset "+25:00" is out of range`,
-		"bad_regex":                "exclude_paths[0]: bad regular expression \"^/health(z$\": missing closing ): `^/health(z$`",
-		"bad_start_at":             `start_at: "middle" is not end or beginning`,
-		"carry_over":               `session.redirect_carry_over: must be between 0s and session.timeout`,
-		"bad_zone":                 `session.timezone: unknown time zone "Mars/Olympus" (want UTC, an IANA name such as Europe/Paris, or an offset such as +01:00)`,
-		"goal_name":                `goals[0].name: "buy now" must be 1-64 letters, digits, '_' or '-'`,
-		"goal_twice":               `goals[1].name: "buy" is used twice`,
-		"max_future":               `session.max_future: must be between 1ns and 24h, got 0s`,
-		"max_visitors":             `max_visitors: must be positive, got 0`,
-		"negative_timeout":         `session.timeout: must be positive`,
-		"not_yaml":                 `line 1: did not find expected ',' or ']'`,
-		"not_mapping":              `line 1: the configuration must be a mapping of keys such as listen: and logs: (see config.example.yaml)`,
-		"otlp_protocol":            `otlp.protocol: "udp" is not grpc or http`,
-		"site_missing":             `logs[1].site: must be set when other logs name a site`,
-		"unknown_key":              `line 4: unknown key "fromat"`,
-		"unknown_top":              `line 1: unknown key "lisen"`,
-		"wrong_type":               "line 1: cannot unmarshal !!str `www.exa...` into []string",
-		"input_missing":            `logs[0]: give path (a file, a glob, or - for standard input) or syslog (udp://127.0.0.1:5140, unixgram:///run/session-exporter/syslog.sock)`,
-		"input_both":               `logs[0]: path and syslog are two inputs: give one per log`,
-		"syslog_tcp":               `logs[0].syslog: tcp is not supported: nginx sends syslog over UDP or a unix socket (udp://host:port, unixgram:///path)`,
-		"syslog_scheme":            `logs[0].syslog: "127.0.0.1:5140" is not udp://host:port or unixgram:///path`,
-		"syslog_addr":              `logs[0].syslog: "udp://5140" is not udp://host:port`,
-		"syslog_relative":          `logs[0].syslog: "unixgram://run/syslog.sock": the socket path must be absolute`,
-		"syslog_container":         `logs[0].container: only for files and standard input, not syslog`,
-		"container_unknown":        `logs[0].container: "containerd" is not cri or docker`,
-		"stream_unknown":           `logs[0].stream: "stdin" is not stdout, stderr or both`,
-		"stream_without_container": `logs[0].stream: only with container: cri or docker`,
-		"stdin_twice":              `logs[1].path: standard input ("-") can be read by one log only`,
-		"landing_name":             `landing_pages[0].name: "blog posts" must be 1-64 letters, digits, '_', '-' or '.'`,
-		"landing_other":            `landing_pages[1].name: "other" is the name of paths no group matches`,
-		"landing_twice":            `landing_pages[1].name: "blog" is used twice`,
-		"landing_regex":            "landing_pages[0].path: bad regular expression \"^/(blog\": missing closing ): `^/(blog`",
-		"landing_many":             `landing_pages: at most 32 groups, got 33`,
-		"landing_empty":            `landing_pages[0].path: must not be empty`,
-		"returning_window":         `visitors.returning_window: must be between 1h and 365d, got 10m0s`,
-		"visitors_key":             `line 3: unknown key "window"`,
-		"goal_value_param":         `goals[0].value_param: "order value" must be a query parameter name: 1-64 letters, digits, '_', '-', '.', '[' or ']'`,
+		"bad_cidr":                 `1: trusted_proxies[0]: "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or an address`,
+		"bad_duration":             `2: session.timeout: bad duration "30 minutes" (want e.g. 30m, 5s, 30d)`,
+		"bad_format":               `3: logs[0].format: unknown log format "combnied" (want combined, main, sessions, common, vhost_combined, traefik, ingress-nginx, caddy, cloudfront, auto or an nginx log_format string)`,
+		"bad_goal_regex":           "3: goals[0].path: bad regular expression \"[a-\": missing closing ]: `[a-`",
+		"bad_listen":               `1: listen: "localhost" is not host:port: missing port in address`,
+		"bad_offset":               `2: session.timezone: offset "+25:00" is out of range`,
+		"bad_regex":                "1: exclude_paths[0]: bad regular expression \"^/health(z$\": missing closing ): `^/health(z$`",
+		"bad_start_at":             `1: start_at: "middle" is not end or beginning`,
+		"bad_zone":                 `2: session.timezone: unknown time zone "Mars/Olympus" (want UTC, an IANA name such as Europe/Paris, or an offset such as +01:00)`,
+		"carry_over":               `3: session.redirect_carry_over: must be between 0s and session.timeout`,
+		"container_unknown":        `3: logs[0].container: "containerd" is not cri or docker`,
+		"goal_name":                `2: goals[0].name: "buy now" must be 1-64 letters, digits, '_' or '-'`,
+		"goal_twice":               `3: goals[1].name: "buy" is used twice`,
+		"goal_value_param":         `4: goals[0].value_param: "order value" must be a query parameter name: 1-64 letters, digits, '_', '-', '.', '[' or ']'`,
+		"input_both":               `2: logs[0]: path and syslog are two inputs: give one per log`,
+		"input_missing":            `2: logs[0]: give path (a file, a glob, or - for standard input) or syslog (udp://127.0.0.1:5140, unixgram:///run/session-exporter/syslog.sock)`,
+		"landing_empty":            `3: landing_pages[0].path: must not be empty`,
+		"landing_many":             `1: landing_pages: at most 32 groups, got 33`,
+		"landing_name":             `2: landing_pages[0].name: "blog posts" must be 1-64 letters, digits, '_', '-' or '.'`,
+		"landing_other":            `4: landing_pages[1].name: "other" is the name of paths no group matches`,
+		"landing_regex":            "3: landing_pages[0].path: bad regular expression \"^/(blog\": missing closing ): `^/(blog`",
+		"landing_twice":            `4: landing_pages[1].name: "blog" is used twice`,
+		"max_future":               `2: session.max_future: must be between 1ns and 24h, got 0s`,
+		"max_visitors":             `1: max_visitors: must be positive, got 0`,
+		"negative_timeout":         `2: session.timeout: must be positive`,
+		"not_mapping":              `1: the configuration must be a mapping of keys such as listen: and logs: (see config.example.yaml)`,
+		"not_yaml":                 `1: did not find expected ',' or ']'`,
+		"otlp_protocol":            `3: otlp.protocol: "udp" is not grpc or http`,
+		"returning_window":         `2: visitors.returning_window: must be between 1h and 365d, got 10m0s`,
+		"site_missing":             `3: logs[1].site: must be set when other logs name a site`,
+		"stdin_twice":              `3: logs[1].path: standard input ("-") can be read by one log only`,
+		"stream_unknown":           `4: logs[0].stream: "stdin" is not stdout, stderr or both`,
+		"stream_without_container": `3: logs[0].stream: only with container: cri or docker`,
+		"syslog_addr":              `2: logs[0].syslog: "udp://5140" is not udp://host:port: missing port in address`,
+		"syslog_container":         `3: logs[0].container: only for files and standard input, not syslog`,
+		"syslog_relative":          `2: logs[0].syslog: "unixgram://run/syslog.sock": the socket path must be absolute`,
+		"syslog_scheme":            `2: logs[0].syslog: "127.0.0.1:5140" is not udp://host:port or unixgram:///path`,
+		"syslog_tcp":               `2: logs[0].syslog: tcp is not supported: nginx sends syslog over UDP or a unix socket (udp://host:port, unixgram:///path)`,
+		"unknown_key":              `4: logs[0]: unknown key "fromat" (did you mean format?)`,
+		"unknown_top":              `1: unknown key "lisen" (did you mean listen?)`,
+		"visitors_key":             `3: visitors: unknown key "window"`,
+		"wrong_type":               `1: own_hosts: want a list, got "www.example.com"`,
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.bad.yaml"))
 	if err != nil {
@@ -70,7 +71,7 @@ func TestBadConfigs(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if got, w := err.Error(), "config "+f+": "+want[name]; got != w {
+			if got, w := err.Error(), f+":"+want[name]; got != w {
 				t.Errorf("error\n got: %s\nwant: %s", got, w)
 			}
 			if strings.Contains(err.Error(), "\n") {
@@ -131,14 +132,14 @@ func TestParseZone(t *testing.T) {
 		{"UTC", 0}, {"", 0}, {"+01:00", 3600}, {"-0530", -19800}, {"+5", 18000},
 		{"Europe/Paris", 3600}, {"America/New_York", -18000}, {"Asia/Kolkata", 19800},
 	} {
-		loc, err := ParseZone(tc.in)
+		loc, err := parseZone(tc.in)
 		if err != nil {
-			t.Errorf("ParseZone(%q): %v", tc.in, err)
+			t.Errorf("parseZone(%q): %v", tc.in, err)
 			continue
 		}
 		_, off := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC).In(loc).Zone()
 		if off != tc.offset {
-			t.Errorf("ParseZone(%q) offset %d, want %d", tc.in, off, tc.offset)
+			t.Errorf("parseZone(%q) offset %d, want %d", tc.in, off, tc.offset)
 		}
 	}
 }
@@ -164,6 +165,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if c.Session.Location == nil || c.Session.Timeout <= 0 || c.MaxVisitors <= 0 {
 			t.Errorf("accepted an invalid config: %+v", c)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("a completed config fails validation: %v", err)
 		}
 	})
 }

@@ -2,40 +2,38 @@ package telemetry
 
 import (
 	"bufio"
-	"context"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"math/bits"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 )
 
-// backfilled are the metrics a backfill writes: the session metrics and the
-// bot requests. The exporter's health metrics describe a process, not the
-// traffic, and are left out.
-var backfilled = map[string]bool{
-	nameSessions: true, nameActive: true, namePageviews: true, nameEngaged: true, nameBounced: true,
-	nameDuration: true, namePVHist: true, nameConversions: true, nameBots: true,
-	nameValue: true, nameVisitorsDay: true,
-}
+// backfilled reports whether the family of that name is written by a
+// backfill: the session metrics and the bot requests, which are all the
+// web_ families. The exporter's health metrics (session_exporter_)
+// describe a process, not the traffic, and are left out.
+func backfilled(name string) bool { return strings.HasPrefix(name, "web_") }
 
-// DefaultMemoryLimit is the memory OpenMetrics keeps samples in before it
+// defaultMemoryLimit is the memory OpenMetrics keeps samples in before it
 // moves them to a temporary file.
-const DefaultMemoryLimit = 16 << 20
+const defaultMemoryLimit = 16 << 20
 
 // OpenMetricsOptions adjust NewOpenMetrics. Zero values get defaults.
 type OpenMetricsOptions struct {
 	// MemoryLimit is how many bytes of encoded samples are held in memory;
-	// past it they move to a temporary file. 0 means DefaultMemoryLimit.
+	// past it they move to a temporary file. 0 means defaultMemoryLimit.
 	MemoryLimit int
 	// TempDir holds that file; "" means os.TempDir().
 	TempDir string
@@ -46,32 +44,31 @@ type OpenMetricsOptions struct {
 // imports. Step records every series as it stands at one time; Finish writes
 // them all and "# EOF".
 //
-// Names, HELP and TYPE are those of /metrics under OpenMetrics: a counter's
-// family is its name without `_total`, its samples end in `_total`. Sample
-// lines, `le` values included, are written as the text /metrics serves, so
-// backfilled series are the same series a scrape stores.
+// Step gathers the Prometheus registry that serves /metrics (Exporter's),
+// and Finish renders what it gathered with expfmt, the encoder /metrics
+// uses under OpenMetrics. So names, HELP, TYPE, label escaping and number
+// formats are not derived here: backfilled series are the series a scrape
+// stores, whatever version of the OpenTelemetry exporter made them.
 //
 // OpenMetrics wants the samples of a series together and the series of a
 // family together, while a replay yields every series one step at a time. So
-// samples are kept per series, each value as the varint of its difference
-// from the previous one: one byte per counter or gauge that did not change,
-// up to ten when it did (a histogram is its buckets, count and sum); on
-// generated traffic that is 1.1 bytes per sample line, against about 90 in
-// the text. Past MemoryLimit the buffers move to one temporary file
-// (unlinked at once where the system allows, removed by Close), so memory
-// stays under about twice MemoryLimit, plus 8 bytes per step and 16 per
-// series and move, however long the replay: measured, 41 days of one-minute
-// steps over 1,189 series (6.4 GB of text, 80 MB of temporary file) ran in
-// 100 MB, the user-agent parser included. Not safe for concurrent use.
+// samples are kept per series, each value encoded against the previous one:
+// a count (histogram buckets and count) as the varint of the difference, a
+// float (counters, gauges, sums) as the varint of the bit-reversed XOR of
+// the two values, which is one byte for an unchanged value and two or three
+// for a count-like counter that moved. Past MemoryLimit the buffers move to
+// one temporary file (unlinked at once where the system allows, removed by
+// Close), so memory stays under about twice MemoryLimit, plus 8 bytes per
+// step and 16 per series and move, however long the replay. Not safe for
+// concurrent use.
 type OpenMetrics struct {
 	w     io.Writer
 	limit int
 	dir   string
 
 	steps    []int64 // step times, Unix milliseconds
-	families []*omFamily
-	byName   map[string]*omFamily
-	series   map[omKey][]*omSeries
+	families map[string]*omFamily
+	key      []byte // scratch: a series' map key
 
 	buffered int // encoded bytes held in memory
 	spill    *os.File
@@ -81,47 +78,32 @@ type OpenMetrics struct {
 	finished bool
 }
 
-type omKind uint8
-
-const (
-	omCounter omKind = iota
-	omGauge
-	omHistogram
-	omFloatCounter // a counter whose values are not whole numbers
-)
-
 type omFamily struct {
-	otelName string
-	name     string // OpenMetrics family name
-	sample   string // sample name of counters and gauges: name, or name_total
-	expo     string // name on /metrics in the text format, the sort key
-	help     string
-	kind     omKind
-	bounds   []float64
-	les      []string // rendered bounds, then "+Inf"
-	bucket   string   // histogram sample names
-	sum      string
-	count    string
-	series   []*omSeries
+	name, help, unit *string // as gathered
+	typ              dto.MetricType
+	bounds           []float64 // histogram bucket upper bounds, as gathered
+	series           []*omSeries
+	byKey            map[string]*omSeries
 }
 
 // width is the number of words per sample: a value, or a histogram's
 // bucket counts, count and sum.
 func (f *omFamily) width() int {
-	if f.kind == omHistogram {
-		return len(f.bounds) + 3
+	if f.typ == dto.MetricType_HISTOGRAM {
+		return len(f.bounds) + 2
 	}
 	return 1
 }
 
-type omKey struct {
-	fam *omFamily
-	set attribute.Distinct
+// isFloat reports whether word i of a sample is a float64's bits (else a
+// count).
+func (f *omFamily) isFloat(i int) bool {
+	return f.typ != dto.MetricType_HISTOGRAM || i == len(f.bounds)+1
 }
 
 type omSeries struct {
-	attrs  attribute.Set
-	labels string // `a="x",b="y"`, sorted by name
+	key    string // label names and values, the sort key
+	labels []*dto.LabelPair
 	prev   []uint64
 	buf    []byte
 	chunks []omChunk
@@ -140,18 +122,14 @@ type omRun struct{ first, n int }
 // NewOpenMetrics returns an OpenMetrics writing to w.
 func NewOpenMetrics(w io.Writer, o OpenMetricsOptions) *OpenMetrics {
 	if o.MemoryLimit <= 0 {
-		o.MemoryLimit = DefaultMemoryLimit
+		o.MemoryLimit = defaultMemoryLimit
 	}
-	return &OpenMetrics{
-		w: w, limit: o.MemoryLimit, dir: o.TempDir,
-		byName: map[string]*omFamily{},
-		series: map[omKey][]*omSeries{},
-	}
+	return &OpenMetrics{w: w, limit: o.MemoryLimit, dir: o.TempDir, families: map[string]*omFamily{}}
 }
 
-// Step records the backfilled metrics of p as they stand at t. Steps must
-// come in increasing time order.
-func (o *OpenMetrics) Step(ctx context.Context, p sdkmetric.Producer, t time.Time) error {
+// Step records the backfilled families g gathers as they stand at t. Steps
+// must come in increasing time order.
+func (o *OpenMetrics) Step(g prometheus.Gatherer, t time.Time) error {
 	if o.err != nil {
 		return o.err
 	}
@@ -162,21 +140,19 @@ func (o *OpenMetrics) Step(ctx context.Context, p sdkmetric.Producer, t time.Tim
 	if n := len(o.steps); n > 0 && ms <= o.steps[n-1] {
 		return fmt.Errorf("openmetrics: step %s is not after the previous one", t.UTC().Format(time.RFC3339Nano))
 	}
-	sms, err := p.Produce(ctx)
+	mfs, err := g.Gather()
 	if err != nil {
-		return fmt.Errorf("openmetrics: produce metrics: %w", err)
+		return fmt.Errorf("openmetrics: gather metrics: %w", err)
 	}
 	k := len(o.steps)
 	o.steps = append(o.steps, ms)
-	for _, sm := range sms {
-		for _, m := range sm.Metrics {
-			if !backfilled[m.Name] {
-				continue
-			}
-			if err := o.record(m, k); err != nil {
-				o.err = err
-				return err
-			}
+	for _, mf := range mfs {
+		if !backfilled(mf.GetName()) {
+			continue
+		}
+		if err := o.record(mf, k); err != nil {
+			o.err = err
+			return err
 		}
 	}
 	if o.buffered > o.limit {
@@ -188,131 +164,98 @@ func (o *OpenMetrics) Step(ctx context.Context, p sdkmetric.Producer, t time.Tim
 	return nil
 }
 
-func (o *OpenMetrics) record(m metricdata.Metrics, k int) error {
-	switch d := m.Data.(type) {
-	case metricdata.Sum[int64]:
-		if !d.IsMonotonic || d.Temporality != metricdata.CumulativeTemporality {
-			return fmt.Errorf("openmetrics: %s: only cumulative monotonic sums are counters", m.Name)
+func (o *OpenMetrics) record(mf *dto.MetricFamily, k int) error {
+	f, err := o.family(mf)
+	if err != nil {
+		return err
+	}
+	for _, m := range mf.Metric {
+		w := o.words[:0]
+		switch f.typ {
+		case dto.MetricType_COUNTER:
+			if m.Counter == nil {
+				return fmt.Errorf("openmetrics: %s: a sample without a counter value", *f.name)
+			}
+			w = append(w, math.Float64bits(m.Counter.GetValue()))
+		case dto.MetricType_GAUGE:
+			if m.Gauge == nil {
+				return fmt.Errorf("openmetrics: %s: a sample without a gauge value", *f.name)
+			}
+			w = append(w, math.Float64bits(m.Gauge.GetValue()))
+		case dto.MetricType_HISTOGRAM:
+			h := m.Histogram
+			if h != nil && f.bounds == nil && len(f.series) == 0 {
+				for _, b := range h.Bucket {
+					f.bounds = append(f.bounds, b.GetUpperBound())
+				}
+			}
+			if h == nil || len(h.Bucket) != len(f.bounds) {
+				return fmt.Errorf("openmetrics: %s: bucket bounds changed", *f.name)
+			}
+			for i, b := range h.Bucket {
+				if b.GetUpperBound() != f.bounds[i] {
+					return fmt.Errorf("openmetrics: %s: bucket bounds changed", *f.name)
+				}
+				w = append(w, b.GetCumulativeCount())
+			}
+			w = append(w, h.GetSampleCount(), math.Float64bits(h.GetSampleSum()))
 		}
-		f, err := o.family(m, omCounter, nil)
-		if err != nil {
+		if err := o.add(f, m.Label, k, w); err != nil {
 			return err
 		}
-		for _, pt := range d.DataPoints {
-			if err := o.add(f, pt.Attributes, k, append(o.words[:0], uint64(pt.Value))); err != nil {
-				return err
-			}
-		}
-	case metricdata.Sum[float64]:
-		if !d.IsMonotonic || d.Temporality != metricdata.CumulativeTemporality {
-			return fmt.Errorf("openmetrics: %s: only cumulative monotonic sums are counters", m.Name)
-		}
-		f, err := o.family(m, omFloatCounter, nil)
-		if err != nil {
-			return err
-		}
-		for _, pt := range d.DataPoints {
-			if err := o.add(f, pt.Attributes, k, append(o.words[:0], math.Float64bits(pt.Value))); err != nil {
-				return err
-			}
-		}
-	case metricdata.Gauge[float64]:
-		f, err := o.family(m, omGauge, nil)
-		if err != nil {
-			return err
-		}
-		for _, pt := range d.DataPoints {
-			if err := o.add(f, pt.Attributes, k, append(o.words[:0], math.Float64bits(pt.Value))); err != nil {
-				return err
-			}
-		}
-	case metricdata.Histogram[float64]:
-		if d.Temporality != metricdata.CumulativeTemporality {
-			return fmt.Errorf("openmetrics: %s: only cumulative histograms", m.Name)
-		}
-		for _, pt := range d.DataPoints {
-			f, err := o.family(m, omHistogram, pt.Bounds)
-			if err != nil {
-				return err
-			}
-			if !slices.Equal(pt.Bounds, f.bounds) || len(pt.BucketCounts) != len(f.bounds)+1 {
-				return fmt.Errorf("openmetrics: %s: bucket bounds changed", m.Name)
-			}
-			w := append(o.words[:0], pt.BucketCounts...)
-			w = append(w, pt.Count, math.Float64bits(pt.Sum))
-			if err := o.add(f, pt.Attributes, k, w); err != nil {
-				return err
-			}
-		}
-	default:
-		return fmt.Errorf("openmetrics: %s: unsupported data %T", m.Name, m.Data)
 	}
 	return nil
 }
 
-// family returns the family of m, made on first sight.
-func (o *OpenMetrics) family(m metricdata.Metrics, kind omKind, bounds []float64) (*omFamily, error) {
-	if f := o.byName[m.Name]; f != nil {
-		if f.kind != kind {
-			return nil, fmt.Errorf("openmetrics: %s changed type", m.Name)
+// family returns the family of mf, made on first sight.
+func (o *OpenMetrics) family(mf *dto.MetricFamily) (*omFamily, error) {
+	if f := o.families[mf.GetName()]; f != nil {
+		if f.typ != mf.GetType() {
+			return nil, fmt.Errorf("openmetrics: %s changed type", mf.GetName())
 		}
 		return f, nil
 	}
-	name := m.Name
-	switch m.Unit {
-	case "":
-	case "s":
-		if !strings.HasSuffix(name, "_seconds") {
-			name += "_seconds"
-		}
+	f := &omFamily{name: mf.Name, help: mf.Help, unit: mf.Unit, typ: mf.GetType(), byKey: map[string]*omSeries{}}
+	switch f.typ {
+	case dto.MetricType_COUNTER, dto.MetricType_GAUGE:
+	case dto.MetricType_HISTOGRAM: // bounds are taken from the first sample
 	default:
-		return nil, fmt.Errorf("openmetrics: %s: unit %q has no Prometheus suffix here", m.Name, m.Unit)
+		return nil, fmt.Errorf("openmetrics: %s: type %s is not backfilled", mf.GetName(), f.typ)
 	}
-	f := &omFamily{otelName: m.Name, name: name, sample: name, expo: name, help: m.Description, kind: kind}
-	if kind == omCounter || kind == omFloatCounter {
-		f.name = strings.TrimSuffix(name, "_total")
-		f.sample = f.name + "_total"
-		f.expo = f.sample
-	}
-	if kind == omHistogram {
-		f.bounds = slices.Clone(bounds)
-		for _, b := range f.bounds {
-			f.les = append(f.les, formatFloat(b))
-		}
-		f.les = append(f.les, "+Inf")
-		f.bucket, f.sum, f.count = name+"_bucket", name+"_sum", name+"_count"
-	}
-	o.byName[m.Name] = f
-	o.families = append(o.families, f)
+	o.families[mf.GetName()] = f
 	return f, nil
 }
 
-// add appends one sample of the series (f, a) at step k.
-func (o *OpenMetrics) add(f *omFamily, a attribute.Set, k int, words []uint64) error {
+// add appends one sample of the series (f, labels) at step k.
+func (o *OpenMetrics) add(f *omFamily, labels []*dto.LabelPair, k int, words []uint64) error {
 	o.words = words[:0]
-	key := omKey{f, a.Equivalent()}
-	var s *omSeries
-	for _, c := range o.series[key] {
-		if c.attrs.Equals(&a) {
-			s = c
-			break
-		}
+	o.key = o.key[:0]
+	for _, l := range labels {
+		o.key = append(o.key, l.GetName()...)
+		o.key = append(o.key, 0xfe)
+		o.key = append(o.key, l.GetValue()...)
+		o.key = append(o.key, 0xff)
 	}
+	s := f.byKey[string(o.key)]
 	if s == nil {
-		s = &omSeries{attrs: a, labels: renderLabels(a), prev: make([]uint64, f.width())}
-		o.series[key] = append(o.series[key], s)
+		s = &omSeries{key: string(o.key), labels: slices.Clone(labels), prev: make([]uint64, f.width())}
+		f.byKey[s.key] = s
 		f.series = append(f.series, s)
 	}
 	if n := len(s.runs); n == 0 || s.runs[n-1].first+s.runs[n-1].n < k {
 		s.runs = append(s.runs, omRun{first: k})
 	} else if s.runs[n-1].first+s.runs[n-1].n > k {
-		return fmt.Errorf("openmetrics: %s{%s} twice in one step", f.name, s.labels)
+		return fmt.Errorf("openmetrics: %s{%s} twice in one step", *f.name, strings.NewReplacer("\xfe", "=", "\xff", ",").Replace(s.key))
 	}
 	s.runs[len(s.runs)-1].n++
 	before := len(s.buf)
 	for i, w := range words {
-		d := int64(w - s.prev[i])
-		s.buf = binary.AppendUvarint(s.buf, uint64(d<<1)^uint64(d>>63))
+		if f.isFloat(i) {
+			s.buf = binary.AppendUvarint(s.buf, bits.Reverse64(w^s.prev[i]))
+		} else {
+			d := int64(w - s.prev[i])
+			s.buf = binary.AppendUvarint(s.buf, uint64(d<<1)^uint64(d>>63))
+		}
 		s.prev[i] = w
 	}
 	o.buffered += len(s.buf) - before
@@ -361,34 +304,40 @@ func (o *OpenMetrics) Finish() error {
 	}
 	o.finished = true
 	bw := bufio.NewWriterSize(o.w, 256<<10)
-	fams := slices.Clone(o.families)
-	slices.SortFunc(fams, func(a, b *omFamily) int { return strings.Compare(a.expo, b.expo) })
-	var line, chunk []byte
-	for _, f := range fams {
+	r := omRenderer{w: bw}
+	r.enc = expfmt.NewEncoder(&r.scratch, expfmt.NewFormat(expfmt.TypeOpenMetrics))
+	var chunk []byte
+	for _, name := range slices.Sorted(maps.Keys(o.families)) {
+		f := o.families[name]
 		if len(f.series) == 0 {
 			continue
 		}
-		kind := [...]string{omCounter: "counter", omGauge: "gauge", omHistogram: "histogram", omFloatCounter: "counter"}[f.kind]
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, escapeHelp(f.help), f.name, kind)
+		r.start(f)
 		series := slices.Clone(f.series)
-		slices.SortFunc(series, func(a, b *omSeries) int { return strings.Compare(a.labels, b.labels) })
+		slices.SortFunc(series, func(a, b *omSeries) int { return strings.Compare(a.key, b.key) })
 		for _, s := range series {
 			d := omDecoder{f: f, s: s, steps: o.steps, prev: make([]uint64, f.width())}
 			for _, c := range s.chunks {
 				chunk = slices.Grow(chunk[:0], c.n)[:c.n]
 				if _, err := o.spill.ReadAt(chunk, c.off); err != nil {
-					return fmt.Errorf("openmetrics: read temporary file: %w", err)
+					o.err = fmt.Errorf("openmetrics: read temporary file: %w", err)
+					return o.err
 				}
-				if line, o.err = d.decode(bw, chunk, line); o.err != nil {
+				if o.err = d.decode(&r, chunk); o.err != nil {
 					return o.err
 				}
 			}
-			if line, o.err = d.decode(bw, s.buf, line); o.err != nil {
+			if o.err = d.decode(&r, s.buf); o.err != nil {
 				return o.err
 			}
 		}
+		if o.err = r.flush(); o.err != nil {
+			return o.err
+		}
 	}
-	bw.WriteString("# EOF\n")
+	if _, err := expfmt.FinalizeOpenMetrics(bw); err != nil {
+		return fmt.Errorf("openmetrics: write: %w", err)
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("openmetrics: write: %w", err)
 	}
@@ -409,7 +358,117 @@ func (o *OpenMetrics) Close() error {
 	return err
 }
 
-// omDecoder turns one series' encoded samples back into text lines.
+// omBatch is how many samples of a series are rendered at once.
+const omBatch = 64
+
+// omRenderer renders the samples of one family with expfmt in batches: a
+// family made of the batch's samples (each with its labels and timestamp)
+// is encoded, and every encoding after the family's first is written
+// without its HELP and TYPE lines.
+type omRenderer struct {
+	w       *bufio.Writer
+	enc     expfmt.Encoder
+	scratch bytes.Buffer
+	f       *omFamily
+	mf      dto.MetricFamily
+	slots   []*omSlot
+	n       int  // slots filled
+	headed  bool // the family's HELP and TYPE are written
+}
+
+// omSlot is one sample as expfmt reads it, with the storage its pointers
+// point into.
+type omSlot struct {
+	m   dto.Metric
+	c   dto.Counter
+	g   dto.Gauge
+	h   dto.Histogram
+	bs  []dto.Bucket
+	bp  []*dto.Bucket
+	cum []uint64
+	ts  int64
+	v   float64 // counter or gauge value, histogram sum
+	n   uint64  // histogram count
+}
+
+// start begins the family f.
+func (r *omRenderer) start(f *omFamily) {
+	r.f, r.n, r.headed = f, 0, false
+	r.mf.Reset()
+	r.mf.Name, r.mf.Help, r.mf.Unit, r.mf.Type = f.name, f.help, f.unit, f.typ.Enum()
+	r.slots = r.slots[:0]
+	for range omBatch {
+		s := &omSlot{}
+		s.m.TimestampMs = &s.ts
+		switch f.typ {
+		case dto.MetricType_COUNTER:
+			s.m.Counter, s.c.Value = &s.c, &s.v
+		case dto.MetricType_GAUGE:
+			s.m.Gauge, s.g.Value = &s.g, &s.v
+		case dto.MetricType_HISTOGRAM:
+			s.m.Histogram, s.h.SampleSum, s.h.SampleCount = &s.h, &s.v, &s.n
+			s.bs = make([]dto.Bucket, len(f.bounds))
+			s.cum = make([]uint64, len(f.bounds))
+			for i := range s.bs {
+				s.bs[i].UpperBound, s.bs[i].CumulativeCount = &f.bounds[i], &s.cum[i]
+				s.bp = append(s.bp, &s.bs[i])
+			}
+			s.h.Bucket = s.bp
+		}
+		r.slots = append(r.slots, s)
+	}
+}
+
+// sample adds one sample of s: the words of a sample at ts (Unix ms).
+func (r *omRenderer) sample(s *omSeries, words []uint64, ts int64) error {
+	sl := r.slots[r.n]
+	sl.m.Label, sl.ts = s.labels, ts
+	switch r.f.typ {
+	case dto.MetricType_HISTOGRAM:
+		nb := len(r.f.bounds)
+		copy(sl.cum, words[:nb])
+		sl.n, sl.v = words[nb], math.Float64frombits(words[nb+1])
+	default:
+		sl.v = math.Float64frombits(words[0])
+	}
+	if r.n++; r.n == omBatch {
+		return r.flush()
+	}
+	return nil
+}
+
+// flush renders the samples added since the last flush.
+func (r *omRenderer) flush() error {
+	if r.n == 0 {
+		return nil
+	}
+	r.mf.Metric = r.mf.Metric[:0]
+	for _, s := range r.slots[:r.n] {
+		r.mf.Metric = append(r.mf.Metric, &s.m)
+	}
+	r.n = 0
+	r.scratch.Reset()
+	if err := r.enc.Encode(&r.mf); err != nil {
+		return fmt.Errorf("openmetrics: encode %s: %w", r.mf.GetName(), err)
+	}
+	b := r.scratch.Bytes()
+	if r.headed {
+		for len(b) > 0 && b[0] == '#' {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				return fmt.Errorf("openmetrics: encode %s: unterminated comment", r.mf.GetName())
+			}
+			b = b[i+1:]
+		}
+	}
+	r.headed = true
+	if _, err := r.w.Write(b); err != nil {
+		return fmt.Errorf("openmetrics: write: %w", err)
+	}
+	return nil
+}
+
+// omDecoder turns one series' encoded samples back into values.
 type omDecoder struct {
 	f     *omFamily
 	s     *omSeries
@@ -417,121 +476,33 @@ type omDecoder struct {
 	prev  []uint64
 	run   int // index in s.runs
 	i     int // sample within the run
-	ts    []byte
-	num   []byte
 }
 
-func (d *omDecoder) decode(w *bufio.Writer, b []byte, line []byte) ([]byte, error) {
+func (d *omDecoder) decode(r *omRenderer, b []byte) error {
 	for len(b) > 0 {
 		for i := range d.prev {
 			u, n := binary.Uvarint(b)
 			if n <= 0 {
-				return line, errors.New("openmetrics: corrupt sample buffer")
+				return errors.New("openmetrics: corrupt sample buffer")
 			}
 			b = b[n:]
-			d.prev[i] += uint64(int64(u>>1) ^ -int64(u&1))
+			if d.f.isFloat(i) {
+				d.prev[i] ^= bits.Reverse64(u)
+			} else {
+				d.prev[i] += uint64(int64(u>>1) ^ -int64(u&1))
+			}
 		}
 		if d.run >= len(d.s.runs) {
-			return line, errors.New("openmetrics: more samples than steps")
+			return errors.New("openmetrics: more samples than steps")
 		}
-		r := d.s.runs[d.run]
-		ts := d.steps[r.first+d.i]
-		if d.i++; d.i == r.n {
+		run := d.s.runs[d.run]
+		ts := d.steps[run.first+d.i]
+		if d.i++; d.i == run.n {
 			d.run, d.i = d.run+1, 0
 		}
-		line = d.lines(line[:0], ts)
-		if _, err := w.Write(line); err != nil {
-			return line, fmt.Errorf("openmetrics: write: %w", err)
+		if err := r.sample(d.s, d.prev, ts); err != nil {
+			return err
 		}
 	}
-	return line, nil
+	return nil
 }
-
-// lines appends the sample lines of the current values at ts (Unix
-// milliseconds, written in seconds).
-func (d *omDecoder) lines(b []byte, ts int64) []byte {
-	f := d.f
-	d.ts = strconv.AppendFloat(d.ts[:0], float64(ts)/1000, 'f', -1, 64)
-	switch f.kind {
-	case omCounter:
-		d.num = strconv.AppendInt(d.num[:0], int64(d.prev[0]), 10)
-		b = d.sample(b, f.sample, "")
-	case omGauge, omFloatCounter:
-		d.num = appendFloat(d.num[:0], math.Float64frombits(d.prev[0]))
-		b = d.sample(b, f.sample, "")
-	case omHistogram:
-		nb := len(f.bounds) + 1
-		var cum uint64
-		for i := range nb {
-			cum += d.prev[i]
-			d.num = strconv.AppendUint(d.num[:0], cum, 10)
-			b = d.sample(b, f.bucket, f.les[i])
-		}
-		d.num = appendFloat(d.num[:0], math.Float64frombits(d.prev[nb+1]))
-		b = d.sample(b, f.sum, "")
-		d.num = strconv.AppendUint(d.num[:0], d.prev[nb], 10)
-		b = d.sample(b, f.count, "")
-	}
-	return b
-}
-
-// sample appends `name{labels,le="le"} value timestamp`.
-func (d *omDecoder) sample(b []byte, name, le string) []byte {
-	labels := d.s.labels
-	b = append(b, name...)
-	if labels != "" || le != "" {
-		b = append(b, '{')
-		b = append(b, labels...)
-		if le != "" {
-			if labels != "" {
-				b = append(b, ',')
-			}
-			b = append(b, `le="`...)
-			b = append(b, le...)
-			b = append(b, '"')
-		}
-		b = append(b, '}')
-	}
-	b = append(b, ' ')
-	b = append(b, d.num...)
-	b = append(b, ' ')
-	b = append(b, d.ts...)
-	return append(b, '\n')
-}
-
-// appendFloat formats v as the Prometheus text format does.
-func appendFloat(b []byte, v float64) []byte {
-	switch {
-	case math.IsInf(v, +1):
-		return append(b, "+Inf"...)
-	case math.IsInf(v, -1):
-		return append(b, "-Inf"...)
-	case math.IsNaN(v):
-		return append(b, "NaN"...)
-	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
-}
-
-func formatFloat(v float64) string { return string(appendFloat(nil, v)) }
-
-// renderLabels writes a's pairs sorted by name, values escaped.
-func renderLabels(a attribute.Set) string {
-	var b strings.Builder
-	for i, kv := range a.ToSlice() { // sorted by key
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(string(kv.Key))
-		b.WriteString(`="`)
-		b.WriteString(labelEscaper.Replace(kv.Value.String()))
-		b.WriteByte('"')
-	}
-	return b.String()
-}
-
-var (
-	labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-)
-
-func escapeHelp(s string) string { return helpEscaper.Replace(s) }
