@@ -41,31 +41,33 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 	case line[0] == '#' || startsCloudFront(line):
 		return a.cloudfront.parse(line, r)
 	}
-	var v [numFields][]byte
+	var v values
 	if pos, ok := a.combined.plan.match(line, &v); ok {
 		tail := line[pos:]
 		switch {
 		case len(tail) == 0: // combined
 		case len(tail) > 1 && tail[1] == '"': // main, sessions
-			if !quotedTail(tail, &v) {
+			if !quotedTail(line, pos, &v) {
 				return errSyntax
 			}
 		case ingressTail(tail):
 		default:
 			return a.traefik.Parse(line, r)
 		}
-		return a.combined.finish(&v, r)
+		return a.combined.finish(line, &v, r)
 	}
-	v = [numFields][]byte{} // nothing of the failed combined match carries over
-	if pos, ok := a.common.plan.match(line, &v); ok && pos == len(line) && size(v[fSkip]) {
-		return a.common.finish(&v, r)
+	v = values{} // nothing of the failed combined match carries over
+	if pos, ok := a.common.plan.match(line, &v); ok && pos == len(line) && size(v.get(line, fSkip)) {
+		return a.common.finish(line, &v, r)
 	}
 	return a.vhost.Parse(line, r)
 }
 
 // quotedTail reads main's ` "$http_x_forwarded_for"` and the sessions
-// format's ` "$http_x_forwarded_for" "$host"` after the combined fields.
-func quotedTail(tail []byte, v *[numFields][]byte) bool {
+// format's ` "$http_x_forwarded_for" "$host"` after the combined fields,
+// which end at pos.
+func quotedTail(line []byte, pos int, v *values) bool {
+	tail := line[pos:]
 	for k := 0; len(tail) > 0; k++ {
 		if k == 2 || len(tail) < 3 || tail[0] != ' ' || tail[1] != '"' {
 			return false
@@ -81,10 +83,11 @@ func quotedTail(tail []byte, v *[numFields][]byte) bool {
 		if end < 0 {
 			return false
 		}
+		lo := len(line) - len(val)
 		if k == 0 {
-			v[fForwardedFor] = val[:end:end]
+			v[fForwardedFor] = at(lo, lo+end)
 		} else {
-			v[fHost] = val[:end:end]
+			v[fHost] = at(lo, lo+end)
 		}
 		tail = val[end+1:]
 	}

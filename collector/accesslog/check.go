@@ -2,7 +2,6 @@ package accesslog
 
 import (
 	"bytes"
-	"encoding/binary"
 	"time"
 	"unicode/utf8"
 )
@@ -20,25 +19,6 @@ func precheck(line []byte) ([]byte, error) {
 		return nil, errBinary
 	}
 	return line, nil
-}
-
-// plainASCII reports whether b is ASCII without NUL bytes, eight bytes at a
-// time: the common case, settled in one pass.
-func plainASCII(b []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for len(b) >= 8 {
-		v := binary.LittleEndian.Uint64(b)
-		if v&hi != 0 || (v-lo)&^v&hi != 0 { // a byte >= 0x80, or a zero byte
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c == 0 || c >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // blank reports whether b holds nothing but spaces and tabs.

@@ -2,6 +2,7 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -71,6 +72,20 @@ type segment struct {
 	// for the literal: $time_local contains one ("02/Nov/2026:00:03:37 +0000")
 	// and may be followed by a space-led literal.
 	pastSpace bool
+	// long marks the values that run to tens or hundreds of bytes (request,
+	// URI, referrer, user agent): they are scanned with bytes.IndexByte,
+	// the others word by word (indexFrom).
+	long bool
+}
+
+// longField reports whether values of f are long enough for
+// bytes.IndexByte to pay.
+func longField(f field) bool {
+	switch f {
+	case fRequest, fRequestURI, fURI, fArgs, fReferer, fUserAgent:
+		return true
+	}
+	return false
 }
 
 // plan is a compiled nginx log_format: a leading literal, then segments.
@@ -126,6 +141,7 @@ func compile(format string) (*plan, error) {
 	for k := range pl.segs {
 		s := &pl.segs[k]
 		s.pastSpace = s.f == fTimeLocal && len(s.lit) > 0 && s.lit[0] == ' '
+		s.long = longField(s.f)
 		pl.has[s.f] = true
 	}
 
@@ -188,42 +204,74 @@ func isNameByte(c byte) bool {
 	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
+// span is where a value lies in its line: line[lo:end-1]. The zero span,
+// end 0, is a value the line does not have.
+type span struct{ lo, end int }
+
+// at returns the span of line[lo:hi].
+func at(lo, hi int) span { return span{lo, hi + 1} }
+
+// values are the spans of a line's values, by field: offsets, so that
+// matching a line stores no pointers and clears a few words.
+type values [numFields]span
+
+// get returns the value of f in line, nil when the line has none.
+func (v *values) get(line []byte, f field) []byte {
+	s := v[f]
+	if s.end == 0 {
+		return nil
+	}
+	return line[s.lo : s.end-1 : s.end-1]
+}
+
 // match splits line by the plan into v and returns the offset just past the
 // last segment's literal.
-func (pl *plan) match(line []byte, v *[numFields][]byte) (int, bool) {
-	if !bytes.HasPrefix(line, pl.prefix) {
+func (pl *plan) match(line []byte, v *values) (int, bool) {
+	pos := len(pl.prefix)
+	if len(line) < pos || string(line[:pos]) != string(pl.prefix) {
 		return 0, false
 	}
-	pos := len(pl.prefix)
 	for k := range pl.segs {
 		s := &pl.segs[k]
 		end := len(line)
-		if len(s.lit) > 0 {
+		if lit := s.lit; len(lit) > 0 {
 			from := pos
 			if s.pastSpace {
-				j := bytes.IndexByte(line[pos:], ' ')
-				if j < 0 {
+				if from = indexFrom(line, pos, ' '); from < 0 {
 					return 0, false
 				}
-				from += j + 1
+				from++
 			}
-			c := s.lit[0]
+			c := lit[0]
 			for {
-				j := bytes.IndexByte(line[from:], c)
-				if j < 0 {
+				if s.long {
+					end = bytes.IndexByte(line[from:], c)
+					if end >= 0 {
+						end += from
+					}
+				} else {
+					end = indexFrom(line, from, c)
+				}
+				if end < 0 {
 					return 0, false
 				}
-				end = from + j
 				if c != '"' || !escaped(line[pos:end]) {
 					break
 				}
 				from = end + 1
 			}
-			if !bytes.HasPrefix(line[end:], s.lit) {
+			// The literal's first byte is at end; compare the rest (a
+			// literal is a few bytes: a loop beats a call to memequal).
+			if len(line)-end < len(lit) {
 				return 0, false
 			}
+			for i := 1; i < len(lit); i++ {
+				if line[end+i] != lit[i] {
+					return 0, false
+				}
+			}
 		}
-		v[s.f] = line[pos:end:end]
+		v[s.f] = at(pos, end)
 		pos = end + len(s.lit)
 	}
 	return pos, true
@@ -259,6 +307,12 @@ type nginxParser struct {
 	// share their second.
 	lastLocal [26]byte
 	lastTime  time.Time
+	lastOK    bool
+	// The last day and zone that parsed ("02/Nov/2026" and " +0000"), and
+	// the Unix time of that day's 00:00:00 in that zone.
+	day      [17]byte
+	midnight int64
+	dayOK    bool
 }
 
 // Name implements Parser.
@@ -270,7 +324,7 @@ func (p *nginxParser) Parse(line []byte, r *Request) error {
 	if err != nil {
 		return err
 	}
-	var v [numFields][]byte
+	var v values
 	pos, ok := p.plan.match(line, &v)
 	if !ok {
 		return errSyntax
@@ -282,29 +336,29 @@ func (p *nginxParser) Parse(line []byte, r *Request) error {
 	} else if pos != len(line) {
 		return errSyntax
 	}
-	if p.sizeLast && !size(v[fSkip]) {
+	if p.sizeLast && !size(v.get(line, fSkip)) {
 		return errSyntax
 	}
-	return p.finish(&v, r)
+	return p.finish(line, &v, r)
 }
 
 // finish validates the matched values and fills r.
-func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
+func (p *nginxParser) finish(line []byte, v *values, r *Request) error {
 	pl := p.plan
 	var t time.Time
 	var ok bool
 	switch pl.time {
 	case fMsec:
-		t, ok = parseUnix(v[fMsec])
+		t, ok = parseUnix(v.get(line, fMsec))
 	case fTimeISO:
-		t, ok = parseISO8601(v[fTimeISO])
+		t, ok = parseISO8601(v.get(line, fTimeISO))
 	default:
-		t, ok = p.timeLocal(v[fTimeLocal])
+		t, ok = p.timeLocal(v.get(line, fTimeLocal))
 	}
 	if !ok {
 		return errTime
 	}
-	status, ok := parseStatus(v[fStatus])
+	status, ok := parseStatus(v.get(line, fStatus))
 	if !ok {
 		return errStatus
 	}
@@ -313,20 +367,20 @@ func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
 	// ($uri is decoded and changes with internal rewrites).
 	var method, uri []byte
 	if pl.has[fRequest] {
-		if method, uri, ok = splitRequest(v[fRequest]); !ok {
+		if method, uri, ok = splitRequest(v.get(line, fRequest)); !ok {
 			return errRequest
 		}
 	}
 	if pl.has[fMethod] {
-		method = v[fMethod]
+		method = v.get(line, fMethod)
 	}
 	switch {
 	case pl.has[fRequestURI]:
-		uri = v[fRequestURI]
+		uri = v.get(line, fRequestURI)
 	case pl.has[fRequest]:
 	case pl.has[fURI]:
-		uri = v[fURI]
-		if args := dash(v[fArgs]); len(args) > 0 {
+		uri = v.get(line, fURI)
+		if args := dash(v.get(line, fArgs)); len(args) > 0 {
 			p.uri = append(append(append(p.uri[:0], uri...), '?'), args...)
 			uri = p.uri[:len(p.uri):len(p.uri)]
 		}
@@ -335,19 +389,19 @@ func (p *nginxParser) finish(v *[numFields][]byte, r *Request) error {
 		return errRequest
 	}
 
-	host := dash(v[fHost])
+	host := dash(v.get(line, fHost))
 	if len(host) == 0 {
-		host = dash(v[fServerName])
+		host = dash(v.get(line, fServerName))
 	}
 	*r = Request{
 		Time:         t,
-		RemoteAddr:   dash(v[fRemoteAddr]),
-		ForwardedFor: dash(v[fForwardedFor]),
+		RemoteAddr:   dash(v.get(line, fRemoteAddr)),
+		ForwardedFor: dash(v.get(line, fForwardedFor)),
 		Method:       method,
 		URI:          uri,
 		Status:       status,
-		Referer:      dash(v[fReferer]),
-		UserAgent:    dash(v[fUserAgent]),
+		Referer:      dash(v.get(line, fReferer)),
+		UserAgent:    dash(v.get(line, fUserAgent)),
 		Host:         host,
 		NoUserAgent:  p.noAgent,
 	}
@@ -405,15 +459,56 @@ func decimal(b []byte) bool {
 	return len(b) > 0
 }
 
-// timeLocal is parseTimeLocal, remembering the last time that parsed.
+// timeLocal is parseTimeLocal, remembering what parsed before: the last
+// time stamp and its time (lines of a busy log share their second), and the
+// last day with its zone and the instant its midnight stands for (lines of
+// one day differ only in the clock), so a new second costs three two-digit
+// numbers, not a calendar computation. Either way the result is exactly
+// parseTimeLocal's.
 func (p *nginxParser) timeLocal(b []byte) (time.Time, bool) {
-	if len(b) == len(p.lastLocal) && !p.lastTime.IsZero() && string(b) == string(p.lastLocal[:]) {
+	if len(b) != 26 {
+		return parseTimeLocal(b) // rejected: only 26 bytes parse
+	}
+	if p.lastOK && sameStamp(b, &p.lastLocal) {
 		return p.lastTime, true
 	}
+	if p.dayOK && string(b[:11]) == string(p.day[:11]) && string(b[20:]) == string(p.day[11:]) &&
+		b[11] == ':' && b[14] == ':' && b[17] == ':' {
+		hour, ok1 := num2(b[12:14])
+		min, ok2 := num2(b[15:17])
+		sec, ok3 := num2(b[18:20])
+		if ok1 && ok2 && ok3 && hour <= 23 && min <= 59 && sec <= 59 {
+			t := time.Unix(p.midnight+int64(hour*3600+min*60+sec), 0).UTC()
+			p.remember(b, t)
+			return t, true
+		}
+	}
 	t, ok := parseTimeLocal(b)
-	if ok && len(b) == len(p.lastLocal) {
-		copy(p.lastLocal[:], b)
-		p.lastTime = t
+	if ok {
+		p.remember(b, t)
+		// parseTimeLocal checked the clock fields: they are digits.
+		clock := int64(b[12]-'0')*36000 + int64(b[13]-'0')*3600 + int64(b[15]-'0')*600 +
+			int64(b[16]-'0')*60 + int64(b[18]-'0')*10 + int64(b[19]-'0')
+		copy(p.day[:11], b[:11])
+		copy(p.day[11:], b[20:])
+		p.midnight = t.Unix() - clock
+		p.dayOK = true
 	}
 	return t, ok
+}
+
+// remember keeps b and the time it parsed to.
+func (p *nginxParser) remember(b []byte, t time.Time) {
+	copy(p.lastLocal[:], b)
+	p.lastTime, p.lastOK = t, true
+}
+
+// sameStamp compares a 26-byte time stamp with the remembered one in four
+// loads.
+func sameStamp(b []byte, last *[26]byte) bool {
+	_ = b[25]
+	return binary.LittleEndian.Uint64(b) == binary.LittleEndian.Uint64(last[:]) &&
+		binary.LittleEndian.Uint64(b[8:]) == binary.LittleEndian.Uint64(last[8:]) &&
+		binary.LittleEndian.Uint64(b[16:]) == binary.LittleEndian.Uint64(last[16:]) &&
+		binary.LittleEndian.Uint16(b[24:]) == binary.LittleEndian.Uint16(last[24:])
 }

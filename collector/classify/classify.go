@@ -57,10 +57,10 @@ type Config struct {
 type config struct {
 	ownHosts   map[string]struct{}
 	trusted    []netip.Prefix
-	exclude    []*regexp.Regexp
-	goals      []*regexp.Regexp
+	exclude    []pathMatcher
+	goals      []pathMatcher
 	values     []string // per goal; nil when no goal has a value parameter
-	landings   []*regexp.Regexp
+	landings   []pathMatcher
 	k0, k1     uint64
 	splitSites bool
 	cacheSize  int
@@ -84,6 +84,10 @@ type Classifier struct {
 	name                    []byte // site name of the referrer
 	refHost                 []byte // referrer host, lower-cased
 	hostBuf                 []byte // request host, normalised
+	keyBuf                  []byte // the message of a visitor key
+
+	refs       *refCache // referrer hosts seen last
+	refScratch refSite   // for a host too long to cache
 }
 
 // New validates cfg and returns a Classifier. The user-agent engine is
@@ -111,9 +115,9 @@ func New(cfg Config) (*Classifier, error) {
 	}
 	c := &config{
 		ownHosts:   make(map[string]struct{}, len(cfg.OwnHosts)),
-		exclude:    append([]*regexp.Regexp(nil), cfg.ExcludePaths...),
-		goals:      append([]*regexp.Regexp(nil), cfg.Goals...),
-		landings:   append([]*regexp.Regexp(nil), cfg.Landings...),
+		exclude:    newPathMatchers(cfg.ExcludePaths),
+		goals:      newPathMatchers(cfg.Goals),
+		landings:   newPathMatchers(cfg.Landings),
 		splitSites: cfg.SplitSites,
 		cacheSize:  cfg.CacheSize,
 		uaSeed:     maphash.MakeSeed(),
@@ -146,12 +150,12 @@ func New(cfg Config) (*Classifier, error) {
 		}
 		c.trusted = append(c.trusted, p.Masked())
 	}
-	for i, re := range c.exclude {
+	for i, re := range cfg.ExcludePaths {
 		if re == nil {
 			return nil, fmt.Errorf("classify: exclude path %d is nil", i)
 		}
 	}
-	for i, re := range c.goals {
+	for i, re := range cfg.Goals {
 		if re == nil {
 			return nil, fmt.Errorf("classify: goal %d is nil", i)
 		}
@@ -160,7 +164,7 @@ func New(cfg Config) (*Classifier, error) {
 	c.k0 = binary.LittleEndian.Uint64(key[0:8])
 	c.k1 = binary.LittleEndian.Uint64(key[8:16])
 	return &Classifier{cfg: c, ua: ua, uaCache: newUACache(c.cacheSize),
-		shared: &uaShared{c: newUACache(c.cacheSize)}}, nil
+		shared: &uaShared{c: newUACache(c.cacheSize)}, refs: newRefCache()}, nil
 }
 
 // Clone returns a Classifier with the same configuration and user-agent engine
@@ -169,7 +173,7 @@ func New(cfg Config) (*Classifier, error) {
 // all of them. Clones may classify in parallel with each other and with c.
 func (c *Classifier) Clone() *Classifier {
 	c.shared.cloned.Store(true)
-	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: newUACache(c.cfg.cacheSize), shared: c.shared}
+	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: newUACache(c.cfg.cacheSize), shared: c.shared, refs: newRefCache()}
 }
 
 // Classify fills out with the classification of r. out holds no reference to
@@ -215,8 +219,8 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 	} else {
 		out.Kind = KindPageview
 		out.Goals = c.goalBits(path)
-		for i, re := range c.cfg.landings {
-			if re.Match(path) {
+		for i := range c.cfg.landings {
+			if c.cfg.landings[i].match(path) {
 				out.Landing = uint8(i + 1)
 				break
 			}
@@ -244,19 +248,23 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 	}
 
 	var kind refKind
+	var site *refSite // the external web referrer's
 	c.refHost, kind = parseReferrer(c.refHost[:0], r.Referer)
 	switch kind {
 	case refWeb:
-		if c.internal(c.refHost, r.Host) {
+		s := c.refs.site(c.cfg, c.refHost, &c.refScratch)
+		if s.own || c.sameHost(c.refHost, r.Host) {
 			break
 		}
+		site = s
 		id.referrer = true
-		if s, ok := lookupHost(c.refHost); ok {
-			c.name = append(c.name[:0], s.name...)
-			id.refCat = s.cat
-		} else {
-			c.name = append(c.name[:0], trimWWW(c.refHost)...)
+		id.refCat = s.refCat
+		if !id.tagged {
+			// The identity is the site's alone: so are its hash and channel.
+			out.Source, out.Channel = s.hash, s.channel
+			return
 		}
+		c.name = append(c.name[:0], s.name...)
 	case refAndroidApp:
 		id.referrer = true
 		if s, ok := androidApps[string(c.refHost)]; ok {
@@ -277,7 +285,11 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 			id.medium = mediumNames[id.refCat]
 		}
 	}
-	id.nameCat = nameCategory(id.source)
+	if site != nil && bytes.Equal(id.source, site.name) {
+		id.nameCat = site.nameCat
+	} else {
+		id.nameCat = nameCategory(id.source)
+	}
 	out.Source = sourceHash(id.source, id.medium, id.campaign)
 	out.Channel = channelOf(&id)
 	out.Tagged = id.tagged
@@ -306,12 +318,9 @@ func nameCategory(name []byte) category {
 	return catOther
 }
 
-// internal reports whether the lower-cased referrer host is one of the own
-// hosts or the request's own host.
-func (c *Classifier) internal(refHost, reqHost []byte) bool {
-	if _, ok := c.cfg.ownHosts[string(refHost)]; ok {
-		return true
-	}
+// sameHost reports whether the lower-cased referrer host is the request's
+// own host.
+func (c *Classifier) sameHost(refHost, reqHost []byte) bool {
 	if len(reqHost) == 0 {
 		return false
 	}
@@ -320,8 +329,8 @@ func (c *Classifier) internal(refHost, reqHost []byte) bool {
 }
 
 func (c *Classifier) excluded(path []byte) bool {
-	for _, re := range c.cfg.exclude {
-		if re.Match(path) {
+	for i := range c.cfg.exclude {
+		if c.cfg.exclude[i].match(path) {
 			return true
 		}
 	}
@@ -330,8 +339,8 @@ func (c *Classifier) excluded(path []byte) bool {
 
 func (c *Classifier) goalBits(path []byte) uint64 {
 	var bits uint64
-	for i, re := range c.cfg.goals {
-		if re.Match(path) {
+	for i := range c.cfg.goals {
+		if c.cfg.goals[i].match(path) {
 			bits |= 1 << uint(i)
 		}
 	}

@@ -65,6 +65,9 @@ func FuzzReferrer(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, ref string) {
 		host, kind := parseReferrer(nil, []byte(ref))
+		if old, oldKind := refParseReferrer(nil, []byte(ref)); oldKind != kind || !bytes.Equal(old, host) {
+			t.Fatalf("referrer %q: %q, %v; the three-pass scan gave %q, %v", ref, host, kind, old, oldKind)
+		}
 		if kind == refNone {
 			if len(host) != 0 {
 				t.Fatalf("no referrer but host %q", host)

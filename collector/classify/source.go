@@ -218,12 +218,24 @@ func parseReferrer(dst, ref []byte) ([]byte, refKind) {
 	default:
 		return dst, refNone
 	}
+	// One pass finds the end of the authority and its last '@' and ':'.
 	auth := ref[i+3:]
-	if j := bytes.IndexAny(auth, "/?#"); j >= 0 {
-		auth = auth[:j]
+	at, colon := -1, -1
+scan:
+	for j, c := range auth {
+		switch c {
+		case '/', '?', '#':
+			auth = auth[:j]
+			break scan
+		case '@':
+			at = j
+		case ':':
+			colon = j
+		}
 	}
-	if j := bytes.LastIndexByte(auth, '@'); j >= 0 {
-		auth = auth[j+1:]
+	if at >= 0 {
+		auth = auth[at+1:]
+		colon -= at + 1 // negative when the last ':' was before the '@'
 	}
 	if len(auth) > 0 && auth[0] == '[' {
 		if j := bytes.IndexByte(auth, ']'); j > 0 {
@@ -231,8 +243,8 @@ func parseReferrer(dst, ref []byte) ([]byte, refKind) {
 		} else {
 			auth = auth[1:]
 		}
-	} else if j := bytes.LastIndexByte(auth, ':'); j >= 0 {
-		auth = auth[:j]
+	} else if colon >= 0 {
+		auth = auth[:colon]
 	}
 	for len(auth) > 0 && auth[len(auth)-1] == '.' {
 		auth = auth[:len(auth)-1]

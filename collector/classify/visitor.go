@@ -15,32 +15,35 @@ import (
 // hashed in its canonical binary form when it parses, so "::ffff:1.2.3.4"
 // and "1.2.3.4" are the same visitor; it is not kept anywhere.
 func (c *Classifier) visitorKey(r *accesslog.Request, uaHash uint64) uint64 {
-	h := newSipHash(c.cfg.k0, c.cfg.k1)
+	// The message is laid out in a buffer and hashed in one pass: the same
+	// bytes, and so the same key, as writing the fields one by one.
+	msg := c.keyBuf[:0]
 	addr, raw, ok := c.clientAddr(r)
-	if ok {
-		if addr.Is4() {
-			a := addr.As4()
-			h.write([]byte{4})
-			h.write(a[:])
-		} else {
-			a := addr.As16()
-			h.write([]byte{16})
-			h.write(a[:])
-		}
-	} else {
-		h.write([]byte{0})
-		h.writeField(raw)
+	switch {
+	case ok && addr.Is4():
+		a := addr.As4()
+		msg = append(append(msg, 4), a[:]...)
+	case ok:
+		a := addr.As16()
+		msg = append(append(msg, 16), a[:]...)
+	default:
+		msg = appendField(append(msg, 0), raw)
 	}
 	// The user agent enters through its own keyed hash, cached with its
 	// verdict: a visitor key hashes a few dozen bytes, not the whole agent.
-	var ub [8]byte
-	binary.LittleEndian.PutUint64(ub[:], uaHash)
-	h.write(ub[:])
+	msg = binary.LittleEndian.AppendUint64(msg, uaHash)
 	if c.cfg.splitSites {
 		c.hostBuf = normalizeHost(c.hostBuf[:0], r.Host)
-		h.writeField(c.hostBuf)
+		msg = appendField(msg, c.hostBuf)
 	}
-	return h.sum()
+	c.keyBuf = msg
+	return sipHash24(c.cfg.k0, c.cfg.k1, msg)
+}
+
+// appendField appends b prefixed by its length as a uvarint, as
+// sipHash.writeField writes it.
+func appendField(dst, b []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(b))), b...)
 }
 
 // clientAddr returns the client address of r (docs/rules.md rule 1):
@@ -356,6 +359,27 @@ func (s *sipHash) writeField(b []byte) {
 	var n [binary.MaxVarintLen64]byte
 	s.write(binary.AppendUvarint(n[:0], uint64(len(b))))
 	s.write(b)
+}
+
+// sipHash24 is SipHash-2-4 of msg in one pass: what writing msg to a
+// sipHash and taking its sum gives.
+func sipHash24(k0, k1 uint64, msg []byte) uint64 {
+	s := newSipHash(k0, k1)
+	n := len(msg)
+	for len(msg) >= 8 {
+		s.block(binary.LittleEndian.Uint64(msg))
+		msg = msg[8:]
+	}
+	var last [8]byte
+	copy(last[:], msg)
+	last[7] = byte(n)
+	s.block(binary.LittleEndian.Uint64(last[:]))
+	s.v2 ^= 0xff
+	s.round()
+	s.round()
+	s.round()
+	s.round()
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3
 }
 
 func (s *sipHash) sum() uint64 {

@@ -41,6 +41,9 @@ func TestSipHashVectors(t *testing.T) {
 		if got := h.sum(); got != tt.want {
 			t.Errorf("SipHash(%d bytes) = %#x, want %#x", tt.n, got, tt.want)
 		}
+		if got := sipHash24(k0, k1, msg[:tt.n]); got != tt.want {
+			t.Errorf("sipHash24(%d bytes) = %#x, want %#x", tt.n, got, tt.want)
+		}
 	}
 }
 
@@ -55,6 +58,9 @@ func TestSipHashStreaming(t *testing.T) {
 		whole := newSipHash(3, 4)
 		whole.write(msg[:n])
 		want := whole.sum()
+		if got := sipHash24(3, 4, msg[:n]); got != want {
+			t.Fatalf("sipHash24 of %d bytes = %#x, streamed %#x", n, got, want)
+		}
 		for range 5 {
 			h := newSipHash(3, 4)
 			for rest := msg[:n]; len(rest) > 0; {
@@ -246,5 +252,52 @@ func TestLongUserAgentsKeepWholeHash(t *testing.T) {
 	c.Classify(b, &rb)
 	if ra.Visitor == rb.Visitor {
 		t.Error("Classify gives them one visitor key")
+	}
+}
+
+// refVisitorKey is visitorKey as it was, writing field by field: the keys
+// are saved with the state, so the one-pass hash must give the same.
+func refVisitorKey(c *Classifier, r *accesslog.Request, uaHash uint64) uint64 {
+	h := newSipHash(c.cfg.k0, c.cfg.k1)
+	addr, raw, ok := c.clientAddr(r)
+	if ok {
+		if addr.Is4() {
+			a := addr.As4()
+			h.write([]byte{4})
+			h.write(a[:])
+		} else {
+			a := addr.As16()
+			h.write([]byte{16})
+			h.write(a[:])
+		}
+	} else {
+		h.write([]byte{0})
+		h.writeField(raw)
+	}
+	var ub [8]byte
+	binary.LittleEndian.PutUint64(ub[:], uaHash)
+	h.write(ub[:])
+	if c.cfg.splitSites {
+		h.writeField(normalizeHost(nil, r.Host))
+	}
+	return h.sum()
+}
+
+func TestVisitorKeyOnePass(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		cfg := testConfig()
+		cfg.SplitSites = split
+		c := newTestClassifier(t, cfg)
+		for _, addr := range []string{"203.0.113.7", "203.0.113.7:443", "2001:db8::17", "[2001:db8::1]:8080",
+			"::ffff:1.2.3.4", "", "not an address", strings.Repeat("x", 200), "unix:/run/nginx.sock"} {
+			for _, host := range []string{"", "www.example.com", "WWW.Example.COM:8443", strings.Repeat("h", 300)} {
+				r := &accesslog.Request{RemoteAddr: []byte(addr), Host: []byte(host)}
+				for _, ua := range []uint64{0, 1, 0xdeadbeefcafef00d} {
+					if got, want := c.visitorKey(r, ua), refVisitorKey(c, r, ua); got != want {
+						t.Errorf("split %v, %q, %q, %x: key %x, written field by field %x", split, addr, host, ua, got, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@
 package telemetry
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -58,26 +59,47 @@ type histogram struct {
 	buckets []atomic.Uint64
 	sum     []atomic.Int64
 	count   []atomic.Uint64
+	// ibounds are the bounds in observation units, when every one of them
+	// is a whole number of units: then v/scale <= bound exactly when
+	// v <= ibound, and observe compares integers.
+	ibounds []int64
 }
 
 func newHistogram(bounds []float64, scale float64, n int) histogram {
-	return histogram{
+	h := histogram{
 		bounds:  bounds,
 		scale:   scale,
 		buckets: make([]atomic.Uint64, n*(len(bounds)+1)),
 		sum:     make([]atomic.Int64, n),
 		count:   make([]atomic.Uint64, n),
 	}
+	for _, ub := range bounds {
+		u := ub * scale
+		if u != math.Trunc(u) || math.Abs(u) > 1<<52 {
+			return h
+		}
+		h.ibounds = append(h.ibounds, int64(u))
+	}
+	return h
 }
 
 func (h *histogram) observe(cell int, v int64) {
 	nb := len(h.bounds) + 1
 	b := len(h.bounds)
-	f := float64(v) / h.scale
-	for i, ub := range h.bounds {
-		if f <= ub {
-			b = i
-			break
+	if h.ibounds != nil {
+		for i, ub := range h.ibounds {
+			if v <= ub {
+				b = i
+				break
+			}
+		}
+	} else {
+		f := float64(v) / h.scale
+		for i, ub := range h.bounds {
+			if f <= ub {
+				b = i
+				break
+			}
 		}
 	}
 	h.buckets[cell*nb+b].Add(1)
