@@ -3,6 +3,7 @@ package tail
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,10 +52,17 @@ type recorder struct {
 	errs   []error
 	idle   int
 	last   map[*File]int64 // end of the last line or skipped line, per file
+	count  tally
+	open   map[*File]bool // files opened and not closed yet
 
 	// onLine, if set, is called on the tailer's goroutine after each line
 	// is recorded, with the line as recorded.
 	onLine func(line string)
+}
+
+func newRecorder(t testing.TB, base string, tl *Tailer) *recorder {
+	return &recorder{t: t, base: base, tl: tl, last: make(map[*File]int64),
+		open: make(map[*File]bool), count: tally{events: make(map[EventKind]int64)}}
 }
 
 func (r *recorder) Line(f *File, line []byte, end int64) {
@@ -76,6 +84,8 @@ func (r *recorder) Line(f *File, line []byte, end int64) {
 	}
 	rec := r.rel(f.Path) + ": " + string(line)
 	r.lines = append(r.lines, rec)
+	r.count.lines++
+	r.count.bytes += int64(len(line)) + 1
 	if r.onLine != nil {
 		r.mu.Unlock()
 		r.onLine(rec)
@@ -91,9 +101,15 @@ func (r *recorder) Event(e Event) {
 		delete(r.last, e.File)
 	case EventTooLong:
 		r.last[e.File] = e.Offset + e.Bytes + 1
+		r.count.bytes += e.Bytes + 1
 	case EventReadError:
 		r.errs = append(r.errs, e.Err)
+	case EventOpened:
+		r.open[e.File] = true
+	case EventClosed:
+		delete(r.open, e.File)
 	}
+	r.count.events[e.Kind]++
 	s := e.Kind.String() + " " + r.rel(e.Path)
 	switch e.Kind {
 	case EventOpened, EventRotated, EventClosed, EventLost:
@@ -117,6 +133,24 @@ func (r *recorder) rel(p string) string {
 		return rel
 	}
 	return p
+}
+
+// tally is what a handler can count from the lines and events it is
+// given: the totals a metrics layer derives from them.
+type tally struct {
+	lines  int64
+	bytes  int64 // lines with their newlines, and skipped lines
+	events map[EventKind]int64
+}
+
+// counts returns the totals since the recorder started, and how many files
+// are open (opened and not closed).
+func (r *recorder) counts() (tally, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.count
+	c.events = maps.Clone(c.events)
+	return c, len(r.open)
 }
 
 // takeLines returns the lines recorded since the last call.
@@ -178,7 +212,7 @@ func startChunk(t *testing.T, dir string, cfg Config, positions []Position, chun
 		tl.buf = make([]byte, chunk+tl.cfg.MaxLineBytes)
 	}
 	h.tl = tl
-	h.rec = &recorder{t: t, base: dir, tl: tl, last: make(map[*File]int64)}
+	h.rec = newRecorder(t, dir, tl)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)

@@ -65,7 +65,6 @@ func (t *Tailer) truncate(s *stream, h Handler) (more bool) {
 			_, more = t.follow(c, h)
 		}
 	}
-	t.stats.truncations.Add(1)
 	t.emit(h, Event{Kind: EventTruncated, File: &s.file, Path: s.name, Offset: s.pos, Bytes: s.seen})
 	s.pos, s.next, s.seen, s.skipping = 0, 0, 0, false
 	s.fp, s.fpLen = 0, 0
@@ -82,11 +81,6 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 	}
 	base := s.next // file offset of buf[0]
 	have := 0
-	var lines int64
-	defer func() {
-		t.stats.bytes.Add(consumed)
-		t.stats.lines.Add(lines)
-	}()
 	for reads := 0; ; reads++ {
 		if reads == maxReadsPerPass {
 			return consumed, true
@@ -113,7 +107,6 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 				t.tooLong(s, h, end)
 			} else {
 				s.pos, s.next = end, end
-				lines++
 				h.Line(&s.file, buf[start:lineEnd], end)
 			}
 			start = lineEnd + 1
@@ -145,7 +138,6 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 func (t *Tailer) tooLong(s *stream, h Handler, end int64) {
 	start := s.pos
 	s.pos, s.next = end, end
-	t.stats.tooLong.Add(1)
 	t.emit(h, Event{Kind: EventTooLong, File: &s.file, Path: s.name, Offset: start, Bytes: end - 1 - start})
 }
 

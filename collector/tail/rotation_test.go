@@ -127,8 +127,8 @@ func TestDoubleRotationWhileDraining(t *testing.T) {
 	if !rotated {
 		t.Fatal("the second rotation never happened")
 	}
-	if s := h.tl.Stats(); s.Lost != 0 || s.Rotations != 2 {
-		t.Errorf("stats %+v, want 2 rotations and nothing lost", s)
+	if c, _ := h.rec.counts(); c.events[EventLost] != 0 || c.events[EventRotated] != 2 {
+		t.Errorf("counted %+v, want 2 rotations and nothing lost", c)
 	}
 }
 
@@ -206,8 +206,8 @@ func TestResumeCompressedSiblings(t *testing.T) {
 			if got := h.rec.takeLines(); len(got) != 0 {
 				t.Errorf("after a second restart, read again: %q", got)
 			}
-			if s := h.tl.Stats(); s.Lost != 0 {
-				t.Errorf("lost %d files", s.Lost)
+			if c, _ := h.rec.counts(); c.events[EventLost] != 0 {
+				t.Errorf("lost %d files", c.events[EventLost])
 			}
 		})
 	}
@@ -229,8 +229,8 @@ func TestLostAccounting(t *testing.T) {
 		if diff := cmp.Diff([]string{"lost access.log @2"}, eventsOf(h.rec.takeEvents(), EventLost)); diff != "" {
 			t.Errorf("events (-want +got):\n%s", diff)
 		}
-		if s := h.tl.Stats(); s.Lost != 1 {
-			t.Errorf("Stats.Lost = %d, want 1", s.Lost)
+		if c, _ := h.rec.counts(); c.events[EventLost] != 1 {
+			t.Errorf("lost events counted %d, want 1", c.events[EventLost])
 		}
 	})
 	t.Run("bound", func(t *testing.T) {
@@ -255,8 +255,8 @@ func TestLostAccounting(t *testing.T) {
 		got := h.lines()
 		checkLines(t, append(want[:1:1], want[1+lost:]...), got)
 		ev := eventsOf(h.rec.takeEvents(), EventLost)
-		if len(ev) != lost || h.tl.Stats().Lost != int64(lost) {
-			t.Errorf("lost events %q, Stats.Lost %d, want %d", ev, h.tl.Stats().Lost, lost)
+		if c, _ := h.rec.counts(); len(ev) != lost || c.events[EventLost] != int64(lost) {
+			t.Errorf("lost events %q, counted %d, want %d", ev, c.events[EventLost], lost)
 		}
 		if len(ev) > 0 && ev[0] != "lost access.log-20260001 @0" {
 			t.Errorf("first lost %q, want access.log-20260001 @0", ev[0])
@@ -328,8 +328,8 @@ func TestPositionFromFirstLineIdentifiesFile(t *testing.T) {
 	if diff := cmp.Diff(want, h.rec.takeLines()); diff != "" {
 		t.Errorf("lines after restart (-want +got):\n%s", diff)
 	}
-	if s := h.tl.Stats(); s.Lost != 0 {
-		t.Errorf("lost %d files", s.Lost)
+	if c, _ := h.rec.counts(); c.events[EventLost] != 0 {
+		t.Errorf("lost %d files", c.events[EventLost])
 	}
 }
 
