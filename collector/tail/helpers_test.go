@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -68,11 +69,12 @@ func newRecorder(t testing.TB, base string, tl *Tailer) *recorder {
 func (r *recorder) Line(f *File, line []byte, end int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	start := end - int64(len(line)) - 1
-	if prev, ok := r.last[f]; ok && start < prev {
-		r.t.Errorf("%s: line %q at [%d,%d) overlaps what was handed out up to %d", f.Path, line, start, end, prev)
-	}
-	r.last[f] = end
+	r.checkPosition(f, end)
+	r.record(f, line, end)
+}
+
+// checkPosition checks that Positions already includes what ends at end.
+func (r *recorder) checkPosition(f *File, end int64) {
 	found := false
 	for _, p := range r.tl.Positions() {
 		if p.Path == f.Path && p.Offset == end {
@@ -82,6 +84,15 @@ func (r *recorder) Line(f *File, line []byte, end int64) {
 	if !found {
 		r.t.Errorf("%s: Positions during Line does not include offset %d: %+v", f.Path, end, r.tl.Positions())
 	}
+}
+
+// record records one line, ending at end, with r.mu held.
+func (r *recorder) record(f *File, line []byte, end int64) {
+	start := end - int64(len(line)) - 1
+	if prev, ok := r.last[f]; ok && start < prev {
+		r.t.Errorf("%s: line %q at [%d,%d) overlaps what was handed out up to %d", f.Path, line, start, end, prev)
+	}
+	r.last[f] = end
 	rec := r.rel(f.Path) + ": " + string(line)
 	r.lines = append(r.lines, rec)
 	r.count.lines++
@@ -90,6 +101,30 @@ func (r *recorder) Line(f *File, line []byte, end int64) {
 		r.mu.Unlock()
 		r.onLine(rec)
 		r.mu.Lock()
+	}
+}
+
+// batchRecorder is a recorder that takes lines in batches (BatchHandler).
+type batchRecorder struct {
+	*recorder
+	batches int
+}
+
+func (b *batchRecorder) Lines(f *File, lines []byte, end int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(lines) == 0 || lines[len(lines)-1] != '\n' {
+		b.t.Errorf("%s: batch %q at %d does not end in a newline", f.Path, lines, end)
+		return
+	}
+	b.batches++
+	b.checkPosition(f, end)
+	at := end - int64(len(lines))
+	for len(lines) > 0 {
+		i := bytes.IndexByte(lines, '\n')
+		at += int64(i) + 1
+		b.record(f, lines[:i], at)
+		lines = lines[i+1:]
 	}
 }
 
@@ -171,6 +206,9 @@ func (r *recorder) takeEvents() []string {
 	return e
 }
 
+// inBatches makes the harness's handler a BatchHandler (TestInBatches).
+var inBatches bool
+
 // harness runs one Tailer over a temporary directory with a ManualWaker.
 type harness struct {
 	t     *testing.T
@@ -179,6 +217,7 @@ type harness struct {
 	waker *ManualWaker
 	tl    *Tailer
 	rec   *recorder
+	batch *batchRecorder // the handler, if inBatches
 
 	cancel context.CancelFunc
 	done   chan error
@@ -213,10 +252,15 @@ func startChunk(t *testing.T, dir string, cfg Config, positions []Position, chun
 	}
 	h.tl = tl
 	h.rec = newRecorder(t, dir, tl)
+	var handler Handler = h.rec
+	if inBatches {
+		h.batch = &batchRecorder{recorder: h.rec}
+		handler = h.batch
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)
-	go func() { h.done <- tl.Run(ctx, h.rec) }()
+	go func() { h.done <- tl.Run(ctx, handler) }()
 	t.Cleanup(func() { h.stop() })
 	h.step() // the first pass is over: what it found was there at the start
 	return h

@@ -13,8 +13,13 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// passChunk is a read size that makes bigBacklog(…, 12000) take several
+// passes (maxReadsPerPass reads each), as the tests reading it need.
+const passChunk = 64 << 10
+
 // bigBacklog returns n lines of about 250 bytes tagged tag, as written and
-// as recorded under access.log. 12,000 of them take more than one pass.
+// as recorded under access.log. 12,000 of them take more than one pass
+// with reads of passChunk.
 func bigBacklog(tag string, n int) (string, []string) {
 	var b strings.Builder
 	var want []string
@@ -78,7 +83,7 @@ func compress(t *testing.T, path, ext string) {
 // A file that appears at the live path while the rotated file still has a
 // backlog is opened and enters the positions at once; its lines wait.
 func TestNewFileFoundWhileDraining(t *testing.T) {
-	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h := startChunk(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil, passChunk)
 	h.write("access.log", "first\n")
 	h.step()
 	h.rec.takeLines()
@@ -102,7 +107,7 @@ func TestNewFileFoundWhileDraining(t *testing.T) {
 // The live path rotates again while the first rotated file is drained: the
 // file in between, never read yet, is kept open and read in order.
 func TestDoubleRotationWhileDraining(t *testing.T) {
-	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h := startChunk(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil, passChunk)
 	h.write("access.log", "first\n")
 	h.step()
 	h.rec.takeLines()
@@ -337,7 +342,7 @@ func TestPositionFromFirstLineIdentifiesFile(t *testing.T) {
 // waits, is fingerprinted as it grows: its position identifies it even if it
 // is rotated and compressed before it is read.
 func TestWaitingFileFingerprinted(t *testing.T) {
-	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h := startChunk(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil, passChunk)
 	h.write("access.log", "first\n")
 	h.step()
 	h.rec.takeLines()

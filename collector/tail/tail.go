@@ -56,7 +56,7 @@ const FingerprintSize = 256
 
 const (
 	// readChunk is the part of the read buffer beyond the longest line.
-	readChunk = 64 << 10
+	readChunk = 1 << 20
 	// maxReadsPerPass bounds the reads from one file in one pass, so a file
 	// written faster than it can be read does not starve the others.
 	maxReadsPerPass = 16
