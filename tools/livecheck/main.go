@@ -187,6 +187,14 @@ func run(o options) error {
 	drained := time.Since(last)
 
 	cores := (cpu1 - cpu0).Seconds() / elapsed.Seconds()
+	// What livecheck's own scrapes cost the exporter, measured now that it
+	// is idle with every series of the run: Prometheus scrapes every 15 s
+	// or so, not ten times a second.
+	perScrape, err := scrapeCost(addr, cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	scrapeCores := perScrape.Seconds() * float64(len(lags)) / elapsed.Seconds()
 	avg := float64(total) / elapsed.Seconds()
 	worst := w.worstSecond()
 	slices.Sort(lags)
@@ -194,7 +202,8 @@ func run(o options) error {
 	fmt.Printf("asked %d lines/s for %s: wrote %d lines, %.0f lines/s on average, %d in the slowest second\n",
 		o.rate, o.dur, total, avg, worst)
 	fmt.Printf("/metrics behind the writes (%d scrapes): p50 %s, p99 %s, max %s\n", len(lags), q(0.5), q(0.99), lags[len(lags)-1].Round(time.Millisecond))
-	fmt.Printf("exporter CPU: %.3f cores\n", cores)
+	fmt.Printf("exporter CPU: %.3f cores; %.3f without livecheck's scrapes (%s of CPU each, %.1f a second)\n",
+		cores, max(cores-scrapeCores, 0), perScrape.Round(10*time.Microsecond), float64(len(lags))/elapsed.Seconds())
 
 	if behind > 0 {
 		fmt.Printf("after the last write: %d lines still not counted %s later\n", behind, drained.Round(time.Millisecond))
@@ -227,6 +236,26 @@ func lagNow(addr string, w *writer, rate int) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Duration(float64(max(written-read, 0)) / float64(rate) * float64(time.Second)), nil
+}
+
+// scrapeCost returns the exporter's CPU time per /metrics scrape, from
+// scrapes in a row.
+func scrapeCost(addr string, pid int) (time.Duration, error) {
+	const n = 100
+	before, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	for range n {
+		if _, err := scrape(addr); err != nil {
+			return 0, err
+		}
+	}
+	after, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	return (after - before) / n, nil
 }
 
 // pool is a block of pre-rendered lines, cycled through by the writer.
