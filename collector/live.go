@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -426,32 +425,6 @@ func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
 		h.p.line(src, line, len(line)+1)
 	}
 	h.counted()
-}
-
-// Lines implements tail.BatchHandler: the lines of one read under one
-// lock. The periodic work waits for the end of the batch, so a checkpoint
-// never names a position past lines not counted yet.
-func (h *liveHandler) Lines(f *tail.File, lines []byte, _ int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	src := h.sources[h.tailed[f.Pattern]]
-	n0 := h.n
-	for len(lines) > 0 {
-		i := bytes.IndexByte(lines, '\n')
-		line := lines[:i]
-		lines = lines[i+1:]
-		if src.unwrap != nil {
-			h.p.metrics.LineRead(src.file, len(line)+1)
-			h.p.wrapped(src, f, line)
-		} else {
-			h.p.line(src, line, len(line)+1)
-		}
-		h.n++
-	}
-	h.dirty = true
-	if n0 == 0 || h.n>>10 != n0>>10 {
-		h.tick(false)
-	}
 }
 
 // counted does what follows every line: the periodic work, every 1024 lines.

@@ -135,6 +135,12 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				s.lastErr = ""
+				if m > 0 {
+					// Lines written while these were handled out come
+					// in this pass too: the end is where a read finds
+					// nothing new.
+					continue
+				}
 				s.zEOF = s.z != nil
 			} else {
 				t.readError(s, h, fmt.Errorf("read log file: %w", err))
