@@ -863,3 +863,26 @@ func TestStartAtEndInsideLongLine(t *testing.T) {
 		t.Errorf("too-long events = %v, want one", got)
 	}
 }
+
+// TestLinesWrittenWhileCounting: lines written while the handler counts
+// the ones read come in the same pass, not after an idle one.
+func TestLinesWrittenWhileCounting(t *testing.T) {
+	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h.rec.onLine = func(line string) {
+		if line == "access.log: a" {
+			h.write("access.log", "b\n")
+		}
+	}
+	h.write("access.log", "a\n")
+	h.rec.mu.Lock()
+	idle := h.rec.idle
+	h.rec.mu.Unlock()
+	if diff := cmp.Diff([]string{"access.log: a", "access.log: b"}, h.lines()); diff != "" {
+		t.Errorf("one step (-want +got):\n%s", diff)
+	}
+	h.rec.mu.Lock()
+	defer h.rec.mu.Unlock()
+	if h.rec.idle != idle+1 {
+		t.Errorf("%d idle passes for the two lines, want 1", h.rec.idle-idle)
+	}
+}
