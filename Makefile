@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/session-exporter
 
-.PHONY: all build run test vet staticcheck fmt-check fuzz-short bench memcheck livecheck e2e clean
+.PHONY: all build run test vet staticcheck fmt-check fuzz-short bench memcheck livecheck livecheck-1m e2e clean
 
 all: test
 
@@ -67,6 +67,10 @@ memcheck: build
 ## livecheck: /metrics delay and CPU while 50,000 lines/s are appended
 livecheck: build
 	$(GO) run ./tools/livecheck -bin $(BIN) -rate 50000 -for 20s
+
+## livecheck-1m: the same at 1,000,000 lines/s (fails if the writer or the exporter cannot keep up)
+livecheck-1m: build
+	$(GO) run ./tools/livecheck -bin $(BIN) -rate 1000000 -for 20s
 
 ## e2e: real nginx, Caddy and Prometheus around the built exporter (see .ci/run for packages)
 e2e: build

@@ -65,27 +65,3 @@ type Position struct {
 	// the read buffer starts past it.)
 	Offset int64 `json:"offset"`
 }
-
-// Stats are running totals since New. They are safe to read from any
-// goroutine.
-type Stats struct {
-	// Bytes counts bytes consumed: handed-out lines, their newlines, and
-	// skipped over-long lines. A partial last line counts once complete.
-	Bytes int64
-	// Lines counts lines handed to the handler.
-	Lines int64
-	// TooLong counts skipped over-long lines.
-	TooLong int64
-	// Rotations counts files whose path came to name another file or none.
-	Rotations int64
-	// Truncations counts files that shrank or were rewritten.
-	Truncations int64
-	// Errors counts reported open and read errors.
-	Errors int64
-	// Files is the number of files open now.
-	Files int64
-	// Lost counts files given up with lines unread: a saved position that
-	// matches no file, or a rotated file dropped to stay within the bound
-	// of open files per path. Each is reported as an EventLost.
-	Lost int64
-}

@@ -1,8 +1,10 @@
 package tail
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,20 +53,28 @@ type recorder struct {
 	errs   []error
 	idle   int
 	last   map[*File]int64 // end of the last line or skipped line, per file
+	count  tally
+	open   map[*File]bool // files opened and not closed yet
 
 	// onLine, if set, is called on the tailer's goroutine after each line
 	// is recorded, with the line as recorded.
 	onLine func(line string)
 }
 
+func newRecorder(t testing.TB, base string, tl *Tailer) *recorder {
+	return &recorder{t: t, base: base, tl: tl, last: make(map[*File]int64),
+		open: make(map[*File]bool), count: tally{events: make(map[EventKind]int64)}}
+}
+
 func (r *recorder) Line(f *File, line []byte, end int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	start := end - int64(len(line)) - 1
-	if prev, ok := r.last[f]; ok && start < prev {
-		r.t.Errorf("%s: line %q at [%d,%d) overlaps what was handed out up to %d", f.Path, line, start, end, prev)
-	}
-	r.last[f] = end
+	r.checkPosition(f, end)
+	r.record(f, line, end)
+}
+
+// checkPosition checks that Positions already includes what ends at end.
+func (r *recorder) checkPosition(f *File, end int64) {
 	found := false
 	for _, p := range r.tl.Positions() {
 		if p.Path == f.Path && p.Offset == end {
@@ -74,12 +84,47 @@ func (r *recorder) Line(f *File, line []byte, end int64) {
 	if !found {
 		r.t.Errorf("%s: Positions during Line does not include offset %d: %+v", f.Path, end, r.tl.Positions())
 	}
+}
+
+// record records one line, ending at end, with r.mu held.
+func (r *recorder) record(f *File, line []byte, end int64) {
+	start := end - int64(len(line)) - 1
+	if prev, ok := r.last[f]; ok && start < prev {
+		r.t.Errorf("%s: line %q at [%d,%d) overlaps what was handed out up to %d", f.Path, line, start, end, prev)
+	}
+	r.last[f] = end
 	rec := r.rel(f.Path) + ": " + string(line)
 	r.lines = append(r.lines, rec)
+	r.count.lines++
+	r.count.bytes += int64(len(line)) + 1
 	if r.onLine != nil {
 		r.mu.Unlock()
 		r.onLine(rec)
 		r.mu.Lock()
+	}
+}
+
+// batchRecorder is a recorder that takes lines in batches (BatchHandler).
+type batchRecorder struct {
+	*recorder
+	batches int
+}
+
+func (b *batchRecorder) Lines(f *File, lines []byte, end int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(lines) == 0 || lines[len(lines)-1] != '\n' {
+		b.t.Errorf("%s: batch %q at %d does not end in a newline", f.Path, lines, end)
+		return
+	}
+	b.batches++
+	b.checkPosition(f, end)
+	at := end - int64(len(lines))
+	for len(lines) > 0 {
+		i := bytes.IndexByte(lines, '\n')
+		at += int64(i) + 1
+		b.record(f, lines[:i], at)
+		lines = lines[i+1:]
 	}
 }
 
@@ -91,9 +136,15 @@ func (r *recorder) Event(e Event) {
 		delete(r.last, e.File)
 	case EventTooLong:
 		r.last[e.File] = e.Offset + e.Bytes + 1
+		r.count.bytes += e.Bytes + 1
 	case EventReadError:
 		r.errs = append(r.errs, e.Err)
+	case EventOpened:
+		r.open[e.File] = true
+	case EventClosed:
+		delete(r.open, e.File)
 	}
+	r.count.events[e.Kind]++
 	s := e.Kind.String() + " " + r.rel(e.Path)
 	switch e.Kind {
 	case EventOpened, EventRotated, EventClosed, EventLost:
@@ -119,6 +170,24 @@ func (r *recorder) rel(p string) string {
 	return p
 }
 
+// tally is what a handler can count from the lines and events it is
+// given: the totals a metrics layer derives from them.
+type tally struct {
+	lines  int64
+	bytes  int64 // lines with their newlines, and skipped lines
+	events map[EventKind]int64
+}
+
+// counts returns the totals since the recorder started, and how many files
+// are open (opened and not closed).
+func (r *recorder) counts() (tally, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.count
+	c.events = maps.Clone(c.events)
+	return c, len(r.open)
+}
+
 // takeLines returns the lines recorded since the last call.
 func (r *recorder) takeLines() []string {
 	r.mu.Lock()
@@ -137,6 +206,9 @@ func (r *recorder) takeEvents() []string {
 	return e
 }
 
+// inBatches makes the harness's handler a BatchHandler (TestInBatches).
+var inBatches bool
+
 // harness runs one Tailer over a temporary directory with a ManualWaker.
 type harness struct {
 	t     *testing.T
@@ -145,6 +217,7 @@ type harness struct {
 	waker *ManualWaker
 	tl    *Tailer
 	rec   *recorder
+	batch *batchRecorder // the handler, if inBatches
 
 	cancel context.CancelFunc
 	done   chan error
@@ -178,11 +251,16 @@ func startChunk(t *testing.T, dir string, cfg Config, positions []Position, chun
 		tl.buf = make([]byte, chunk+tl.cfg.MaxLineBytes)
 	}
 	h.tl = tl
-	h.rec = &recorder{t: t, base: dir, tl: tl, last: make(map[*File]int64)}
+	h.rec = newRecorder(t, dir, tl)
+	var handler Handler = h.rec
+	if inBatches {
+		h.batch = &batchRecorder{recorder: h.rec}
+		handler = h.batch
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)
-	go func() { h.done <- tl.Run(ctx, h.rec) }()
+	go func() { h.done <- tl.Run(ctx, handler) }()
 	t.Cleanup(func() { h.stop() })
 	h.step() // the first pass is over: what it found was there at the start
 	return h

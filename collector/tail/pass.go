@@ -218,6 +218,5 @@ func (t *Tailer) retire(s *stream, h Handler) {
 	s.draining = true
 	s.file.Rotated = true
 	s.lastData = t.now
-	t.stats.rotations.Add(1)
 	t.emit(h, Event{Kind: EventRotated, File: &s.file, Path: s.file.Path, Offset: s.pos})
 }

@@ -65,7 +65,6 @@ func (t *Tailer) truncate(s *stream, h Handler) (more bool) {
 			_, more = t.follow(c, h)
 		}
 	}
-	t.stats.truncations.Add(1)
 	t.emit(h, Event{Kind: EventTruncated, File: &s.file, Path: s.name, Offset: s.pos, Bytes: s.seen})
 	s.pos, s.next, s.seen, s.skipping = 0, 0, 0, false
 	s.fp, s.fpLen = 0, 0
@@ -82,11 +81,9 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 	}
 	base := s.next // file offset of buf[0]
 	have := 0
-	var lines int64
-	defer func() {
-		t.stats.bytes.Add(consumed)
-		t.stats.lines.Add(lines)
-	}()
+	bh, _ := h.(BatchHandler)
+	pos0 := s.pos
+	defer func() { consumed = s.pos - pos0 }()
 	for reads := 0; ; reads++ {
 		if reads == maxReadsPerPass {
 			return consumed, true
@@ -100,6 +97,7 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 			t.updateFingerprint(s)
 		}
 		start := 0
+		batch, inBatch := 0, 0 // the lines not handed to bh yet: buf[batch:start], inBatch of them
 		for start < have {
 			i := bytes.IndexByte(buf[start:have], '\n')
 			if i < 0 {
@@ -107,17 +105,22 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 			}
 			lineEnd := start + i
 			end := base + int64(lineEnd) + 1
-			consumed += end - s.pos
-			if s.skipping || i > limit {
+			switch {
+			case s.skipping || i > limit:
+				t.handOut(s, h, bh, buf[batch:start], inBatch, base+int64(start))
 				s.skipping = false
 				t.tooLong(s, h, end)
-			} else {
+				batch, inBatch = lineEnd+1, 0
+			case bh != nil:
+				// Positions moves with the batch, when it is handed out.
+				inBatch++
+			default:
 				s.pos, s.next = end, end
-				lines++
 				h.Line(&s.file, buf[start:lineEnd], end)
 			}
 			start = lineEnd + 1
 		}
+		t.handOut(s, h, bh, buf[batch:start], inBatch, base+int64(start))
 		// buf[start:have] is the start of a line whose newline has not
 		// been read yet.
 		if s.skipping || have-start > limit {
@@ -132,6 +135,12 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				s.lastErr = ""
+				if m > 0 {
+					// Lines written while these were handled out come
+					// in this pass too: the end is where a read finds
+					// nothing new.
+					continue
+				}
 				s.zEOF = s.z != nil
 			} else {
 				t.readError(s, h, fmt.Errorf("read log file: %w", err))
@@ -141,11 +150,20 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 	}
 }
 
+// handOut gives a BatchHandler the n complete lines in lines, which end
+// at file offset end.
+func (t *Tailer) handOut(s *stream, h Handler, bh BatchHandler, lines []byte, n int, end int64) {
+	if bh == nil || n == 0 {
+		return
+	}
+	s.pos, s.next = end, end
+	bh.Lines(&s.file, lines, end)
+}
+
 // tooLong skips the over-long line from s.pos to end (after its newline).
 func (t *Tailer) tooLong(s *stream, h Handler, end int64) {
 	start := s.pos
 	s.pos, s.next = end, end
-	t.stats.tooLong.Add(1)
 	t.emit(h, Event{Kind: EventTooLong, File: &s.file, Path: s.name, Offset: start, Bytes: end - 1 - start})
 }
 

@@ -89,7 +89,6 @@ func (t *Tailer) atPath(p Position) bool {
 
 // lost reports a saved position whose file is gone.
 func (t *Tailer) lost(p Position, h Handler) {
-	t.stats.lost.Add(1)
 	f := &File{Path: p.Path, Pattern: t.patternFor(p.Path), Rotated: true}
 	t.emit(h, Event{Kind: EventLost, File: f, Path: p.Path, Offset: p.Offset})
 }

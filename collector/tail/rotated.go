@@ -393,7 +393,6 @@ func (t *Tailer) lose(s *stream, h Handler) {
 			unread = max(fi.Size()-s.pos, 0)
 		}
 	}
-	t.stats.lost.Add(1)
 	t.emit(h, Event{Kind: EventLost, File: &s.file, Path: s.name, Offset: s.pos, Bytes: unread})
 	t.closeStream(s, h)
 }

@@ -13,8 +13,13 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// passChunk is a read size that makes bigBacklog(…, 12000) take several
+// passes (maxReadsPerPass reads each), as the tests reading it need.
+const passChunk = 64 << 10
+
 // bigBacklog returns n lines of about 250 bytes tagged tag, as written and
-// as recorded under access.log. 12,000 of them take more than one pass.
+// as recorded under access.log. 12,000 of them take more than one pass
+// with reads of passChunk.
 func bigBacklog(tag string, n int) (string, []string) {
 	var b strings.Builder
 	var want []string
@@ -78,7 +83,7 @@ func compress(t *testing.T, path, ext string) {
 // A file that appears at the live path while the rotated file still has a
 // backlog is opened and enters the positions at once; its lines wait.
 func TestNewFileFoundWhileDraining(t *testing.T) {
-	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h := startChunk(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil, passChunk)
 	h.write("access.log", "first\n")
 	h.step()
 	h.rec.takeLines()
@@ -102,7 +107,7 @@ func TestNewFileFoundWhileDraining(t *testing.T) {
 // The live path rotates again while the first rotated file is drained: the
 // file in between, never read yet, is kept open and read in order.
 func TestDoubleRotationWhileDraining(t *testing.T) {
-	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h := startChunk(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil, passChunk)
 	h.write("access.log", "first\n")
 	h.step()
 	h.rec.takeLines()
@@ -127,8 +132,8 @@ func TestDoubleRotationWhileDraining(t *testing.T) {
 	if !rotated {
 		t.Fatal("the second rotation never happened")
 	}
-	if s := h.tl.Stats(); s.Lost != 0 || s.Rotations != 2 {
-		t.Errorf("stats %+v, want 2 rotations and nothing lost", s)
+	if c, _ := h.rec.counts(); c.events[EventLost] != 0 || c.events[EventRotated] != 2 {
+		t.Errorf("counted %+v, want 2 rotations and nothing lost", c)
 	}
 }
 
@@ -206,8 +211,8 @@ func TestResumeCompressedSiblings(t *testing.T) {
 			if got := h.rec.takeLines(); len(got) != 0 {
 				t.Errorf("after a second restart, read again: %q", got)
 			}
-			if s := h.tl.Stats(); s.Lost != 0 {
-				t.Errorf("lost %d files", s.Lost)
+			if c, _ := h.rec.counts(); c.events[EventLost] != 0 {
+				t.Errorf("lost %d files", c.events[EventLost])
 			}
 		})
 	}
@@ -229,8 +234,8 @@ func TestLostAccounting(t *testing.T) {
 		if diff := cmp.Diff([]string{"lost access.log @2"}, eventsOf(h.rec.takeEvents(), EventLost)); diff != "" {
 			t.Errorf("events (-want +got):\n%s", diff)
 		}
-		if s := h.tl.Stats(); s.Lost != 1 {
-			t.Errorf("Stats.Lost = %d, want 1", s.Lost)
+		if c, _ := h.rec.counts(); c.events[EventLost] != 1 {
+			t.Errorf("lost events counted %d, want 1", c.events[EventLost])
 		}
 	})
 	t.Run("bound", func(t *testing.T) {
@@ -255,8 +260,8 @@ func TestLostAccounting(t *testing.T) {
 		got := h.lines()
 		checkLines(t, append(want[:1:1], want[1+lost:]...), got)
 		ev := eventsOf(h.rec.takeEvents(), EventLost)
-		if len(ev) != lost || h.tl.Stats().Lost != int64(lost) {
-			t.Errorf("lost events %q, Stats.Lost %d, want %d", ev, h.tl.Stats().Lost, lost)
+		if c, _ := h.rec.counts(); len(ev) != lost || c.events[EventLost] != int64(lost) {
+			t.Errorf("lost events %q, counted %d, want %d", ev, c.events[EventLost], lost)
 		}
 		if len(ev) > 0 && ev[0] != "lost access.log-20260001 @0" {
 			t.Errorf("first lost %q, want access.log-20260001 @0", ev[0])
@@ -328,8 +333,8 @@ func TestPositionFromFirstLineIdentifiesFile(t *testing.T) {
 	if diff := cmp.Diff(want, h.rec.takeLines()); diff != "" {
 		t.Errorf("lines after restart (-want +got):\n%s", diff)
 	}
-	if s := h.tl.Stats(); s.Lost != 0 {
-		t.Errorf("lost %d files", s.Lost)
+	if c, _ := h.rec.counts(); c.events[EventLost] != 0 {
+		t.Errorf("lost %d files", c.events[EventLost])
 	}
 }
 
@@ -337,7 +342,7 @@ func TestPositionFromFirstLineIdentifiesFile(t *testing.T) {
 // waits, is fingerprinted as it grows: its position identifies it even if it
 // is rotated and compressed before it is read.
 func TestWaitingFileFingerprinted(t *testing.T) {
-	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h := startChunk(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil, passChunk)
 	h.write("access.log", "first\n")
 	h.step()
 	h.rec.takeLines()

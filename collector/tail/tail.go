@@ -56,7 +56,7 @@ const FingerprintSize = 256
 
 const (
 	// readChunk is the part of the read buffer beyond the longest line.
-	readChunk = 64 << 10
+	readChunk = 1 << 20
 	// maxReadsPerPass bounds the reads from one file in one pass, so a file
 	// written faster than it can be read does not starve the others.
 	maxReadsPerPass = 16
@@ -90,9 +90,6 @@ type Tailer struct {
 	dirs    []string // scratch: directories to watch
 
 	started atomic.Bool
-	stats   struct {
-		bytes, lines, tooLong, rotations, truncations, errors, files, lost atomic.Int64
-	}
 }
 
 type pattern struct {
@@ -282,20 +279,6 @@ func (t *Tailer) Positions() []Position {
 	return append(out, t.pending...)
 }
 
-// Stats returns running totals. It is safe to call from any goroutine.
-func (t *Tailer) Stats() Stats {
-	return Stats{
-		Bytes:       t.stats.bytes.Load(),
-		Lines:       t.stats.lines.Load(),
-		TooLong:     t.stats.tooLong.Load(),
-		Rotations:   t.stats.rotations.Load(),
-		Truncations: t.stats.truncations.Load(),
-		Errors:      t.stats.errors.Load(),
-		Files:       t.stats.files.Load(),
-		Lost:        t.stats.lost.Load(),
-	}
-}
-
 // addStream registers a newly opened file.
 func (t *Tailer) addStream(f *os.File, id fileID, path, name string, pi int) *stream {
 	s := &stream{
@@ -306,7 +289,6 @@ func (t *Tailer) addStream(f *os.File, id fileID, path, name string, pi int) *st
 	}
 	t.streams = append(t.streams, s)
 	t.byID[id] = s
-	t.stats.files.Add(1)
 	return s
 }
 
@@ -322,7 +304,6 @@ func (t *Tailer) closeStream(s *stream, h Handler) {
 	if t.active[s.file.Path] == s {
 		delete(t.active, s.file.Path)
 	}
-	t.stats.files.Add(-1)
 	t.emit(h, Event{Kind: EventClosed, File: &s.file, Path: s.name, Offset: s.pos})
 }
 
@@ -337,7 +318,6 @@ func (t *Tailer) closeAll(h Handler) {
 		}
 		s.f.Close()
 		s.f = nil
-		t.stats.files.Add(-1)
 		t.emit(h, Event{Kind: EventClosed, File: &s.file, Path: s.name, Offset: s.pos})
 	}
 }
@@ -346,7 +326,6 @@ func (t *Tailer) closeAll(h Handler) {
 func (t *Tailer) readError(s *stream, h Handler, err error) {
 	if msg := err.Error(); msg != s.lastErr {
 		s.lastErr = msg
-		t.stats.errors.Add(1)
 		t.emit(h, Event{Kind: EventReadError, File: &s.file, Path: s.name, Offset: s.pos, Err: err})
 	}
 }
@@ -356,7 +335,6 @@ func (t *Tailer) readError(s *stream, h Handler, err error) {
 func (t *Tailer) pathError(path string, h Handler, err error) {
 	if msg := err.Error(); msg != t.pathErr[path] {
 		t.pathErr[path] = msg
-		t.stats.errors.Add(1)
 		t.emit(h, Event{Kind: EventReadError, Path: path, Err: err})
 	}
 }

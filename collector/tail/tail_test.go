@@ -73,9 +73,9 @@ func TestAppendsAndPartialLine(t *testing.T) {
 	if got, want := positionFor(t, ps, h.path("access.log")).Offset, int64(len("one\ntwo\nthree\n\n")); got != want {
 		t.Errorf("offset = %d, want %d (before the unfinished line)", got, want)
 	}
-	st := h.tl.Stats()
-	if st.Lines != 4 || st.Bytes != int64(len("one\ntwo\nthree\n\n")) || st.Files != 0 {
-		t.Errorf("stats = %+v, want 4 lines, 15 bytes, 0 files open", st)
+	c, open := h.rec.counts()
+	if c.lines != 4 || c.bytes != int64(len("one\ntwo\nthree\n\n")) || open != 0 {
+		t.Errorf("counted %+v, %d files open; want 4 lines, 15 bytes, 0 files open", c, open)
 	}
 }
 
@@ -215,8 +215,8 @@ func TestRenameCreate(t *testing.T) {
 		if len(ps) != 1 || ps[0].Offset != int64(len("new-1\nnew-2\n")) {
 			t.Errorf("positions = %+v, want only the new file at 12", ps)
 		}
-		if st := h.tl.Stats(); st.Rotations != 1 || st.Lines != 7 {
-			t.Errorf("stats = %+v, want 1 rotation, 7 lines", st)
+		if c, _ := h.rec.counts(); c.events[EventRotated] != 1 || c.lines != 7 {
+			t.Errorf("counted %+v, want 1 rotation, 7 lines", c)
 		}
 	})
 	t.Run("all between two wake-ups", func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestRenameCreate(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
-		if n := h.tl.Stats().Files; n > 1 {
+		if _, n := h.rec.counts(); n > 1 {
 			t.Errorf("%d files still open, want at most 1", n)
 		}
 	})
@@ -423,8 +423,8 @@ func TestTooLong(t *testing.T) {
 	if diff := cmp.Diff(wantEvents, h.rec.takeEvents()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	if st := h.tl.Stats(); st.TooLong != 3 || st.Lines != 5 {
-		t.Errorf("stats = %+v, want 3 too long, 5 lines", st)
+	if c, _ := h.rec.counts(); c.events[EventTooLong] != 3 || c.lines != 5 {
+		t.Errorf("counted %+v, want 3 too long, 5 lines", c)
 	}
 }
 
@@ -613,8 +613,8 @@ func TestResumeFingerprintMismatch(t *testing.T) {
 }
 
 func TestUnreadable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root can read a file with mode 000")
+	if asUnprivileged(t) {
+		return
 	}
 	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
 	h.write("access.log", "a\n")
@@ -638,8 +638,8 @@ func TestUnreadable(t *testing.T) {
 // TestResumeUnreadable: a saved position whose file cannot be read yet is
 // kept, not given up; once readable, the file resumes where it was.
 func TestResumeUnreadable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root can read a file with mode 000")
+	if asUnprivileged(t) {
+		return
 	}
 	dir := t.TempDir()
 	h := start(t, dir, Config{Paths: []string{"access.log"}}, nil)
@@ -673,8 +673,8 @@ func TestResumeUnreadable(t *testing.T) {
 // TestPendingPositionKept: Positions taken while a saved position cannot be
 // resumed still holds it.
 func TestPendingPositionKept(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root can read a file with mode 000")
+	if asUnprivileged(t) {
+		return
 	}
 	dir := t.TempDir()
 	writeFile(t, dir+"/access.log", "a\n")
@@ -706,8 +706,8 @@ func TestNotRegular(t *testing.T) {
 	if diff := cmp.Diff([]string{"access.log: a"}, h.lines()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if st := h.tl.Stats(); st.Errors != 1 {
-		t.Errorf("stats = %+v, want 1 error", st)
+	if c, _ := h.rec.counts(); c.events[EventReadError] != 1 {
+		t.Errorf("counted %+v, want 1 error", c)
 	}
 }
 
@@ -861,5 +861,28 @@ func TestStartAtEndInsideLongLine(t *testing.T) {
 	}
 	if got := eventsOf(h.rec.takeEvents(), EventTooLong); len(got) != 1 {
 		t.Errorf("too-long events = %v, want one", got)
+	}
+}
+
+// TestLinesWrittenWhileCounting: lines written while the handler counts
+// the ones read come in the same pass, not after an idle one.
+func TestLinesWrittenWhileCounting(t *testing.T) {
+	h := start(t, t.TempDir(), Config{Paths: []string{"access.log"}}, nil)
+	h.rec.onLine = func(line string) {
+		if line == "access.log: a" {
+			h.write("access.log", "b\n")
+		}
+	}
+	h.write("access.log", "a\n")
+	h.rec.mu.Lock()
+	idle := h.rec.idle
+	h.rec.mu.Unlock()
+	if diff := cmp.Diff([]string{"access.log: a", "access.log: b"}, h.lines()); diff != "" {
+		t.Errorf("one step (-want +got):\n%s", diff)
+	}
+	h.rec.mu.Lock()
+	defer h.rec.mu.Unlock()
+	if h.rec.idle != idle+1 {
+		t.Errorf("%d idle passes for the two lines, want 1", h.rec.idle-idle)
 	}
 }

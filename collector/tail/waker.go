@@ -29,12 +29,20 @@ type Waker interface {
 	Close() error
 }
 
+// Settle is the shortest time between two wake-ups of a NotifyWaker caused
+// by file changes. A log written every few milliseconds is then read in
+// one pass per Settle, not one per write: fewer wake-ups, system calls and
+// larger reads, for at most Settle more delay. A change after a quiet
+// spell wakes the tailer at once.
+const Settle = 20 * time.Millisecond
+
 // NotifyWaker is the production Waker: it watches the parent directories of
 // the followed files with fsnotify (inotify on Linux) and also wakes every
 // poll interval, so that changes fsnotify misses (network file systems,
 // overflowing event queues, directories that do not exist yet) are still
 // seen. It holds one inotify instance and one watch per directory,
-// whatever the number of files or rotations.
+// whatever the number of files or rotations. Changes within Settle of the
+// last wake-up are coalesced into one.
 type NotifyWaker struct {
 	watcher *fsnotify.Watcher
 	events  <-chan fsnotify.Event
@@ -42,6 +50,11 @@ type NotifyWaker struct {
 	ticker  *time.Ticker
 	logger  *slog.Logger
 	failed  map[string]bool // directories whose watch failed, logged once
+
+	settle time.Duration
+	last   time.Time // when Wait last returned
+	now    func() time.Time
+	after  func(time.Duration) <-chan time.Time
 
 	closeOnce sync.Once
 	closeErr  error
@@ -67,13 +80,19 @@ func NewNotifyWaker(interval time.Duration, logger *slog.Logger) (*NotifyWaker, 
 		ticker:  time.NewTicker(interval),
 		logger:  logger,
 		failed:  make(map[string]bool),
+		settle:  Settle,
+		now:     time.Now,
+		after:   time.After,
 	}, nil
 }
 
 // Wait blocks until a watched directory changes, the poll interval passes
-// or ctx is done. Events that are already queued are consumed with the
-// first, so a burst of writes causes one pass, not one per write.
+// or ctx is done. A change less than Settle after the previous return
+// waits until Settle has passed. Events that are already queued then are
+// consumed with the first, so a burst of writes causes one pass, not one
+// per write.
 func (n *NotifyWaker) Wait(ctx context.Context) error {
+	defer func() { n.last = n.now() }()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -81,6 +100,13 @@ func (n *NotifyWaker) Wait(ctx context.Context) error {
 	case _, ok := <-n.events:
 		if !ok {
 			n.events = nil
+		}
+		if d := n.last.Add(n.settle).Sub(n.now()); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-n.after(d):
+			}
 		}
 	case err, ok := <-n.errs:
 		if !ok {

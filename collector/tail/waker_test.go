@@ -212,3 +212,78 @@ func TestPollWaker(t *testing.T) {
 		t.Errorf("Wait after cancel: %v", err)
 	}
 }
+
+// TestNotifyWakerSettles: a change soon after a wake-up waits until Settle
+// has passed since it, then wakes once for everything queued; a change
+// after a quiet spell wakes at once. The clock and the timer are the
+// test's.
+func TestNotifyWakerSettles(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewNotifyWaker(time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	clock := newFakeClock()
+	w.now = clock.Now
+	asked := make(chan time.Duration, 1)
+	fire := make(chan time.Time)
+	w.after = func(d time.Duration) <-chan time.Time { asked <- d; return fire }
+	w.Watch([]string{dir})
+	ctx, cancel := context.WithTimeout(t.Context(), stepTimeout)
+	defer cancel()
+	wait := func() <-chan error {
+		done := make(chan error, 1)
+		go func() { done <- w.Wait(ctx) }()
+		return done
+	}
+
+	// The first change: no wake-up before it, so at once.
+	writeFile(t, filepath.Join(dir, "a.log"), "a\n")
+	if err := <-wait(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-asked:
+		t.Fatalf("first wake-up waited %v", d)
+	default:
+	}
+
+	// 5 ms later, two changes: they wait for the rest of Settle.
+	clock.Advance(5 * time.Millisecond)
+	writeFile(t, filepath.Join(dir, "a.log"), "b\n")
+	done := wait()
+	select {
+	case d := <-asked:
+		if d != Settle-5*time.Millisecond {
+			t.Errorf("waited %v, want %v", d, Settle-5*time.Millisecond)
+		}
+	case err := <-done:
+		t.Fatalf("woke at once (%v), want a wait for Settle", err)
+	case <-ctx.Done():
+		t.Fatal("no wake-up")
+	}
+	writeFile(t, filepath.Join(dir, "a.log"), "c\n")
+	select {
+	case err := <-done:
+		t.Fatalf("woke (%v) before Settle passed", err)
+	default:
+	}
+	clock.Advance(Settle)
+	fire <- time.Time{}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// A quiet spell longer than Settle: at once again.
+	clock.Advance(time.Second)
+	writeFile(t, filepath.Join(dir, "b.log"), "d\n")
+	if err := <-wait(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-asked:
+		t.Fatalf("wake-up after a quiet spell waited %v", d)
+	default:
+	}
+}

@@ -1,13 +1,28 @@
 // Command livecheck measures the live exporter under load: it appends
 // generated lines to a log at a fixed rate, runs the exporter on it, and
-// reports how far /metrics lags behind the writes and how much CPU the
-// exporter uses.
+// reports the rate it actually wrote, how far /metrics lags behind the
+// writes and how much CPU the exporter uses.
 //
 //	make build && go run ./tools/livecheck -bin bin/session-exporter -rate 50000 -for 20s
+//	make build && go run ./tools/livecheck -bin bin/session-exporter -rate 1000000 -for 20s
+//
+// The writer is cheap, so that what is measured is the exporter: a pool of
+// generated lines (tens of thousands of visitors, the generator's few
+// hundred user agents) is rendered once; every few milliseconds the lines
+// due by the monotonic clock are taken from the pool in one contiguous
+// block, their timestamps set to the current second in place, and written
+// with one write call.
+//
+// It exits 1 when it wrote less than 98% of the asked rate (the writer
+// could not keep up, so the figures are not a measurement of that rate),
+// when /metrics lagged behind the writes by more than -max-lag, or when the
+// exporter had not counted every line -max-lag after the last write.
 package main
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -24,18 +39,61 @@ import (
 	"github.com/session-exporter/session-exporter/collector/loggen"
 )
 
+// minRatio is the share of the asked rate the writer must reach for the
+// run to count.
+const minRatio = 0.98
+
+// catchUp is how long livecheck waits, after the last write, for the
+// exporter to count what it has not counted yet, to report how far behind
+// it was.
+const catchUp = 30 * time.Second
+
 func main() {
-	bin := flag.String("bin", "bin/session-exporter", "exporter binary")
-	rate := flag.Int("rate", 50_000, "lines appended per second")
-	dur := flag.Duration("for", 20*time.Second, "how long to append")
+	o := options{}
+	flag.StringVar(&o.bin, "bin", "bin/session-exporter", "exporter binary")
+	flag.IntVar(&o.rate, "rate", 50_000, "lines appended per second")
+	flag.DurationVar(&o.dur, "for", 20*time.Second, "how long to append")
+	flag.DurationVar(&o.maxLag, "max-lag", time.Second, "the most /metrics may lag behind the writes")
+	flag.DurationVar(&o.every, "scrape", 100*time.Millisecond, "how often /metrics is scraped")
+	flag.DurationVar(&o.block, "block", 4*time.Millisecond, "how often the writer writes (one write call each)")
+	flag.IntVar(&o.pool, "pool", 200_000, "distinct pre-rendered lines the writer cycles through")
+	flag.IntVar(&o.visitors, "visitors", 50_000, "distinct visitors in the pool")
 	flag.Parse()
-	if err := run(*bin, *rate, *dur); err != nil {
+	if err := o.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "livecheck:", err)
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "livecheck:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, rate int, dur time.Duration) error {
+type options struct {
+	bin                string
+	rate               int
+	dur, maxLag, every time.Duration
+	block              time.Duration
+	pool, visitors     int
+}
+
+func (o options) check() error {
+	switch {
+	case o.rate <= 0:
+		return fmt.Errorf("-rate %d: must be positive", o.rate)
+	case o.dur < time.Second:
+		return fmt.Errorf("-for %s: must be at least 1s", o.dur)
+	case o.maxLag <= 0 || o.every <= 0 || o.block <= 0:
+		return errors.New("-max-lag, -scrape and -block must be positive")
+	case o.pool < 1000:
+		return fmt.Errorf("-pool %d: must be at least 1000", o.pool)
+	case o.visitors <= 0:
+		return fmt.Errorf("-visitors %d: must be positive", o.visitors)
+	}
+	return nil
+}
+
+func run(o options) error {
 	dir, err := os.MkdirTemp("", "livecheck-")
 	if err != nil {
 		return err
@@ -45,6 +103,8 @@ func run(bin string, rate int, dur time.Duration) error {
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		return err
 	}
+	p := newPool(o.pool, o.visitors)
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -55,7 +115,7 @@ func run(bin string, rate int, dur time.Duration) error {
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, "listen: %q\nlogs: [{path: %q, format: combined}]\nstart_at: beginning\nown_hosts: [www.example.com]\nsession: {max_delay: 0s}\n", addr, logPath), 0o644); err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "-config", cfg, "-log.level", "warn")
+	cmd := exec.Command(o.bin, "-config", cfg, "-log.level", "warn")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
@@ -71,58 +131,234 @@ func run(bin string, rate int, dur time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	var written atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			panic(err)
-		}
-		defer f.Close()
-		g := loggen.New(loggen.Options{Seed: 1, Start: time.Now(), Visitors: 50_000, Step: time.Second / time.Duration(rate)})
-		w := bufio.NewWriterSize(f, 1<<20)
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		start := time.Now()
-		var line []byte
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-tick.C:
-				due := int64(now.Sub(start).Seconds() * float64(rate))
-				for n := written.Load(); n < due; n++ {
-					line = append(g.Next(line[:0]), '\n')
-					w.Write(line)
-				}
-				w.Flush()
-				written.Store(due)
-			}
-		}
-	}()
+	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := &writer{f: f, pool: p, rate: o.rate, block: o.block, dur: o.dur}
+	cpu0, err := cpuTime(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	wrote := make(chan error, 1)
+	go func() { wrote <- w.run() }()
 
-	cpu0 := cpuTime(cmd.Process.Pid)
-	t0 := time.Now()
 	var lags []time.Duration
-	deadline := t0.Add(dur)
-	for time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-		w := written.Load()
+	tick := time.NewTicker(o.every)
+	defer tick.Stop()
+	var werr error
+	for running := true; running; {
+		select {
+		case werr = <-wrote:
+			running = false
+		case <-tick.C:
+			lag, err := lagNow(addr, w, o.rate)
+			if err != nil {
+				return err
+			}
+			lags = append(lags, lag)
+		}
+	}
+	cpu1, err := cpuTime(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	elapsed := w.elapsed
+	if werr != nil {
+		return fmt.Errorf("writing the log: %w", werr)
+	}
+	// Every line written must be counted within the bound; how long the
+	// rest took is reported either way.
+	total := w.written.Load()
+	last := time.Now()
+	var behind int64
+	for {
 		read, err := scrape(addr)
 		if err != nil {
 			return err
 		}
-		// Lines written but not yet in /metrics, as time at the write rate.
-		lag := time.Duration(float64(max(w-read, 0)) / float64(rate) * float64(time.Second))
-		lags = append(lags, lag)
+		behind = total - read
+		if behind <= 0 || time.Since(last) > max(o.maxLag, catchUp) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	close(stop)
-	cores := (cpuTime(cmd.Process.Pid) - cpu0).Seconds() / time.Since(t0).Seconds()
+	drained := time.Since(last)
+
+	cores := (cpu1 - cpu0).Seconds() / elapsed.Seconds()
+	// What livecheck's own scrapes cost the exporter, measured now that it
+	// is idle with every series of the run: Prometheus scrapes every 15 s
+	// or so, not ten times a second.
+	perScrape, err := scrapeCost(addr, cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	scrapeCores := perScrape.Seconds() * float64(len(lags)) / elapsed.Seconds()
+	avg := float64(total) / elapsed.Seconds()
+	worst := w.worstSecond()
 	slices.Sort(lags)
-	p := func(q float64) time.Duration { return lags[int(q*float64(len(lags)-1))] }
-	fmt.Printf("appending %d lines/s for %s: /metrics behind the writes by p50 %s, p99 %s, max %s; exporter CPU %.2f cores\n",
-		rate, dur, p(0.5).Round(time.Millisecond), p(0.99).Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond), cores)
+	q := func(f float64) time.Duration { return lags[int(f*float64(len(lags)-1))].Round(time.Millisecond) }
+	fmt.Printf("asked %d lines/s for %s: wrote %d lines, %.0f lines/s on average, %d in the slowest second\n",
+		o.rate, o.dur, total, avg, worst)
+	fmt.Printf("/metrics behind the writes (%d scrapes): p50 %s, p99 %s, max %s\n", len(lags), q(0.5), q(0.99), lags[len(lags)-1].Round(time.Millisecond))
+	fmt.Printf("exporter CPU: %.3f cores; %.3f without livecheck's scrapes (%s of CPU each, %.1f a second)\n",
+		cores, max(cores-scrapeCores, 0), perScrape.Round(10*time.Microsecond), float64(len(lags))/elapsed.Seconds())
+
+	if behind > 0 {
+		fmt.Printf("after the last write: %d lines still not counted %s later\n", behind, drained.Round(time.Millisecond))
+	} else {
+		fmt.Printf("after the last write: every line counted within %s\n", drained.Round(time.Millisecond))
+	}
+
+	var fail []string
+	if behind > 0 || drained > o.maxLag {
+		fail = append(fail, fmt.Sprintf("the last lines took more than %s to be counted", o.maxLag))
+	}
+	if avg < minRatio*float64(o.rate) {
+		fail = append(fail, fmt.Sprintf("wrote %.0f lines/s, under %.0f%% of the asked %d: not a measurement of that rate", avg, 100*minRatio, o.rate))
+	}
+	if m := lags[len(lags)-1]; m > o.maxLag {
+		fail = append(fail, fmt.Sprintf("/metrics lagged by %s, more than %s", m.Round(time.Millisecond), o.maxLag))
+	}
+	if len(fail) > 0 {
+		return errors.New(strings.Join(fail, "; "))
+	}
 	return nil
+}
+
+// lagNow scrapes /metrics and returns how old the oldest line written
+// before the scrape began and not yet counted is, at the write rate.
+func lagNow(addr string, w *writer, rate int) (time.Duration, error) {
+	written := w.written.Load()
+	read, err := scrape(addr)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(float64(max(written-read, 0)) / float64(rate) * float64(time.Second)), nil
+}
+
+// scrapeCost returns the exporter's CPU time per /metrics scrape, from
+// scrapes in a row.
+func scrapeCost(addr string, pid int) (time.Duration, error) {
+	const n = 100
+	before, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	for range n {
+		if _, err := scrape(addr); err != nil {
+			return 0, err
+		}
+	}
+	after, err := cpuTime(pid)
+	if err != nil {
+		return 0, err
+	}
+	return (after - before) / n, nil
+}
+
+// pool is a block of pre-rendered lines, cycled through by the writer.
+type pool struct {
+	buf   []byte
+	start []int // start of each line in buf, and len(buf) at the end
+	stamp []int // offset in buf of each line's timestamp
+}
+
+// stampLen is the length of an nginx $time_local: 02/Jan/2006:15:04:05 +0000.
+const stampLen = 26
+
+func newPool(n, visitors int) *pool {
+	g := loggen.New(loggen.Options{Seed: 1, Start: time.Now().UTC(), Visitors: visitors, Step: time.Millisecond})
+	p := &pool{start: make([]int, 0, n+1), stamp: make([]int, 0, n)}
+	for range n {
+		at := len(p.buf)
+		p.buf = append(g.Next(p.buf), '\n')
+		i := bytes.IndexByte(p.buf[at:], '[')
+		if i < 0 || at+i+1+stampLen >= len(p.buf) || p.buf[at+i+1+stampLen] != ']' {
+			panic("livecheck: generated line without a $time_local: " + string(p.buf[at:]))
+		}
+		p.start = append(p.start, at)
+		p.stamp = append(p.stamp, at+i+1)
+	}
+	p.start = append(p.start, len(p.buf))
+	return p
+}
+
+// lines returns lines [i, j) of the pool (j ≤ its length) with their
+// timestamps set to stamp.
+func (p *pool) lines(i, j int, stamp []byte) []byte {
+	for k := i; k < j; k++ {
+		copy(p.buf[p.stamp[k]:], stamp)
+	}
+	return p.buf[p.start[i]:p.start[j]]
+}
+
+func (p *pool) len() int { return len(p.stamp) }
+
+// writer appends lines at rate for dur, paced by the monotonic clock.
+type writer struct {
+	f     *os.File
+	pool  *pool
+	rate  int
+	block time.Duration
+	dur   time.Duration
+
+	written atomic.Int64
+	elapsed time.Duration // set when run returns
+	perSec  []int64       // lines written in each whole second
+}
+
+func (w *writer) run() error {
+	start := time.Now()
+	next := 0 // next line of the pool
+	var sec int64
+	var secStart int64 // w.written at the start of the current second
+	stamp := make([]byte, 0, stampLen)
+	var stampSec int64 = -1
+	for {
+		now := time.Now()
+		el := now.Sub(start)
+		if el >= w.dur {
+			el = w.dur
+		}
+		due := int64(el.Seconds() * float64(w.rate))
+		n := w.written.Load()
+		if s := int64(now.UTC().Unix()); s != stampSec {
+			stampSec = s
+			stamp = now.UTC().AppendFormat(stamp[:0], "02/Jan/2006:15:04:05 -0700")
+		}
+		for n < due {
+			j := min(w.pool.len(), next+int(due-n))
+			if _, err := w.f.Write(w.pool.lines(next, j, stamp)); err != nil {
+				return err
+			}
+			n += int64(j - next)
+			next = j % w.pool.len()
+		}
+		w.written.Store(n)
+		for s := int64(el / time.Second); sec < s; sec++ {
+			// Approximately: the count at the first write past the second.
+			w.perSec = append(w.perSec, n-secStart)
+			secStart = n
+		}
+		if el >= w.dur {
+			w.elapsed = w.dur
+			if d := time.Since(start); d > w.dur {
+				w.elapsed = d
+			}
+			return nil
+		}
+		time.Sleep(w.block - time.Since(now))
+	}
+}
+
+// worstSecond returns the fewest lines written in one whole second.
+func (w *writer) worstSecond() int64 {
+	if len(w.perSec) == 0 {
+		return w.written.Load()
+	}
+	return slices.Min(w.perSec)
 }
 
 // scrape returns session_exporter_lines_read_total.
@@ -133,6 +369,7 @@ func scrape(addr string) (int64, error) {
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		if l := sc.Text(); strings.HasPrefix(l, "session_exporter_lines_read_total{") {
 			v, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ' ')+1:], 64)
@@ -143,13 +380,19 @@ func scrape(addr string) (int64, error) {
 }
 
 // cpuTime returns the user+system CPU time of a process from /proc.
-func cpuTime(pid int) time.Duration {
+func cpuTime(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, fmt.Errorf("exporter CPU time: %w", err)
 	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // clock ticks (USER_HZ = 100)
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("exporter CPU time: short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("exporter CPU time: %w", err)
+	}
+	return time.Duration(utime+stime) * time.Second / 100, nil // clock ticks (USER_HZ = 100)
 }
