@@ -192,20 +192,20 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if out == "openmetrics" {
 		om = telemetry.NewOpenMetrics(stdout, telemetry.OpenMetricsOptions{})
 		defer om.Close()
-		// Replay lays out fresh metrics for its inputs: the producer is made
-		// for them at the first step.
-		var m *telemetry.Metrics
+		// The replay's metrics are laid out for its inputs: the producer
+		// is made for them at the first step.
 		var p *telemetry.Producer
 		ro.Every = step
-		ro.OnStep = func(t time.Time) error {
-			if cm := c.Metrics(); cm != m {
-				m, p = cm, telemetry.NewProducer(cm, buildInfo(), start, time.Now)
+		ro.OnStep = func(t time.Time, m *telemetry.Metrics) error {
+			if p == nil {
+				p = telemetry.NewProducer(m, buildInfo(), start, time.Now)
 			}
 			stepErr = om.Step(ctx, p, t)
 			return stepErr
 		}
 	}
-	if err := c.Replay(ctx, inputs, ro); err != nil {
+	res, err := c.Replay(ctx, inputs, ro)
+	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fail(stderr, exitFailure, errors.New("replay: interrupted"))
 		}
@@ -220,7 +220,7 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, exitFailure, err)
 		}
 	case "prometheus":
-		exp, err := c.NewExporter(start)
+		exp, err := c.NewExporter(res.Metrics, start)
 		if err != nil {
 			return fail(stderr, exitFailure, err)
 		}
@@ -230,15 +230,15 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, exitFailure, err)
 		}
 	case "json":
-		if err := collector.Summarize(c.Metrics()).WriteJSON(stdout); err != nil {
+		if err := writeJSON(stdout, collector.Summarize(res.Metrics)); err != nil {
 			return fail(stderr, exitFailure, err)
 		}
 	default:
-		if err := collector.Summarize(c.Metrics()).WriteTable(stdout); err != nil {
+		if err := writeTable(stdout, collector.Summarize(res.Metrics)); err != nil {
 			return fail(stderr, exitFailure, err)
 		}
 	}
-	if bad := c.Unparsed(); len(bad) > 0 {
+	if bad := res.Unparsed; len(bad) > 0 {
 		for _, u := range bad {
 			fmt.Fprintf(stderr, "session-exporter: replay: %s\n", u.Error())
 		}
