@@ -34,9 +34,11 @@ func benchLog() ([]byte, int) {
 	return benchData, benchN
 }
 
-// BenchmarkReplay measures replay end to end, from bytes to final metrics.
+// BenchmarkReplay measures replay end to end, from bytes to final metrics,
+// on one goroutine whatever GOMAXPROCS is (BenchmarkReplayParallel
+// measures two workers).
 //
-//	GOMAXPROCS=1 go test -run=^$ -bench=Replay -benchmem ./collector/
+//	GOMAXPROCS=1 go test -run=^$ -bench='^BenchmarkReplay$' -count=5 ./collector/
 func BenchmarkReplay(b *testing.B) {
 	data, n := benchLog()
 	cfg := mustConfig(b, `
@@ -50,13 +52,13 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 	}
 	// A first replay warms the user-agent cache, as the first seconds of a
 	// long replay do.
-	if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+	if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: 1}); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -140,7 +142,7 @@ own_hosts: [www.example.com]
 			b.Fatal(err)
 		}
 		start := time.Now()
-		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(d)}}, ReplayOptions{}); err != nil {
+		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(d)}}, ReplayOptions{Workers: 1}); err != nil {
 			b.Fatal(err)
 		}
 		return time.Since(start)

@@ -84,7 +84,7 @@ func TestChunkReaderSplitsAsEachLine(t *testing.T) {
 			if one {
 				r = iotest.OneByteReader(r)
 			}
-			pool := newChunkPool(1000, fill+blockSize(max), nil)
+			pool := newChunkPool(1000, chunkCap(fill, max), nil)
 			todo := make(chan *chunk, 1000)
 			cr := &chunkReader{pool: pool, todo: todo, max: max, fill: fill}
 			if err := cr.input(t.Context(), r, &source{}); err != nil {

@@ -23,20 +23,31 @@ import (
 // many workers there are, evictions by max_visitors included
 // (TestReplayPathsAgree).
 //
-// Only decoding is spread: one sessionizer takes every event. It does about
-// 12 million events a second on this project's test machine, several times
-// what two workers decode (about 1.5 million lines a second), so the
-// sequencer is not what limits the replay; a sharded sessionizer would split
-// max_visitors and the returning-visitor capacity between the shards and
-// evict other visitors than live does.
+// Only decoding is spread: one sessionizer takes every event. A sharded
+// sessionizer would split max_visitors and the returning-visitor capacity
+// between the shards and evict other visitors than live does. Measured on
+// the benchmark log (2-core machine, loaded by parallel work; CPU time, so
+// the load counts little): decoding costs about 0.85 µs a line, the
+// counting half, clock guard and sessionizer, 0.37 µs an event
+// (BenchmarkCountingHalf: 2.7 million events a second on one core). With
+// two workers the sequencer needs about a quarter of the CPU the replay
+// uses, and it could take 2.7 million lines a second where the whole
+// replay does at most 1.5 million on two cores: it is not what limits the
+// parallel replay.
 //
 // Memory is bounded: at most 4 chunks per worker exist (read, waiting,
-// decoding or waiting for their turn), each of chunkBytes plus a line. The
+// decoding or waiting for their turn), each of chunkBytes plus
+// max_line_bytes (1.3 MB a worker with the default 64 KiB lines). The
 // reader waits for a free chunk, so one slow chunk holds up the reader, not
 // an unbounded pile of decoded chunks behind it.
 
 // chunkBytes is how much a chunk holds before it is cut at a newline.
 const chunkBytes = 256 << 10
+
+// chunkCap is the capacity of a chunk filled to fill bytes with lines of at
+// most max bytes: an incomplete line kept from the chunk before, and room to
+// read on until fill is reached.
+func chunkCap(fill, max int) int { return fill + max + 2 }
 
 // chunksPerWorker bounds the chunks in flight, per worker.
 const chunksPerWorker = 4
@@ -117,7 +128,7 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	if hooks != nil && hooks.chunkBytes > 0 {
 		fill = hooks.chunkBytes
 	}
-	pool := newChunkPool(chunksPerWorker*workers, fill+blockSize(c.cfg.MaxLineBytes), hooks)
+	pool := newChunkPool(chunksPerWorker*workers, chunkCap(fill, c.cfg.MaxLineBytes), hooks)
 	todo := make(chan *chunk, pool.limit)
 	done := make(chan *chunk, pool.limit)
 	var readErr error
