@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
+	"github.com/session-exporter/session-exporter/collector/session"
 	"github.com/session-exporter/session-exporter/collector/state"
 	"github.com/session-exporter/session-exporter/collector/tail"
 )
@@ -91,4 +93,70 @@ func (h *liveHandler) save() error {
 		return err
 	}
 	return nil
+}
+
+// startState removes what an interrupted save left, loads the state file,
+// repairs an event clock a wild line moved, and checks that its sessions
+// can be restored; an unusable state is moved aside (nil: start fresh).
+func (c *Collector) startState() (*state.State, error) {
+	c.removeStaleState()
+	st, err := c.loadState()
+	if err != nil {
+		return nil, err
+	}
+	if st != nil && !st.SavedAt.IsZero() {
+		// An event clock past the wall clock of the save: a wild line
+		// moved it, in a build without the clock guard. Set it back.
+		// Live, no accepted line is more than max_future past the wall
+		// clock, and the idle clock adds at most max_delay to it.
+		limit := st.SavedAt.Add(c.cfg.Session.MaxFuture.D() + c.cfg.Session.MaxDelay.D()).UnixNano()
+		wild := st.Sessions.Watermark
+		if v, e, ok := st.Sessions.DropFuture(limit); ok {
+			c.log.Warn("saved event clock was past the wall clock of the save; set back to the newest real time",
+				"saved_clock", time.Unix(0, wild).UTC(), "clock", time.Unix(0, st.Sessions.Watermark).UTC(),
+				"visitors_dropped", v, "held_events_dropped", e)
+			st.Guard = nil // restarted from the repaired clock
+		}
+	}
+	if st != nil {
+		// Sessions, counters and offsets are restored together or not at
+		// all: a partial restore would count lines twice or never close
+		// sessions.
+		probe, err := session.New(c.sessionConfig(), c.metrics)
+		if err == nil {
+			err = probe.Restore(st.Sessions)
+		}
+		if err != nil {
+			c.log.Warn("saved sessions cannot be restored; starting fresh", "err", err)
+			c.moveStateAside(err)
+			st = nil
+		}
+	}
+	return st, nil
+}
+
+// resume restores st's sessions and clock guard into p and returns the
+// saved read positions (nothing without a state).
+func (c *Collector) resume(p *pipeline, st *state.State) ([]tail.Position, error) {
+	sz := p.sessions
+	var positions []tail.Position
+	if st != nil {
+		if err := sz.Restore(st.Sessions); err != nil {
+			return nil, fmt.Errorf("restore sessions: %w", err) // restored once above: cannot happen
+		}
+		if err := sz.RestoreWarning(); err != nil {
+			c.log.Warn("past visitors not restored", "err", err)
+		}
+		if st.Guard != nil {
+			if n := p.guard.Restore(*st.Guard, len(c.cfg.Logs)); n > 0 {
+				c.log.Warn("held lines of logs no longer configured dropped", "lines", n)
+			}
+		} else {
+			p.guard.RestoreClock(sz.Watermark())
+		}
+		positions = st.Positions
+		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
+			"visitors", sz.Visitors(), "files", len(positions), "held_lines", p.guard.Holding())
+	}
+	return positions, nil
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/session-exporter/session-exporter/collector/accesslog"
-	"github.com/session-exporter/session-exporter/collector/session"
 	"github.com/session-exporter/session-exporter/collector/tail"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
@@ -40,40 +39,11 @@ type RunOptions struct {
 // when there is one: no line counted twice, none lost.
 func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	now := c.opts.Now
-	c.removeStaleState()
-	st, err := c.loadState()
+	st, err := c.startState()
 	if err != nil {
 		return err
 	}
 	started := now()
-	if st != nil && !st.SavedAt.IsZero() {
-		// An event clock past the wall clock of the save: a wild line
-		// moved it, in a build without the clock guard. Set it back.
-		// Live, no accepted line is more than max_future past the wall
-		// clock, and the idle clock adds at most max_delay to it.
-		limit := st.SavedAt.Add(c.cfg.Session.MaxFuture.D() + c.cfg.Session.MaxDelay.D()).UnixNano()
-		wild := st.Sessions.Watermark
-		if v, e, ok := st.Sessions.DropFuture(limit); ok {
-			c.log.Warn("saved event clock was past the wall clock of the save; set back to the newest real time",
-				"saved_clock", time.Unix(0, wild).UTC(), "clock", time.Unix(0, st.Sessions.Watermark).UTC(),
-				"visitors_dropped", v, "held_events_dropped", e)
-			st.Guard = nil // restarted from the repaired clock
-		}
-	}
-	if st != nil {
-		// Sessions, counters and offsets are restored together or not at
-		// all: a partial restore would count lines twice or never close
-		// sessions.
-		probe, err := session.New(c.sessionConfig(), c.metrics)
-		if err == nil {
-			err = probe.Restore(st.Sessions)
-		}
-		if err != nil {
-			c.log.Warn("saved sessions cannot be restored; starting fresh", "err", err)
-			c.moveStateAside(err)
-			st = nil
-		}
-	}
 	// The visitor keys go on with the saved secret.
 	secret, cl := c.opts.Secret, c.cl
 	if st != nil {
@@ -93,24 +63,9 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		return err
 	}
 	sz := p.sessions
-	var positions []tail.Position
-	if st != nil {
-		if err := sz.Restore(st.Sessions); err != nil {
-			return fmt.Errorf("restore sessions: %w", err) // restored once above: cannot happen
-		}
-		if err := sz.RestoreWarning(); err != nil {
-			c.log.Warn("past visitors not restored", "err", err)
-		}
-		if st.Guard != nil {
-			if n := p.guard.Restore(*st.Guard, len(c.cfg.Logs)); n > 0 {
-				c.log.Warn("held lines of logs no longer configured dropped", "lines", n)
-			}
-		} else {
-			p.guard.RestoreClock(sz.Watermark())
-		}
-		positions = st.Positions
-		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
-			"visitors", sz.Visitors(), "files", len(positions), "held_lines", p.guard.Holding())
+	positions, err := c.resume(p, st)
+	if err != nil {
+		return err
 	}
 	if newest, ok := p.guard.Newest(); ok {
 		p.newest = newest
