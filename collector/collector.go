@@ -26,7 +26,7 @@ type Collector struct {
 	opts    Options
 	log     *slog.Logger
 	metrics *telemetry.Metrics   // the live metrics (Run); each Replay has its own
-	cl      *classify.Classifier // keyed with opts.Secret; replays and Run use clones or it
+	cl      *classify.Classifier // keyed with opts.Secret: Run counts with it (or one keyed with the saved secret), each Replay with a clone
 	sampler *rejectSampler
 }
 
