@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/session-exporter/session-exporter/collector/loggen"
+	"github.com/session-exporter/session-exporter/collector/session"
 )
 
 var (
@@ -33,9 +34,11 @@ func benchLog() ([]byte, int) {
 	return benchData, benchN
 }
 
-// BenchmarkReplay measures replay end to end, from bytes to final metrics.
+// BenchmarkReplay measures replay end to end, from bytes to final metrics,
+// on one goroutine whatever GOMAXPROCS is (BenchmarkReplayParallel
+// measures two workers).
 //
-//	GOMAXPROCS=1 go test -run=^$ -bench=Replay -benchmem ./collector/
+//	GOMAXPROCS=1 go test -run=^$ -bench='^BenchmarkReplay$' -count=5 ./collector/
 func BenchmarkReplay(b *testing.B) {
 	data, n := benchLog()
 	cfg := mustConfig(b, `
@@ -49,13 +52,13 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 	}
 	// A first replay warms the user-agent cache, as the first seconds of a
 	// long replay do.
-	if err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+	if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: 1}); err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -139,7 +142,7 @@ own_hosts: [www.example.com]
 			b.Fatal(err)
 		}
 		start := time.Now()
-		if err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(d)}}, ReplayOptions{}); err != nil {
+		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(d)}}, ReplayOptions{Workers: 1}); err != nil {
 			b.Fatal(err)
 		}
 		return time.Since(start)
@@ -153,4 +156,79 @@ own_hosts: [www.example.com]
 	b.ReportMetric(float64(n)*float64(b.N)/usual.Seconds(), "usual-lines/s")
 	b.ReportMetric(float64(n)*float64(b.N)/tenth.Seconds(), "tenth-new-lines/s")
 	b.ReportMetric(usual.Seconds()/tenth.Seconds(), "speed-ratio")
+}
+
+// BenchmarkCountingHalf measures what the parallel replay's sequencer does
+// alone: the events of the benchmark log, decoded beforehand, through the
+// clock guard and the one sessionizer. It must stay well above what the
+// workers decode (BenchmarkReplayParallel), or the sequencer would limit
+// the parallel replay.
+//
+//	GOMAXPROCS=1 go test -run=^$ -bench=CountingHalf -count=5 ./collector/
+func BenchmarkCountingHalf(b *testing.B) {
+	data, _ := benchLog()
+	cfg := mustConfig(b, `
+logs: [{path: bench.log, format: combined}]
+own_hosts: [www.example.com]
+goals: [{name: purchase, path: ^/checkout/thank-you}]
+`)
+	c, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := c.replaySource("bench.log", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := newDecoder(c.cl, c.newMetrics([]string{"bench.log"}), nil, true)
+	var events []session.Event
+	if err := eachLine(b.Context(), bytes.NewReader(data), cfg.MaxLineBytes, func(l []byte, n int) {
+		if d.line(src, l, n) {
+			events = append(events, d.ev)
+		}
+	}, func(int) {}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := c.newPipeline(c.cl, c.newMetrics([]string{"bench.log"}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.srcs = []*source{src}
+		for i := range events {
+			p.guard.Line(&events[i], 0, 0, p)
+		}
+		p.guard.End(0, p)
+		p.sessions.CloseAll()
+	}
+	b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReplayParallel is BenchmarkReplay on two workers.
+//
+//	GOMAXPROCS=2 go test -run=^$ -bench=ReplayParallel -count=5 ./collector/
+func BenchmarkReplayParallel(b *testing.B) {
+	data, n := benchLog()
+	cfg := mustConfig(b, `
+logs: [{path: bench.log, format: combined}]
+own_hosts: [www.example.com]
+goals: [{name: purchase, path: ^/checkout/thank-you}]
+`)
+	c, err := New(cfg, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ro := ReplayOptions{Workers: 2}
+	if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ro); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ro); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }

@@ -82,10 +82,11 @@ func clockReplay(t *testing.T, data string, workers int) Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Replay(t.Context(), []Input{{Path: "a.log", Reader: strings.NewReader(data)}}, ReplayOptions{Workers: workers}); err != nil {
+	res, err := c.Replay(t.Context(), []Input{{Path: "a.log", Reader: strings.NewReader(data)}}, ReplayOptions{Workers: workers})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return Summarize(c.Metrics())
+	return Summarize(res.Metrics)
 }
 
 func TestWildClockReplay(t *testing.T) {
@@ -129,10 +130,11 @@ func TestWildClockParallelEqualsSequential(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := []Input{{Path: "a.log", Reader: bytes.NewReader(data[:len(data)/2])}, {Path: "b.log", Reader: bytes.NewReader(data[len(data)/2:])}}
-		if err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers}); err != nil {
+		res, err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers})
+		if err != nil {
 			t.Fatal(err)
 		}
-		return Summarize(c.Metrics())
+		return Summarize(res.Metrics)
 	}
 	seq := run(1)
 	// Every wild line is rejected (the half-way split may cut a line in
@@ -218,7 +220,7 @@ func TestGuardedLineDoesNotAllocate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := c.newPipeline()
+	p, err := c.newPipeline(c.cl, c.metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

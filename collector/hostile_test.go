@@ -72,13 +72,14 @@ landing_pages: [{name: blog, path: "^/b"}, {name: shop, path: "^/[c-f]"}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Replay(t.Context(), []Input{{Path: "random.log", Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+	res, err := c.Replay(t.Context(), []Input{{Path: "random.log", Reader: bytes.NewReader(data)}}, ReplayOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if s := Summarize(c.Metrics()); s.Total.Pageviews < 90_000 {
+	if s := Summarize(res.Metrics); s.Total.Pageviews < 90_000 {
 		t.Fatalf("only %d pageviews counted: the input is not exercising the classifier", s.Total.Pageviews)
 	}
-	exp, err := c.NewExporter(time.Now())
+	exp, err := c.NewExporter(res.Metrics, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,13 +151,14 @@ func TestMemoryStaysBounded(t *testing.T) {
 			fmt.Fprintf(&b, "10.%d.%d.%d - - [%s] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0\"\n",
 				i>>16&0xff, i>>8&0xff, i&0xff, start.Add(time.Duration(i)*time.Millisecond).Format("02/Jan/2006:15:04:05 -0700"))
 		}
-		if err := c.Replay(t.Context(), []Input{{Path: "a.log", Reader: &b}}, ReplayOptions{Workers: 1}); err != nil {
+		res, err := c.Replay(t.Context(), []Input{{Path: "a.log", Reader: &b}}, ReplayOptions{Workers: 1})
+		if err != nil {
 			t.Fatal(err)
 		}
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		return ms.HeapInuse, Summarize(c.Metrics())
+		return ms.HeapInuse, Summarize(res.Metrics)
 	}
 	_, small := heap(10_000)
 	if small.Evicted != 9_000 || small.Total.Sessions != 10_000 {
@@ -234,10 +236,11 @@ func TestLongLastLineWithoutNewline(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := []Input{{Path: "a.log", Reader: strings.NewReader(strings.Repeat("x", n))}}
-			if err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers}); err != nil {
+			res, err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers})
+			if err != nil {
 				t.Fatal(err)
 			}
-			s := Summarize(c.Metrics())
+			s := Summarize(res.Metrics)
 			if s.Lines != 1 || s.Rejected[accesslog.ReasonTooLong] != 1 {
 				t.Errorf("%d bytes, %d workers: lines %d, rejected %v; want 1 line rejected as too_long", n, workers, s.Lines, s.Rejected)
 			}

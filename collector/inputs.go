@@ -117,7 +117,7 @@ func (h *liveHandler) syslogDatagram(src *source, b []byte, max int) {
 
 // readStdin counts the lines of standard input until it ends.
 func (h *liveHandler) readStdin(ctx context.Context, src *source, r io.Reader) {
-	err := h.c.eachLine(ctx, r, func(line []byte, n int) {
+	err := eachLine(ctx, r, h.c.cfg.MaxLineBytes, func(line []byte, n int) {
 		h.mu.Lock()
 		h.p.line(src, line, n)
 		h.counted()

@@ -196,10 +196,11 @@ func TestContainerLogs(t *testing.T) {
 			}
 
 			c := newLiveCollector(t, yaml, clock)
-			if err := c.Replay(t.Context(), []Input{{Path: path}}, ReplayOptions{}); err != nil {
+			res, err := c.Replay(t.Context(), []Input{{Path: path}}, ReplayOptions{})
+			if err != nil {
 				t.Fatal(err)
 			}
-			rep := Summarize(c.Metrics())
+			rep := Summarize(res.Metrics)
 			sameRows(t, want, rep)
 			if len(rep.Rejected) != 0 {
 				t.Errorf("replay: rejected %v, want none", rep.Rejected)

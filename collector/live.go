@@ -1,11 +1,11 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,11 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/session-exporter/session-exporter/collector/accesslog"
-	"github.com/session-exporter/session-exporter/collector/session"
-	"github.com/session-exporter/session-exporter/collector/state"
 	"github.com/session-exporter/session-exporter/collector/tail"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
@@ -43,70 +39,33 @@ type RunOptions struct {
 // when there is one: no line counted twice, none lost.
 func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	now := c.opts.Now
-	c.removeStaleState()
-	st, err := c.loadState()
+	st, err := c.startState()
 	if err != nil {
 		return err
 	}
 	started := now()
-	if st != nil && !st.SavedAt.IsZero() {
-		// An event clock past the wall clock of the save: a wild line
-		// moved it, in a build without the clock guard. Set it back.
-		// Live, no accepted line is more than max_future past the wall
-		// clock, and the idle clock adds at most max_delay to it.
-		limit := st.SavedAt.Add(c.cfg.Session.MaxFuture.D() + c.cfg.Session.MaxDelay.D()).UnixNano()
-		wild := st.Sessions.Watermark
-		if v, e, ok := st.Sessions.DropFuture(limit); ok {
-			c.log.Warn("saved event clock was past the wall clock of the save; set back to the newest real time",
-				"saved_clock", time.Unix(0, wild).UTC(), "clock", time.Unix(0, st.Sessions.Watermark).UTC(),
-				"visitors_dropped", v, "held_events_dropped", e)
-			st.Guard = nil // restarted from the repaired clock
-		}
-	}
+	// The visitor keys go on with the saved secret.
+	secret, cl := c.opts.Secret, c.cl
 	if st != nil {
-		// Sessions, counters and offsets are restored together or not at
-		// all: a partial restore would count lines twice or never close
-		// sessions.
-		probe, err := session.New(c.sessionConfig(), c.metrics)
-		if err == nil {
-			err = probe.Restore(st.Sessions)
+		if !bytes.Equal(st.Secret, secret) {
+			secret = st.Secret
+			if cl, err = c.newClassifier(secret); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			c.log.Warn("saved sessions cannot be restored; starting fresh", "err", err)
-			c.moveStateAside(err)
-			st = nil
-		}
-	}
-	if st != nil {
-		c.opts.Secret = st.Secret
 		if !st.Started.IsZero() {
 			started = st.Started
 		}
 		c.metrics.Restore(st.Metrics)
 	}
-	p, err := c.newPipeline()
+	p, err := c.newPipeline(cl, c.metrics)
 	if err != nil {
 		return err
 	}
 	sz := p.sessions
-	var positions []tail.Position
-	if st != nil {
-		if err := sz.Restore(st.Sessions); err != nil {
-			return fmt.Errorf("restore sessions: %w", err) // restored once above: cannot happen
-		}
-		if err := sz.RestoreWarning(); err != nil {
-			c.log.Warn("past visitors not restored", "err", err)
-		}
-		if st.Guard != nil {
-			if n := p.guard.Restore(*st.Guard, len(c.cfg.Logs)); n > 0 {
-				c.log.Warn("held lines of logs no longer configured dropped", "lines", n)
-			}
-		} else {
-			p.guard.RestoreClock(sz.Watermark())
-		}
-		positions = st.Positions
-		c.log.Info("resuming from state", "file", c.cfg.StateFile, "saved_at", st.SavedAt,
-			"visitors", sz.Visitors(), "files", len(positions), "held_lines", p.guard.Holding())
+	positions, err := c.resume(p, st)
+	if err != nil {
+		return err
 	}
 	if newest, ok := p.guard.Newest(); ok {
 		p.newest = newest
@@ -191,7 +150,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 	if serve == nil {
 		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
 	}
-	h := &liveHandler{c: c, p: p, sz: sz, t: tl, tailed: tailed,
+	h := &liveHandler{c: c, p: p, sz: sz, t: tl, tailed: tailed, secret: secret,
 		sources: sources, started: started, now: now, ticked: make(chan struct{}),
 		health: newHealthWatch(c.log, c.metrics, sources)}
 	h.health.check(now(), true) // a wrong path is reported at once
@@ -299,269 +258,4 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		c.log.Info("stopped", "state_saved", saved, "state_file", c.cfg.StateFile)
 	}
 	return failure
-}
-
-// httpHandler serves the metrics and a health check, GET and HEAD only.
-func (c *Collector) httpHandler(reg *prometheus.Registry) http.Handler {
-	mux := http.NewServeMux()
-	metrics := newScrapeHandler(reg, c.log)
-	mux.Handle(c.cfg.TelemetryPath, getOnly(metrics))
-	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})))
-	if c.cfg.TelemetryPath != "/" {
-		mux.Handle("/{$}", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(w, "<html><head><title>session-exporter</title></head><body><h1>session-exporter</h1>"+
-				"<p><a href=%q>Metrics</a> &middot; <a href=\"/healthz\">Health</a></p></body></html>\n", c.cfg.TelemetryPath)
-		})))
-	}
-	return mux
-}
-
-func getOnly(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// loadState reads the state file. A missing file starts fresh; an unusable
-// one is reported, moved aside, and the exporter starts fresh. A file that
-// exists but cannot be read is an error: starting fresh would overwrite it.
-func (c *Collector) loadState() (*state.State, error) {
-	path := c.cfg.StateFile
-	if path == "" {
-		return nil, nil
-	}
-	st, err := state.Load(path)
-	switch {
-	case err == nil:
-		if st.Migrated != 0 {
-			c.log.Info("state file converted from an older format; it is written in the new one at the next save",
-				"file", path, "from_version", st.Migrated, "to_version", state.Version)
-		}
-		return st, nil
-	case errors.Is(err, fs.ErrNotExist):
-		c.log.Info("no state file yet; starting fresh", "file", path)
-		return nil, nil
-	}
-	var bad *state.Error
-	if errors.As(err, &bad) {
-		c.moveStateAside(err)
-		return nil, nil
-	}
-	return nil, fmt.Errorf("state file %s cannot be read (fix its permissions, or move it away to start fresh): %w", path, err)
-}
-
-// removeStaleState deletes the temporary files a save interrupted by a
-// crash left beside the state file.
-func (c *Collector) removeStaleState() {
-	if c.cfg.StateFile == "" {
-		return
-	}
-	removed, err := state.RemoveStale(c.cfg.StateFile)
-	if len(removed) > 0 {
-		c.log.Info("removed temporary state files left by an interrupted save", "file", c.cfg.StateFile, "removed", len(removed))
-	}
-	if err != nil {
-		c.log.Warn("temporary state files could not be removed", "file", c.cfg.StateFile, "err", err)
-	}
-}
-
-// moveStateAside renames an unusable state file so the exporter can start
-// fresh without destroying it.
-func (c *Collector) moveStateAside(why error) {
-	moved, err := state.MoveAside(c.cfg.StateFile, c.opts.Now())
-	if err != nil {
-		c.log.Error("unusable state file could not be moved aside; starting fresh", "err", why, "move_err", err)
-		return
-	}
-	c.log.Warn("unusable state file moved aside; starting fresh", "err", why, "moved_to", moved)
-}
-
-// liveHandler receives the tailer's lines on the tailer's goroutine, so the
-// counting path, the sessionizer and the tailer's positions are only ever
-// touched from that goroutine and a checkpoint taken there is consistent.
-type liveHandler struct {
-	// mu serialises the tailer's calls with the lines of standard input
-	// and syslog sockets, which arrive on goroutines of their own.
-	mu      sync.Mutex
-	tailed  []int // tail pattern -> index in sources
-	c       *Collector
-	p       *pipeline
-	sz      *session.Sessionizer
-	t       *tail.Tailer
-	sources []*source
-	started time.Time
-	now     func() time.Time
-
-	n        int
-	dirty    bool      // lines read since the last tick
-	applied  int64     // p.newest at the last tick
-	lastWall time.Time // wall clock when lines were last read
-	base     int64     // event-time watermark then
-	nextSave time.Time
-	failing  bool
-	ticked   chan struct{} // closed after the first tick
-	caughtUp bool          // a pass went idle since the start
-	health   *healthWatch
-}
-
-// Line implements tail.Handler.
-func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	src := h.sources[h.tailed[f.Pattern]]
-	if src.unwrap != nil {
-		h.p.metrics.LineRead(src.file, len(line)+1)
-		h.p.wrapped(src, f, line)
-	} else {
-		h.p.line(src, line, len(line)+1)
-	}
-	h.counted()
-}
-
-// counted does what follows every line: the periodic work, every 1024 lines.
-func (h *liveHandler) counted() {
-	h.dirty = true
-	if h.n++; h.n&1023 == 0 || h.n == 1 {
-		h.tick(false)
-	}
-}
-
-// Event implements tail.Handler.
-func (h *liveHandler) Event(e tail.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	log := h.c.log
-	switch e.Kind {
-	case tail.EventRotated:
-		h.c.metrics.Rotation(h.tailed[e.File.Pattern])
-		log.Info("log rotated; draining the old file", "path", e.File.Path)
-	case tail.EventTruncated:
-		h.c.metrics.Truncation(h.tailed[e.File.Pattern])
-		log.Info("log truncated; reading from the start", "path", e.File.Path)
-	case tail.EventTooLong:
-		h.p.tooLong(h.sources[h.tailed[e.File.Pattern]], int(e.Bytes)+1)
-	case tail.EventReadError:
-		attrs := []any{"path", e.Path, "err", e.Err}
-		if errors.Is(e.Err, fs.ErrPermission) {
-			attrs = append(attrs, "hint", "the exporter's user cannot read this log: add it to the log's group (adm on Debian/Ubuntu) or adjust the file mode")
-		}
-		log.Warn("cannot read log; retrying", attrs...)
-	case tail.EventLost:
-		if e.File != nil {
-			h.c.metrics.LostFile(e.File.Pattern)
-		}
-		log.Warn("log file given up with lines unread (deleted before it was read, or too many rotated files open)",
-			"path", e.Path, "offset", e.Offset)
-	case tail.EventOpened:
-		log.Debug("following log", "path", e.Path, "offset", e.Offset)
-	case tail.EventClosed:
-		log.Debug("closed log", "path", e.Path, "offset", e.Offset)
-		if e.File != nil {
-			if u := h.sources[h.tailed[e.File.Pattern]].unwrap; u != nil {
-				u.forget(e.File)
-			}
-		}
-	}
-}
-
-// Idle implements tail.Handler: every file is read to its end.
-func (h *liveHandler) Idle() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.tick(true)
-}
-
-// tick runs the periodic work: the event clock, gauges and the checkpoint.
-func (h *liveHandler) tick(idle bool) {
-	now := h.now()
-	if idle {
-		// A first line nothing has followed: nothing contradicts it.
-		h.p.guard.Idle(h.p)
-	}
-	wm, ok := h.sz.Watermark()
-	// Lines read, or held lines the clock guard has let through since (the
-	// first line waits for the next one, or for an idle pass): the quiet
-	// time counts from now.
-	if h.dirty || h.p.newest != h.applied {
-		h.dirty, h.applied = false, h.p.newest
-		h.lastWall, h.base = now, wm
-		if ok {
-			h.c.metrics.SetReadLag(now.Sub(time.Unix(0, h.p.newest)))
-		}
-	}
-	if idle && ok {
-		// Quiet files: event time advances with the wall clock from the
-		// moment the last line was read, so idle sessions close.
-		target := h.base + int64(now.Sub(h.lastWall))
-		// Every file is read to its end and the newest line is older than
-		// max_delay by the wall clock (a backlog, or a quiet site): a line
-		// written from now on carries a newer time, so nothing can still
-		// come before the held events. Apply them now, without moving the
-		// clock further than that.
-		// Measured from the newest line, not from the event clock, so
-		// that idle passes do not push the clock on by max_delay each.
-		if maxDelay := int64(h.c.cfg.Session.MaxDelay.D()); now.UnixNano()-h.p.newest > maxDelay {
-			target = max(target, h.p.newest+maxDelay)
-		}
-		h.p.guard.Advance(target, h.p)
-		h.sz.Advance(target)
-	}
-	h.c.metrics.SetVisitors(h.sz.Visitors())
-	h.health.check(now, false)
-	// Checkpoint at start-up, then once the backlog found at start is
-	// read (the first idle pass), then every state_interval.
-	if h.c.cfg.StateFile != "" && (!now.Before(h.nextSave) || idle && !h.caughtUp) {
-		h.caughtUp = h.caughtUp || idle
-		if err := h.save(); err != nil {
-			if !h.failing {
-				h.c.log.Error("state save failed; will retry", "file", h.c.cfg.StateFile, "err", err)
-			}
-			h.failing = true
-		} else if h.failing {
-			h.c.log.Info("state saves work again", "file", h.c.cfg.StateFile)
-			h.failing = false
-		}
-		h.nextSave = now.Add(h.c.cfg.StateInterval.D())
-	}
-	select {
-	case <-h.ticked:
-	default:
-		close(h.ticked)
-	}
-}
-
-// save writes the checkpoint: positions, sessions, the clock guard and
-// counters together. session_exporter_state_saves_total counts attempts and
-// session_exporter_state_save_failures_total the failed ones.
-func (h *liveHandler) save() error {
-	path := h.c.cfg.StateFile
-	h.c.metrics.StateSaved() // counted before the snapshot, so the saved count includes this save
-	g := h.p.guard.Snapshot()
-	var positions []tail.Position
-	if h.t != nil {
-		positions = h.t.Positions()
-	}
-	st := &state.State{
-		SavedAt:   h.now(),
-		Started:   h.started,
-		Secret:    h.c.opts.Secret,
-		Positions: positions,
-		Sessions:  h.sz.Snapshot(),
-		Metrics:   h.c.metrics.Snapshot(),
-		Guard:     &g,
-	}
-	if err := state.Save(path, st); err != nil {
-		h.c.metrics.StateSaveFailed()
-		return err
-	}
-	return nil
 }

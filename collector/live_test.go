@@ -73,10 +73,11 @@ func replayed(t *testing.T, data []byte) Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Replay(t.Context(), []Input{{Path: "replay.log", Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+	res, err := c.Replay(t.Context(), []Input{{Path: "replay.log", Reader: bytes.NewReader(data)}}, ReplayOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return Summarize(c.Metrics())
+	return Summarize(res.Metrics)
 }
 
 // liveRun is one running exporter under test.

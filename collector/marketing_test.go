@@ -49,10 +49,11 @@ func marketingReplay(t *testing.T, yaml string, data []byte) (Summary, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Replay(t.Context(), []Input{{Path: cfg.Logs[0].Path, Reader: bytes.NewReader(data)}}, ReplayOptions{}); err != nil {
+	res, err := c.Replay(t.Context(), []Input{{Path: cfg.Logs[0].Path, Reader: bytes.NewReader(data)}}, ReplayOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := c.NewExporter(c.opts.Now())
+	e, err := c.NewExporter(res.Metrics, c.opts.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func marketingReplay(t *testing.T, yaml string, data []byte) (Summary, string) {
 	if err := e.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	return Summarize(c.Metrics()), b.String()
+	return Summarize(res.Metrics), b.String()
 }
 
 // startMarketing runs a live collector with the fixed secret (used when no
@@ -192,10 +193,7 @@ func TestVisitorsTodayOnGeneratedTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := c.classifier()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := c.cl
 	parser, err := accesslog.New("combined")
 	if err != nil {
 		t.Fatal(err)

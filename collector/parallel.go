@@ -6,93 +6,156 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
+	"sync/atomic"
 
-	"github.com/session-exporter/session-exporter/collector/accesslog"
-	"github.com/session-exporter/session-exporter/collector/classify"
-	"github.com/session-exporter/session-exporter/collector/decompress"
 	"github.com/session-exporter/session-exporter/collector/session"
-	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
-// The parallel replay: a reader cuts the input into chunks of whole lines;
-// workers parse and classify chunks at the same time; a sequencer puts their
-// events back in input order, numbers them and stamps each with the input's
-// newest event time before and after it, and hands each to the shard of its
-// visitor. Shards are sessionizers fed with AddOrdered, so every visitor's
-// events are applied exactly as by one sessionizer: the counts equal a
-// sequential replay's (TestParallelReplayEqualsSequential), except that
-// max_visitors is split evenly between the shards.
+// The parallel replay. A reader reads the inputs in chunks of whole lines
+// straight into the chunks' buffers; workers decode chunks at the same time,
+// each with its own decoder (the per-line step of pipeline.go, with a clone
+// of the classifier and parsers of its own); a sequencer, this goroutine,
+// takes the decoded chunks back in input order and puts their events
+// through the counting half of the pipeline: the clock guard, then the one
+// sessionizer, fed with Add in input order. It is the sequential replay's
+// counting with the decoding moved out, so the counts are the same however
+// many workers there are, evictions by max_visitors included
+// (TestReplayPathsAgree).
+//
+// Only decoding is spread: one sessionizer takes every event. A sharded
+// sessionizer would split max_visitors and the returning-visitor capacity
+// between the shards and evict other visitors than live does. Measured on
+// the benchmark log (2-core machine, loaded by parallel work; CPU time, so
+// the load counts little): decoding costs about 0.85 µs a line, the
+// counting half, clock guard and sessionizer, 0.37 µs an event
+// (BenchmarkCountingHalf: 2.7 million events a second on one core). With
+// two workers the sequencer needs about a quarter of the CPU the replay
+// uses, and it could take 2.7 million lines a second where the whole
+// replay does at most 1.5 million on two cores: it is not what limits the
+// parallel replay.
+//
+// Memory is bounded: at most 4 chunks per worker exist (read, waiting,
+// decoding or waiting for their turn), each of chunkBytes plus
+// max_line_bytes (1.3 MB a worker with the default 64 KiB lines). The
+// reader waits for a free chunk, so one slow chunk holds up the reader, not
+// an unbounded pile of decoded chunks behind it.
 
+// chunkBytes is how much a chunk holds before it is cut at a newline.
 const chunkBytes = 256 << 10
+
+// chunkCap is the capacity of a chunk filled to fill bytes with lines of at
+// most max bytes: an incomplete line kept from the chunk before, and room to
+// read on until fill is reached.
+func chunkCap(fill, max int) int { return fill + max + 2 }
+
+// chunksPerWorker bounds the chunks in flight, per worker.
+const chunksPerWorker = 4
 
 type chunk struct {
 	seq     int
 	src     *source
-	input   int
-	data    []byte // whole lines, each ending in '\n'
-	sizes   []int  // bytes each line took in the file (a last line may lack its newline)
-	tooLong []int  // sizes of skipped over-long lines
+	data    []byte // whole lines, each ending in '\n', but for an input's last line
+	last    bool   // data ends with the input's last line, which may lack its newline
+	tooLong []int  // sizes of over-long lines dropped while reading data
 	events  []session.Event
 	// header is the last CloudFront "#Fields:" line of the input before
 	// the chunk: a worker that did not read it lays out its columns first.
 	header []byte
 }
 
-type shardItem struct {
-	e             session.Event
-	before, after int64
+// parallelHooks let tests watch and slow the parallel replay.
+type parallelHooks struct {
+	chunkBytes int                // instead of chunkBytes when not 0
+	taken      func(inFlight int) // the reader took a chunk: inFlight chunks are out now
+	process    func(seq int)      // a worker is about to decode chunk seq
 }
 
-// replayParallel is Replay with parsing and classification on workers
-// goroutines and the sessionizer split into shards.
-func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*source, workers, shards int) error {
-	base, err := c.classifier()
-	if err != nil {
-		return err
+// chunkPool hands out at most limit chunks at a time.
+type chunkPool struct {
+	free     chan *chunk
+	made     int
+	limit    int
+	size     int
+	inFlight atomic.Int64
+	taken    func(int)
+}
+
+func newChunkPool(limit, size int, h *parallelHooks) *chunkPool {
+	p := &chunkPool{free: make(chan *chunk, limit), limit: limit, size: size}
+	if h != nil {
+		p.taken = h.taken
 	}
-	cfg := c.sessionConfig()
-	cfg.MaxVisitors = (cfg.MaxVisitors + shards - 1) / shards
-	cfg.ReturningCapacity = (cfg.ReturningCapacity + shards - 1) / shards
-	sessionizers := make([]*session.Sessionizer, shards)
-	perShard := make([]*telemetry.ShardVisitors, shards)
-	for i := range sessionizers {
-		perShard[i] = c.metrics.NewShardVisitors()
-		if sessionizers[i], err = session.New(cfg, shardSink{c.metrics, perShard[i]}); err != nil {
-			return err
+	return p
+}
+
+// take returns a free chunk, waiting for one when limit are out.
+func (p *chunkPool) take(ctx context.Context) (*chunk, error) {
+	var ch *chunk
+	select {
+	case ch = <-p.free:
+	default:
+		if p.made < p.limit {
+			p.made++
+			ch = &chunk{data: make([]byte, 0, p.size)}
+			break
+		}
+		select {
+		case ch = <-p.free:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
+	n := p.inFlight.Add(1)
+	if p.taken != nil {
+		p.taken(int(n))
+	}
+	return ch, nil
+}
 
+// put gives ch back. It never blocks: no more than limit chunks exist.
+func (p *chunkPool) put(ch *chunk) {
+	p.inFlight.Add(-1)
+	p.free <- ch
+}
+
+// replayParallel is the sequential replay with decoding on workers
+// goroutines; p is the counting half (its decoder is not used).
+func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*source, p *pipeline, workers int, hooks *parallelHooks) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	free := make(chan *chunk, 4*workers)
-	todo := make(chan *chunk, 2*workers)
-	done := make(chan *chunk, 2*workers)
+	fill := chunkBytes
+	if hooks != nil && hooks.chunkBytes > 0 {
+		fill = hooks.chunkBytes
+	}
+	pool := newChunkPool(chunksPerWorker*workers, chunkCap(fill, c.cfg.MaxLineBytes), hooks)
+	todo := make(chan *chunk, pool.limit)
+	done := make(chan *chunk, pool.limit)
 	var readErr error
 	var wg sync.WaitGroup
 
-	// Reader.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(todo)
-		readErr = c.readChunks(ctx, inputs, srcs, free, todo)
+		readErr = c.readChunks(ctx, inputs, srcs, pool, todo, fill)
 	}()
 
-	// Workers: each with its own classifier and parsers.
 	var workWG sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		cl := base
+	for w := range workers {
+		cl := p.classifier
 		if w > 0 {
-			cl = base.Clone()
+			cl = cl.Clone()
 		}
+		d := newDecoder(cl, p.metrics, p.sampler, false)
 		workWG.Add(1)
 		go func() {
 			defer workWG.Done()
-			w := &worker{c: c, cl: cl, parsers: map[*source]accesslog.Parser{}}
 			for ch := range todo {
-				w.process(ch)
+				if hooks != nil && hooks.process != nil {
+					hooks.process(ch.seq)
+				}
+				decodeChunk(d, ch, c.cfg.MaxLineBytes)
 				select {
 				case done <- ch:
 				case <-ctx.Done():
@@ -103,33 +166,10 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	}
 	go func() { workWG.Wait(); close(done) }()
 
-	// Shards.
-	shardIn := make([]chan []shardItem, shards)
-	var shardWG sync.WaitGroup
-	for i := range shardIn {
-		shardIn[i] = make(chan []shardItem, 4)
-		shardWG.Add(1)
-		go func(sz *session.Sessionizer, in <-chan []shardItem) {
-			defer shardWG.Done()
-			for batch := range in {
-				for j := range batch {
-					sz.AddOrdered(batch[j].e, batch[j].before, batch[j].after)
-				}
-			}
-			sz.CloseAll()
-		}(sessionizers[i], shardIn[i])
-	}
-
-	// Sequencer (this goroutine): the clock guard sees every parsed line in
-	// input order, as in a sequential replay.
-	guard, err := c.newGuard()
-	if err != nil {
-		return err
-	}
-	sq := &sequencer{m: c.metrics, srcs: srcs, sampler: c.sampler, shards: shards, batches: make([][]shardItem, shards)}
-	pending := map[int]*chunk{}
-	next := 0
-	input := -1
+	// The sequencer: chunks in input order through the clock guard and the
+	// sessionizer, as the sequential replay counts lines.
+	pending := make(map[int]*chunk, pool.limit)
+	next, input := 0, -1
 	for ch := range done {
 		pending[ch.seq] = ch
 		for {
@@ -139,209 +179,83 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 			}
 			delete(pending, next)
 			next++
-			if ch.input != input {
+			if ch.src.file != input {
 				if input >= 0 {
-					guard.End(input, sq)
+					p.guard.End(input, p)
 				}
-				input = ch.input
+				input = ch.src.file
 			}
 			for i := range ch.events {
-				guard.Line(&ch.events[i], ch.input, 0, sq)
+				p.guard.Line(&ch.events[i], input, 0, p)
 			}
-			sq.flush(shardIn)
 			ch.events = ch.events[:0]
-			select {
-			case free <- ch:
-			default:
-			}
+			pool.put(ch)
 		}
 	}
-	if input >= 0 && len(pending) == 0 {
-		guard.End(input, sq)
-		sq.flush(shardIn)
-	}
-	for _, in := range shardIn {
-		close(in)
-	}
-	if len(pending) > 0 && ctx.Err() == nil {
+	wg.Wait()
+	if len(pending) > 0 && ctx.Err() == nil && readErr == nil {
 		// Cannot happen while chunks are numbered without gaps; fail loudly
 		// rather than count part of the input.
-		readErr = errors.Join(readErr, fmt.Errorf("replay: %d chunks out of sequence", len(pending)))
+		return fmt.Errorf("replay: %d chunks out of sequence", len(pending))
 	}
-	shardWG.Wait()
-	c.metrics.MergeVisitors(perShard)
-	wg.Wait()
-	visitors := 0
-	for _, sz := range sessionizers {
-		visitors += sz.Visitors()
-	}
-	c.metrics.SetVisitors(visitors)
 	if readErr != nil {
 		return readErr
 	}
-	return ctx.Err()
-}
-
-// sequencer numbers the events the clock guard accepts and hands them to
-// their visitor's shard; it counts bot requests and the lines the guard
-// rejects.
-type sequencer struct {
-	m       *telemetry.Metrics
-	srcs    []*source
-	sampler *rejectSampler
-	shards  int
-	batches [][]shardItem
-	seq     uint64
-	wm      int64
-	started bool
-}
-
-// Accept implements session.GuardSink.
-func (q *sequencer) Accept(e *session.Event, _ int) {
-	switch e.Kind {
-	case classify.KindBot:
-		q.m.BotRequest(e.Site)
-		return
-	case classify.KindPageview, classify.KindRedirect:
-	default:
-		return
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	q.seq++
-	e.Seq = q.seq
-	before := e.Time
-	if q.started {
-		before = q.wm
+	if input >= 0 {
+		p.guard.End(input, p)
 	}
-	q.wm, q.started = max(before, e.Time), true
-	k := int(e.Visitor % uint64(q.shards))
-	q.batches[k] = append(q.batches[k], shardItem{e: *e, before: before, after: q.wm})
+	return nil
 }
 
-// Reject implements session.GuardSink.
-func (q *sequencer) Reject(_ *session.Event, input int) {
-	src := q.srcs[input]
-	q.m.LineRejected(src.file, accesslog.ReasonFutureTime)
-	q.sampler.sample(src.name, accesslog.ReasonFutureTime, nil)
-}
-
-func (q *sequencer) flush(shardIn []chan []shardItem) {
-	for k := range q.batches {
-		if len(q.batches[k]) > 0 {
-			shardIn[k] <- q.batches[k]
-			q.batches[k] = make([]shardItem, 0, cap(q.batches[k]))
-		}
-	}
-}
-
-// worker parses and classifies chunks.
-type worker struct {
-	c       *Collector
-	cl      *classify.Classifier
-	parsers map[*source]accesslog.Parser
-	req     accesslog.Request
-	res     classify.Result
-}
-
-func (w *worker) parser(src *source) accesslog.Parser {
-	p, ok := w.parsers[src]
-	if !ok {
-		// Parsers keep scratch state: one per worker and source. The
-		// format was checked when src was built.
-		p, _ = accesslog.New(src.format)
-		w.parsers[src] = p
-	}
-	return p
-}
-
-func (w *worker) process(ch *chunk) {
-	m := w.c.metrics
+// decodeChunk runs d over the lines of ch and keeps their events.
+func decodeChunk(d *decoder, ch *chunk, max int) {
 	src := ch.src
-	parser := w.parser(src)
 	if len(ch.header) > 0 {
-		_ = parser.Parse(ch.header, &w.req) // read and counted in its own chunk
+		d.prime(src, ch.header) // read and counted in its own chunk
 	}
 	for _, n := range ch.tooLong {
-		m.LineRead(src.file, n)
-		m.LineRejected(src.file, accesslog.ReasonTooLong)
+		d.tooLong(src, n)
 	}
-	data := ch.data
-	for _, size := range ch.sizes {
-		i := bytes.IndexByte(data, '\n')
-		line := data[:i]
-		data = data[i+1:]
-		m.LineRead(src.file, size)
-		if err := parser.Parse(line, &w.req); err != nil {
-			if err == accesslog.ErrComment {
-				continue
-			}
-			r := reasonOf(err)
-			m.LineRejected(src.file, r)
-			w.c.sampler.sample(src.name, r, line)
-			continue
+	// Every event goes to the sequencer: the clock guard judges them all
+	// in input order before a bot is counted or a pageview is sessionized.
+	line := func(b []byte, n int) {
+		if d.line(src, b, n) {
+			ch.events = append(ch.events, d.ev)
 		}
-		w.cl.Classify(&w.req, &w.res)
-		// Every parsed line goes to the sequencer: the clock guard judges
-		// them all in input order before a bot is counted or a pageview
-		// reaches its shard.
-		ch.events = append(ch.events, eventOf(w.req.Time.UnixNano(), &w.res, src.site))
+	}
+	tooLong := func(n int) { d.tooLong(src, n) }
+	rest := splitLines(ch.data, max, line, tooLong)
+	if ch.last {
+		lastLine(rest, max, line, tooLong)
 	}
 }
 
-// readChunks cuts every input into chunks of whole lines, in order.
-func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*source, free chan *chunk, todo chan<- *chunk) error {
-	seq := 0
-	var ch *chunk
-	var fields []byte // the input's last "#Fields:" line so far
-	next := func(src *source) {
-		select {
-		case ch = <-free:
-		default:
-			ch = &chunk{data: make([]byte, 0, chunkBytes+c.cfg.MaxLineBytes+2)}
-		}
-		ch.src = src
-		ch.input = src.file
-		ch.data, ch.sizes, ch.tooLong = ch.data[:0], ch.sizes[:0], ch.tooLong[:0]
-		ch.header = fields
-	}
-	send := func() error {
-		if len(ch.sizes) == 0 && len(ch.tooLong) == 0 {
-			return nil
-		}
-		ch.seq = seq // numbered when sent: the sequencer needs no gaps
-		seq++
-		select {
-		case todo <- ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		next(ch.src)
-		return nil
-	}
+// chunkReader reads the inputs into chunks of whole lines, in order, and
+// numbers them; every input has at least one chunk, so that the sequencer
+// sees where each ends.
+type chunkReader struct {
+	pool   *chunkPool
+	todo   chan<- *chunk
+	max    int
+	fill   int // bytes read into a chunk before it is cut
+	seq    int
+	ch     *chunk // the chunk being filled
+	fields []byte // the input's last "#Fields:" line so far
+}
+
+func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*source, pool *chunkPool, todo chan<- *chunk, fill int) error {
+	cr := &chunkReader{pool: pool, todo: todo, max: c.cfg.MaxLineBytes, fill: fill}
 	for i, in := range inputs {
 		r, closeFn, err := openInput(in)
 		if err != nil {
 			return err
 		}
-		fields = nil
-		next(srcs[i])
-		var sendErr error
-		err = c.eachLine(ctx, r, func(line []byte, n int) {
-			if len(line) > 0 && line[0] == '#' && bytes.HasPrefix(line, []byte("#Fields:")) {
-				fields = bytes.Clone(line)
-			}
-			ch.data = append(append(ch.data, line...), '\n')
-			ch.sizes = append(ch.sizes, n)
-			if len(ch.data) >= chunkBytes && sendErr == nil {
-				sendErr = send()
-			}
-		}, func(n int) { ch.tooLong = append(ch.tooLong, n) })
+		cr.fields = nil
+		err = cr.input(ctx, r, srcs[i])
 		closeFn()
-		if err == nil {
-			err = sendErr
-		}
-		if err == nil {
-			err = send()
-		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", in.Path, err)
 		}
@@ -349,37 +263,98 @@ func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*sour
 	return nil
 }
 
-// openInput opens an input and reads it through its decompressor: gzip,
-// bzip2 and zstd files (rotated logs) are read as the text they hold,
-// recognised by their first bytes whatever their name.
-func openInput(in Input) (io.Reader, func(), error) {
-	if in.Reader != nil || in.Path == "-" {
-		r := in.Reader
-		if r == nil {
-			r = os.Stdin
-		}
-		dr, _, err := decompress.NewReader(r)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", inputName(in.Path), err)
-		}
-		return dr, func() { dr.Close() }, nil
-	}
-	f, err := decompress.Open(in.Path)
+// take returns a new chunk of src.
+func (cr *chunkReader) take(ctx context.Context, src *source) (*chunk, error) {
+	ch, err := cr.pool.take(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", in.Path, err)
+		return nil, err
 	}
-	return f, func() { f.Close() }, nil
+	ch.src, ch.header, ch.last = src, cr.fields, false
+	ch.data, ch.tooLong = ch.data[:0], ch.tooLong[:0]
+	return ch, nil
 }
 
-// shardSink is the metrics a shard's sessionizer reports to: all shared,
-// but for the visitors a day, which each shard counts alone (see
-// telemetry.ShardVisitors).
-type shardSink struct {
-	*telemetry.Metrics
-	visitors *telemetry.ShardVisitors
+// send numbers the current chunk and hands it to the workers.
+func (cr *chunkReader) send(ctx context.Context) error {
+	ch := cr.ch
+	cr.fields = lastFields(ch.data, cr.fields)
+	ch.seq = cr.seq // numbered when sent: the sequencer needs no gaps
+	cr.seq++
+	select {
+	case cr.todo <- ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-// VisitorSeen implements session.Sink.
-func (s shardSink) VisitorSeen(l session.Labels, key uint64, day int32) {
-	s.visitors.VisitorSeen(l, key, day)
+// input reads one input into chunks.
+func (cr *chunkReader) input(ctx context.Context, r io.Reader, src *source) error {
+	// Over-long lines are dropped while reading; they are counted with
+	// the chunk being filled when their end is found.
+	br := newBlockReader(r, cr.max, func(n int) { cr.ch.tooLong = append(cr.ch.tooLong, n) })
+	var err error
+	if cr.ch, err = cr.take(ctx, src); err != nil {
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ch := cr.ch
+		data, err := br.read(ch.data)
+		ch.data = data
+		if errors.Is(err, io.EOF) {
+			ch.last = true
+			return cr.send(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if len(data) < cr.fill {
+			continue
+		}
+		// Full: cut after the last newline; the incomplete line goes on
+		// to the next chunk.
+		next, err := cr.take(ctx, src)
+		if err != nil {
+			return err
+		}
+		cut := bytes.LastIndexByte(data, '\n') + 1
+		next.data = br.keep(next.data, data[cut:])
+		ch.data = data[:cut]
+		if err := cr.send(ctx); err != nil {
+			return err
+		}
+		next.header = cr.fields // as of the end of ch
+		cr.ch = next
+	}
+}
+
+var fieldsPrefix = []byte("#Fields:")
+
+// lastFields returns the last CloudFront "#Fields:" line of data (a copy,
+// without its newline or CR), or prev when there is none.
+func lastFields(data, prev []byte) []byte {
+	var last []byte
+	for i := 0; ; {
+		j := bytes.Index(data[i:], fieldsPrefix)
+		if j < 0 {
+			break
+		}
+		j += i
+		i = j + len(fieldsPrefix)
+		if j > 0 && data[j-1] != '\n' {
+			continue
+		}
+		end := bytes.IndexByte(data[j:], '\n')
+		if end < 0 {
+			end = len(data) - j
+		}
+		last = data[j : j+end]
+	}
+	if last == nil {
+		return prev
+	}
+	return bytes.Clone(bytes.TrimSuffix(last, []byte{'\r'}))
 }

@@ -9,6 +9,15 @@ import (
 	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
+// The counting path has two halves. The per-line step (decoder) turns one
+// line into an event: it counts the line as read, parses it, counts and
+// samples a rejected one, and classifies a parsed one. It is the only code
+// that calls a parser or the classifier. The counting half (pipeline) puts
+// each event through the clock guard and hands what the guard accepts to
+// the one sessionizer. Live and sequential replay run both halves on one
+// goroutine; the parallel replay runs decoders on its workers and the
+// counting half on its sequencer, in input order (see parallel.go).
+
 // source is one configured input: its parser, its site and its index in the
 // per-file metrics.
 type source struct {
@@ -30,18 +39,141 @@ const (
 	inputSyslog
 )
 
-// pipeline carries one line from text to the sessionizer. It is the only
-// counting path: replay and the live exporter both feed it. Not safe for
-// concurrent use.
-type pipeline struct {
+// decoder is the per-line step. Not safe for concurrent use: each
+// goroutine that decodes has its own, with its own classifier and parsers.
+type decoder struct {
 	classifier *classify.Classifier
-	sessions   *session.Sessionizer
 	metrics    *telemetry.Metrics
 	sampler    *rejectSampler
+	// parsers, by source file index, when the decoder does not use the
+	// sources' own parsers (a parallel worker's; parsers keep scratch state).
+	parsers []accesslog.Parser
+	own     bool // parse with src.parser
 
 	req accesslog.Request
 	res classify.Result
-	ev  session.Event
+	ev  session.Event // the event of the last line decoded
+}
+
+// newDecoder returns a decoder with classifier cl; own says whether it
+// parses with the sources' parsers (only one decoder may) or its own.
+func newDecoder(cl *classify.Classifier, m *telemetry.Metrics, s *rejectSampler, own bool) *decoder {
+	return &decoder{classifier: cl, metrics: m, sampler: s, own: own}
+}
+
+// line decodes one complete line (without its newline) of src; n is the
+// number of bytes it took in the input, newline included. It reports
+// whether the line gave an event (in d.ev).
+func (d *decoder) line(src *source, line []byte, n int) bool {
+	d.metrics.LineRead(src.file, n)
+	if src.unwrap != nil {
+		return d.unwrapped(src, nil, line)
+	}
+	return d.decode(src, line)
+}
+
+// record decodes one container log record of src that took n bytes: the
+// line inside it is decoded once complete; key tells apart the files whose
+// partial records are joined separately.
+func (d *decoder) record(src *source, key any, record []byte, n int) bool {
+	d.metrics.LineRead(src.file, n)
+	return d.unwrapped(src, key, record)
+}
+
+func (d *decoder) unwrapped(src *source, key any, record []byte) bool {
+	line, ok, tooLong := src.unwrap.unwrap(key, record)
+	switch {
+	case tooLong:
+		d.reject(src, accesslog.ReasonTooLong, nil)
+	case ok:
+		return d.decode(src, line)
+	}
+	return false
+}
+
+// decode parses and classifies one line of src (read and counted as read
+// already).
+func (d *decoder) decode(src *source, line []byte) bool {
+	if err := d.parser(src).Parse(line, &d.req); err != nil {
+		if err != accesslog.ErrComment {
+			d.reject(src, reasonOf(err), line)
+		}
+		return false
+	}
+	d.classifier.Classify(&d.req, &d.res)
+	d.ev = eventOf(d.req.Time.UnixNano(), &d.res, src.site)
+	return true
+}
+
+// prime lets the decoder's parser for src read a header line that another
+// decoder read and counted (a CloudFront "#Fields:" line before a chunk).
+func (d *decoder) prime(src *source, header []byte) {
+	_ = d.parser(src).Parse(header, &d.req)
+}
+
+func (d *decoder) parser(src *source) accesslog.Parser {
+	if d.own {
+		return src.parser
+	}
+	if src.file < len(d.parsers) && d.parsers[src.file] != nil {
+		return d.parsers[src.file]
+	}
+	for len(d.parsers) <= src.file {
+		d.parsers = append(d.parsers, nil)
+	}
+	// The format was checked when src was built.
+	p, _ := accesslog.New(src.format)
+	d.parsers[src.file] = p
+	return p
+}
+
+// tooLong counts a line skipped for exceeding max_line_bytes that took n
+// bytes.
+func (d *decoder) tooLong(src *source, n int) {
+	d.metrics.LineRead(src.file, n)
+	d.reject(src, accesslog.ReasonTooLong, nil)
+}
+
+func (d *decoder) reject(src *source, r accesslog.Reason, line []byte) {
+	d.metrics.LineRejected(src.file, r)
+	if d.sampler != nil {
+		d.sampler.sample(src.name, r, line)
+	}
+}
+
+// eventOf is the sessionizer's event for a request at time t classified as r.
+func eventOf(t int64, r *classify.Result, site uint8) session.Event {
+	return session.Event{
+		Time:    t,
+		Visitor: r.Visitor,
+		Source:  r.Source,
+		Goals:   r.Goals,
+		Kind:    r.Kind,
+		Channel: r.Channel,
+		Device:  r.Device,
+		Tagged:  r.Tagged,
+		Site:    site,
+		Landing: r.Landing,
+
+		ValueGoals: r.ValueGoals,
+		Value:      r.Value,
+		ValueBad:   r.ValueBad,
+	}
+}
+
+func reasonOf(err error) accesslog.Reason {
+	if e, ok := err.(*accesslog.Error); ok {
+		return e.Reason
+	}
+	return accesslog.ReasonSyntax
+}
+
+// pipeline is the counting path of one goroutine: a decoder for its lines
+// and the counting half, which judges events with the clock guard and
+// counts the accepted ones. Not safe for concurrent use.
+type pipeline struct {
+	*decoder
+	sessions *session.Sessionizer
 
 	guard  *session.Guard
 	srcs   []*source        // by input index, for the guard's verdicts
@@ -56,6 +188,49 @@ type pipeline struct {
 	err    error
 }
 
+// newPipeline returns a counting path with classifier cl and a new
+// sessionizer and clock guard, reporting to m.
+func (c *Collector) newPipeline(cl *classify.Classifier, m *telemetry.Metrics) (*pipeline, error) {
+	sz, err := session.New(c.sessionConfig(), m)
+	if err != nil {
+		return nil, err
+	}
+	g, err := c.newGuard()
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline{decoder: newDecoder(cl, m, c.sampler, true), sessions: sz, guard: g}, nil
+}
+
+// newGuard returns the clock guard of the configured session rules.
+func (c *Collector) newGuard() (*session.Guard, error) {
+	return session.NewGuard(c.cfg.Session.Timeout.D(), c.cfg.Session.MaxFuture.D())
+}
+
+// line counts one complete line (without its newline) of src; n is the
+// number of bytes it took in the input, newline included.
+func (p *pipeline) line(src *source, line []byte, n int) {
+	if p.decoder.line(src, line, n) {
+		p.judge(src.file)
+	}
+}
+
+// record counts one container log record of src (see decoder.record).
+func (p *pipeline) record(src *source, key any, record []byte, n int) {
+	if p.decoder.record(src, key, record, n) {
+		p.judge(src.file)
+	}
+}
+
+// judge puts the event just decoded from input through the clock guard.
+func (p *pipeline) judge(input int) {
+	var wall int64
+	if p.wall != nil {
+		wall = p.wall().UnixNano()
+	}
+	p.guard.Line(&p.ev, input, wall, p)
+}
+
 // stepTo takes the backfill steps that a line at event time t passes: the
 // sessions are advanced to each boundary and onStep sees the metrics as they
 // stand there, before the line itself is counted.
@@ -68,70 +243,6 @@ func (p *pipeline) stepTo(t int64) {
 		p.err = p.onStep(time.Unix(0, p.next).UTC())
 		p.next += p.every
 	}
-}
-
-// newPipeline returns the counting path of c: its classifier and a new
-// sessionizer, reporting to its metrics.
-func (c *Collector) newPipeline() (*pipeline, error) {
-	cl, err := c.classifier()
-	if err != nil {
-		return nil, err
-	}
-	sz, err := session.New(c.sessionConfig(), c.metrics)
-	if err != nil {
-		return nil, err
-	}
-	g, err := c.newGuard()
-	if err != nil {
-		return nil, err
-	}
-	return &pipeline{classifier: cl, sessions: sz, guard: g, metrics: c.metrics, sampler: c.sampler}, nil
-}
-
-// newGuard returns the clock guard of the configured session rules.
-func (c *Collector) newGuard() (*session.Guard, error) {
-	return session.NewGuard(c.cfg.Session.Timeout.D(), c.cfg.Session.MaxFuture.D())
-}
-
-// line handles one complete line (without its newline) of src; n is the
-// number of bytes it took in the file, newline included.
-func (p *pipeline) line(src *source, line []byte, n int) {
-	p.metrics.LineRead(src.file, n)
-	if src.unwrap != nil {
-		p.wrapped(src, nil, line)
-		return
-	}
-	p.count(src, line)
-}
-
-// wrapped handles one container log record of src (read and counted as
-// read already): the line inside it is counted once complete; key tells
-// apart the files whose partial records are joined separately.
-func (p *pipeline) wrapped(src *source, key any, record []byte) {
-	line, ok, tooLong := src.unwrap.unwrap(key, record)
-	switch {
-	case tooLong:
-		p.reject(src, accesslog.ReasonTooLong, nil)
-	case ok:
-		p.count(src, line)
-	}
-}
-
-// count parses, classifies and counts one line of src.
-func (p *pipeline) count(src *source, line []byte) {
-	if err := src.parser.Parse(line, &p.req); err != nil {
-		if err != accesslog.ErrComment {
-			p.reject(src, reasonOf(err), line)
-		}
-		return
-	}
-	p.classifier.Classify(&p.req, &p.res)
-	var wall int64
-	if p.wall != nil {
-		wall = p.wall().UnixNano()
-	}
-	p.ev = eventOf(p.req.Time.UnixNano(), &p.res, src.site) // a field: a local would escape through the sink
-	p.guard.Line(&p.ev, src.file, wall, p)
 }
 
 // Accept implements session.GuardSink: a line whose time the clock guard
@@ -157,44 +268,4 @@ func (p *pipeline) Reject(_ *session.Event, input int) {
 	if input >= 0 && input < len(p.srcs) {
 		p.reject(p.srcs[input], accesslog.ReasonFutureTime, nil)
 	}
-}
-
-// eventOf is the sessionizer's event for a request at time t classified as r.
-func eventOf(t int64, r *classify.Result, site uint8) session.Event {
-	return session.Event{
-		Time:    t,
-		Visitor: r.Visitor,
-		Source:  r.Source,
-		Goals:   r.Goals,
-		Kind:    r.Kind,
-		Channel: r.Channel,
-		Device:  r.Device,
-		Tagged:  r.Tagged,
-		Site:    site,
-		Landing: r.Landing,
-
-		ValueGoals: r.ValueGoals,
-		Value:      r.Value,
-		ValueBad:   r.ValueBad,
-	}
-}
-
-// tooLong counts a line skipped for exceeding max_line_bytes.
-func (p *pipeline) tooLong(src *source, n int) {
-	p.metrics.LineRead(src.file, n)
-	p.reject(src, accesslog.ReasonTooLong, nil)
-}
-
-func (p *pipeline) reject(src *source, r accesslog.Reason, line []byte) {
-	p.metrics.LineRejected(src.file, r)
-	if p.sampler != nil {
-		p.sampler.sample(src.name, r, line)
-	}
-}
-
-func reasonOf(err error) accesslog.Reason {
-	if e, ok := err.(*accesslog.Error); ok {
-		return e.Reason
-	}
-	return accesslog.ReasonSyntax
 }

@@ -31,10 +31,11 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 		t.Fatal(err)
 	}
 	in := []Input{{Path: "access.log", Reader: bytes.NewReader(data)}}
-	if err := c.Replay(t.Context(), in, ReplayOptions{Format: format, Workers: workers}); err != nil {
+	res, err := c.Replay(t.Context(), in, ReplayOptions{Format: format, Workers: workers})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return Summarize(c.Metrics())
+	return Summarize(res.Metrics)
 }
 
 // TestPresetsCountAsCombined renders one traffic set in every preset and

@@ -9,11 +9,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/session-exporter/session-exporter/collector/accesslog"
 	"github.com/session-exporter/session-exporter/collector/config"
+	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
 func mustConfig(t testing.TB, yaml string) *config.Config {
@@ -65,10 +69,11 @@ session: {timeout: 30m, timezone: UTC, split_at_midnight: true, split_on_source_
 				t.Fatal(err)
 			}
 			// The format is detected ("auto"), as a user replaying a file would.
-			if err := c.Replay(t.Context(), []Input{{Path: filepath.Join(dir, name+".log.gz")}}, ReplayOptions{}); err != nil {
+			res, err := c.Replay(t.Context(), []Input{{Path: filepath.Join(dir, name+".log.gz")}}, ReplayOptions{})
+			if err != nil {
 				t.Fatal(err)
 			}
-			sum := Summarize(c.Metrics())
+			sum := Summarize(res.Metrics)
 			if r := sum.Rejected; len(r) != 0 {
 				t.Errorf("rejected lines: %v", r)
 			}
@@ -100,12 +105,10 @@ session: {timeout: 30m, timezone: UTC, split_at_midnight: true, split_on_source_
 	}
 }
 
-// TestParallelReplayEqualsSequential: parsing and classifying on several
-// workers with a sharded sessionizer gives exactly the sequential counts,
-// on lines out of order (some later than max_delay) and with junk.
-func TestParallelReplayEqualsSequential(t *testing.T) {
+// pathsInput is lines with neighbours swapped here and there, some lines
+// moved far back (later than max_delay) and junk.
+func pathsInput() []byte {
 	lines := genLines(31, 20_000)
-	// Swap neighbours here and there, and move some lines far back.
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 1; i < len(lines); i++ {
 		switch r.IntN(40) {
@@ -119,33 +122,57 @@ func TestParallelReplayEqualsSequential(t *testing.T) {
 			lines[i] = []byte("garbage that is not a log line\n")
 		}
 	}
-	data := join(lines)
-	cfg := mustConfig(t, `
+	return join(lines)
+}
+
+// pathsConfig keeps fewer visitors than the input has (300), so sessions
+// are evicted all along.
+const pathsConfig = `
+logs: [{path: a.log, format: combined}]
 own_hosts: [www.example.com]
 goals: [{name: purchase, path: ^/checkout/thank-you}]
-`)
+max_visitors: 40
+visitors: {capacity: 50}
+`
+
+// exposition is the text /metrics would serve for m, but for the gauge of
+// visitors remembered, which a live exporter forgets as their returning
+// window ends and a replay keeps to the end.
+func exposition(t *testing.T, c *Collector, m *telemetry.Metrics) string {
+	t.Helper()
+	exp, err := c.NewExporter(m, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Shutdown(t.Context())
+	var b bytes.Buffer
+	if err := exp.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return regexp.MustCompile(`(?m)^session_exporter_visitors .*$`).ReplaceAllString(b.String(), "")
+}
+
+// TestParallelReplayEqualsSequential: decoding on several workers gives
+// exactly the sequential counts, on lines out of order (some later than
+// max_delay), with junk, and with sessions evicted by max_visitors.
+func TestParallelReplayEqualsSequential(t *testing.T) {
+	data := pathsInput()
+	cfg := mustConfig(t, pathsConfig)
 	run := func(workers int) (Summary, string) {
 		c, err := New(cfg, Options{Secret: []byte("0123456789abcdef")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		in := []Input{{Path: "a.log", Reader: bytes.NewReader(data[:len(data)/2])}, {Path: "b.log", Reader: bytes.NewReader(data[len(data)/2:])}}
-		if err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers}); err != nil {
-			t.Fatal(err)
-		}
-		exp, err := c.NewExporter(time.Unix(0, 0))
+		res, err := c.Replay(t.Context(), in, ReplayOptions{Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b bytes.Buffer
-		if err := exp.WriteText(&b); err != nil {
-			t.Fatal(err)
-		}
-		return Summarize(c.Metrics()), regexp.MustCompile(`(?m)^session_exporter_visitors .*$`).ReplaceAllString(b.String(), "")
+		return Summarize(res.Metrics), exposition(t, c, res.Metrics)
 	}
 	wantSum, wantText := run(1)
-	if wantSum.Late == 0 || len(wantSum.Rejected) == 0 || wantSum.Total.Sessions == 0 {
-		t.Fatalf("test input lacks late lines, junk or sessions: %+v", wantSum)
+	if wantSum.Late == 0 || len(wantSum.Rejected) == 0 || wantSum.Total.Sessions == 0 || wantSum.Evicted == 0 || wantSum.Bots == 0 {
+		t.Fatalf("test input lacks late lines, junk, bots, evictions or sessions: %+v", wantSum)
 	}
 	for _, workers := range []int{2, 3, 4} {
 		gotSum, gotText := run(workers)
@@ -155,6 +182,124 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 		if diff := cmp.Diff(wantText, gotText); diff != "" {
 			t.Errorf("%d workers: /metrics differs (-sequential +parallel):\n%s", workers, diff)
 		}
+	}
+}
+
+// TestReplayPathsAgree: the live counting path fed the lines of a log,
+// the sequential replay and the parallel replay of the same log serve the
+// same exposition, every metric of it, with sessions evicted all along.
+func TestReplayPathsAgree(t *testing.T) {
+	data := pathsInput()
+	cfg := mustConfig(t, pathsConfig)
+	secret := []byte("0123456789abcdef")
+	replay := func(workers int) string {
+		c, err := New(cfg, Options{Secret: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Replay(t.Context(), []Input{{Path: "a.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if workers == 1 {
+			if s := Summarize(res.Metrics); s.Evicted == 0 || s.Late == 0 || s.Bots == 0 || len(s.Rejected) == 0 {
+				t.Fatalf("test input lacks evictions, late lines, bots or junk: %+v", s)
+			}
+		}
+		return exposition(t, c, res.Metrics)
+	}
+
+	// Live: the pipeline Run builds, its lines checked against a wall
+	// clock after the traffic, then the clock moved on until every
+	// session is closed, as idle passes do.
+	c, err := New(cfg, Options{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.newPipeline(c.cl, c.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser, err := accesslog.New("combined")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &source{name: "a.log", format: "combined", parser: parser}
+	p.srcs = []*source{src}
+	p.wall = func() time.Time { return time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) }
+	if err := eachLine(t.Context(), bytes.NewReader(data), cfg.MaxLineBytes,
+		func(b []byte, n int) { p.line(src, b, n) }, func(n int) { p.tooLong(src, n) }); err != nil {
+		t.Fatal(err)
+	}
+	p.guard.Idle(p)
+	end := p.newest + int64(48*time.Hour)
+	p.guard.Advance(end, p)
+	p.sessions.Advance(end)
+	live := exposition(t, c, c.metrics)
+
+	want := replay(1)
+	if diff := cmp.Diff(want, live); diff != "" {
+		t.Errorf("live differs from the sequential replay (-replay +live):\n%s", diff)
+	}
+	for _, workers := range []int{2, 4} {
+		if diff := cmp.Diff(want, replay(workers)); diff != "" {
+			t.Errorf("%d workers differ from the sequential replay (-sequential +parallel):\n%s", workers, diff)
+		}
+	}
+}
+
+// TestParallelReplayBoundsChunks: while one chunk is slow, the reader stops
+// when the bound of chunks in flight is reached instead of reading on, and
+// the counts are the sequential ones.
+func TestParallelReplayBoundsChunks(t *testing.T) {
+	data := pathsInput()
+	cfg := mustConfig(t, pathsConfig)
+	const workers = 3
+	limit := chunksPerWorker * workers
+	var most atomic.Int64
+	full := make(chan struct{})
+	var once sync.Once
+	hooks := &parallelHooks{
+		chunkBytes: 4 << 10, // about a hundred chunks
+		taken: func(n int) {
+			for {
+				m := most.Load()
+				if int64(n) <= m || most.CompareAndSwap(m, int64(n)) {
+					break
+				}
+			}
+			if n >= limit {
+				once.Do(func() { close(full) })
+			}
+		},
+		process: func(seq int) {
+			if seq != 0 {
+				return
+			}
+			select { // the first chunk waits until the reader has filled the bound
+			case <-full:
+			case <-time.After(time.Minute):
+				t.Error("the reader never had the bound of chunks out")
+			}
+		},
+	}
+	run := func(workers int, h *parallelHooks) Summary {
+		c, err := New(cfg, Options{Secret: []byte("0123456789abcdef")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Replay(t.Context(), []Input{{Path: "a.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: workers, hooks: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Summarize(res.Metrics)
+	}
+	got := run(workers, hooks)
+	if m := most.Load(); m > int64(limit) {
+		t.Errorf("%d chunks in flight, the bound is %d", m, limit)
+	}
+	if diff := cmp.Diff(run(1, nil), got); diff != "" {
+		t.Errorf("counts differ (-sequential +parallel):\n%s", diff)
 	}
 }
 
@@ -173,10 +318,10 @@ func TestReplayStepsShowTheStateAtTheirTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string][2]uint64{} // time -> sessions, active
-	err = c.Replay(t.Context(), []Input{{Path: "a.log", Reader: strings.NewReader(data)}}, ReplayOptions{
+	_, err = c.Replay(t.Context(), []Input{{Path: "a.log", Reader: strings.NewReader(data)}}, ReplayOptions{
 		Every: 5 * time.Minute,
-		OnStep: func(at time.Time) error {
-			s := Summarize(c.Metrics())
+		OnStep: func(at time.Time, m *telemetry.Metrics) error {
+			s := Summarize(m)
 			got[at.Format("15:04")] = [2]uint64{s.Total.Sessions, s.Total.Active}
 			return nil
 		},

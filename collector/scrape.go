@@ -180,3 +180,33 @@ func acceptsGzip(h string) bool {
 	}
 	return false
 }
+
+// httpHandler serves the metrics and a health check, GET and HEAD only.
+func (c *Collector) httpHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	metrics := newScrapeHandler(reg, c.log)
+	mux.Handle(c.cfg.TelemetryPath, getOnly(metrics))
+	mux.Handle("/healthz", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})))
+	if c.cfg.TelemetryPath != "/" {
+		mux.Handle("/{$}", getOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<html><head><title>session-exporter</title></head><body><h1>session-exporter</h1>"+
+				"<p><a href=%q>Metrics</a> &middot; <a href=\"/healthz\">Health</a></p></body></html>\n", c.cfg.TelemetryPath)
+		})))
+	}
+	return mux
+}
+
+func getOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

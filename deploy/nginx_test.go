@@ -216,10 +216,11 @@ func runNginxAndReplay(t *testing.T, nginx, conf, exporterConfig string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Replay(t.Context(), inputs, collector.ReplayOptions{}); err != nil {
+	res, err := c.Replay(t.Context(), inputs, collector.ReplayOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := collector.Summarize(c.Metrics())
+	s := collector.Summarize(res.Metrics)
 	if len(s.Rejected) != 0 || s.Lines != 2 {
 		t.Fatalf("replay of nginx's log: %d lines, rejected %v", s.Lines, s.Rejected)
 	}

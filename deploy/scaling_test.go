@@ -71,10 +71,11 @@ func countServers(t *testing.T, servers [][]byte) counted {
 			t.Fatal(err)
 		}
 		name := fmt.Sprintf("server-%d.log", i)
-		if err := c.Replay(t.Context(), []collector.Input{{Path: name, Reader: bytes.NewReader(log)}}, collector.ReplayOptions{}); err != nil {
+		res, err := c.Replay(t.Context(), []collector.Input{{Path: name, Reader: bytes.NewReader(log)}}, collector.ReplayOptions{})
+		if err != nil {
 			t.Fatal(err)
 		}
-		s := collector.Summarize(c.Metrics())
+		s := collector.Summarize(res.Metrics)
 		if len(s.Rejected) != 0 {
 			t.Fatalf("%s: rejected lines: %v", name, s.Rejected)
 		}

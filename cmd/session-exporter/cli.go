@@ -190,10 +190,9 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if out == "openmetrics" {
 		om = telemetry.NewOpenMetrics(stdout, telemetry.OpenMetricsOptions{})
 		defer om.Close()
-		// Replay lays out fresh metrics for its inputs: the exporter that
-		// serves them, the one /metrics uses, is made at the first step, and
-		// each step gathers its registry.
-		var m *telemetry.Metrics
+		// The replay's metrics are laid out for its inputs: the exporter
+		// that serves them, the one /metrics uses, is made for them at the
+		// first step, and each step gathers its registry.
 		var exp *telemetry.Exporter
 		defer func() {
 			if exp != nil {
@@ -201,13 +200,9 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}()
 		ro.Every = step
-		ro.OnStep = func(t time.Time) error {
-			if cm := c.Metrics(); cm != m {
-				if exp != nil {
-					exp.Shutdown(context.Background())
-				}
-				m = cm
-				if exp, stepErr = telemetry.NewExporter(telemetry.NewProducer(cm, buildInfo(), start, time.Now)); stepErr != nil {
+		ro.OnStep = func(t time.Time, m *telemetry.Metrics) error {
+			if exp == nil {
+				if exp, stepErr = telemetry.NewExporter(telemetry.NewProducer(m, buildInfo(), start, time.Now)); stepErr != nil {
 					return stepErr
 				}
 			}
@@ -215,7 +210,8 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return stepErr
 		}
 	}
-	if err := c.Replay(ctx, inputs, ro); err != nil {
+	res, err := c.Replay(ctx, inputs, ro)
+	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return fail(stderr, exitFailure, errors.New("replay: interrupted"))
 		}
@@ -230,7 +226,7 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, exitFailure, err)
 		}
 	case "prometheus":
-		exp, err := c.NewExporter(start)
+		exp, err := c.NewExporter(res.Metrics, start)
 		if err != nil {
 			return fail(stderr, exitFailure, err)
 		}
@@ -240,15 +236,15 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return fail(stderr, exitFailure, err)
 		}
 	case "json":
-		if err := collector.Summarize(c.Metrics()).WriteJSON(stdout); err != nil {
+		if err := writeJSON(stdout, collector.Summarize(res.Metrics)); err != nil {
 			return fail(stderr, exitFailure, err)
 		}
 	default:
-		if err := collector.Summarize(c.Metrics()).WriteTable(stdout); err != nil {
+		if err := writeTable(stdout, collector.Summarize(res.Metrics)); err != nil {
 			return fail(stderr, exitFailure, err)
 		}
 	}
-	if bad := c.Unparsed(); len(bad) > 0 {
+	if bad := res.Unparsed; len(bad) > 0 {
 		for _, u := range bad {
 			fmt.Fprintf(stderr, "session-exporter: replay: %s\n", u.Error())
 		}

@@ -1,4 +1,4 @@
-package collector
+package main
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/session-exporter/session-exporter/collector"
 	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/session"
 	"github.com/session-exporter/session-exporter/collector/telemetry"
@@ -27,10 +28,10 @@ func TestReportListsChannelsInRuleOrder(t *testing.T) {
 	l := session.Labels{Channel: classify.Referral, Device: classify.Desktop}
 	m.SessionStarted(l) // the most sessions: listed first
 	m.SessionStarted(l)
-	s := Summarize(m)
+	s := collector.Summarize(m)
 
 	var js bytes.Buffer
-	if err := s.WriteJSON(&js); err != nil {
+	if err := writeJSON(&js, s); err != nil {
 		t.Fatal(err)
 	}
 	var decoded struct {
@@ -48,7 +49,7 @@ func TestReportListsChannelsInRuleOrder(t *testing.T) {
 	}
 
 	var table bytes.Buffer
-	if err := s.WriteTable(&table); err != nil {
+	if err := writeTable(&table, s); err != nil {
 		t.Fatal(err)
 	}
 	var byTable []string
