@@ -64,7 +64,7 @@ var deviceTokens = []struct {
 		"~km9", "~pendoo", "~hty-", "~polar", "~harper", "~ld-", "~as4k",
 		"~as_4k", "~lem1", "~mlt", "~hiberg", "~onvo", "~neko", "~tle-", "~hx-",
 		"~td4", "~td5", "~td6", "~ifp", "~stv-", "~dune", "brightsign", "dunehd",
-		"ce-html", "netrange", "~kant-", "~netta", "~telefunken", "~erisson", "~starwind",
+		"ce-html", "netrange", "~kant-", "~netta|", "~telefunken", "~erisson", "~starwind",
 		"4ktv", "~hismart", "|stb|", "~swtv", "family hub",
 	}},
 	// Words of TV models that tablet models use as well: the panel ("LED",
@@ -91,12 +91,9 @@ var deviceTokens = []struct {
 		"~nexus 7", "~nexus 9", "~nexus 10", "~pixel c", "~pixel tablet", "~k00", "~k01",
 		"~k010", "~k012", "~p00", "~p01", "~p02", "~transformer", "~me17", "~me30", "~me37",
 		"~me10", "~me57", "~a1-", "~b1-", "~b3-", "~sgp", "~xperia tablet", "~sot",
-		// Huawei and Honor tablets.
-		"*pad", "*tab", "~agr-", "~ags-", "~ags2-", "~ags3-", "~bah-", "~bah2-", "~bah3-",
-		"~bah4-", "~kob-", "~kob2-", "~dby-", "~dby2-", "~mrx-", "~scm-", "~bzt-", "~btv-",
-		"~cmr-", "~jdn-", "~jdn2-", "~krj-", "~hey-", "~gem-", "~bg2-", "~aln-", "~dbr-",
-		"~hdn-", "~ht-w", "~wgr-", "~cpn-", "~ele-", "~mon-", "~hdl-", "~hey2-", "~bzd-",
-		"~bzi-", "~ks-", "~t1-", "~s8-", "~s7-", "~fdr-", "~pgt-", "~wdy-",
+		// "Pad" and "Tab" models; Huawei and Honor tablet codes are read
+		// by huaweiTablet.
+		"*pad", "*tab", "~ht-w", "~ks-", "~t1-", "~s8-", "~s7-", "~pgt-", "~wdy-",
 		// Xiaomi, Oppo, Realme, OnePlus, Vivo, Nokia, Alcatel, TCL tablets.
 		"~2106118c", "~21051182", "~22081283", "~23043rp34", "~2307brpdcc", "~23073rpbfg",
 		"~24018rpacg", "~2405crpfdg", "~opd", "~rmp", "~pa2", "~pa3", "~ta-139", "~ta-14",
@@ -139,6 +136,17 @@ var deviceTokens = []struct {
 		"=cat nova", "=catnova", "=cat stargate",
 		// A Wi-Fi-only model is a tablet: phones are not sold without a modem.
 		"*wifi", "*wi-fi",
+		// Words of tablet models: "TPC" (tablet PC), a quad-core chip named
+		// in the model ("M7-3G Quad Core", "MT7_QC").
+		"*tpc", "*quad core", "*quadcore", "*qc|",
+		// Brand lines: Lexibook (MFC157FR), teXet's 7-, 8-, 9- and 10-inch
+		// TM- models (its phones are TM-4xxx and TM-5xxx), Mediacom SmartPad
+		// (M-MP8..., M-MP9..., M-MP1..., M-SP...; its phones are M-PP and
+		// M-MP5), RCA Voyager and Pro (RCT6...), vivo's iQOO Pad (iPA2...),
+		// Supra M, and the 7-inch lines named M7 ("M7-3G", "ML01-M7-SD",
+		// "M7GO").
+		"=mfc", "=tm-7", "=tm-8", "=tm-9", "=tm-1", "=m-mp8", "=m-mp9", "=m-mp1", "=m-sp",
+		"=rct6", "=ipa2", "=supra m", "~m7-", "=m7go",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -333,6 +341,87 @@ func sizeCodeModel(model []byte) bool {
 		return true
 	}
 	return false
+}
+
+// huaweiBases are the three-letter bases of Huawei's and Honor's tablet
+// model codes (MediaPad, MatePad, Honor Pad): "AGS3-W09", "BAH4-L09",
+// "KOB2K-L09", "DBY2-W00". Their phones use other bases (ELE-L29, JNY-LX1).
+var huaweiBases = map[string]bool{
+	"agm": true, "agr": true, "ags": true, "aln": true, "bah": true, "bg2": true, "bgo": true,
+	"brt": true, "btk": true, "btv": true, "bve": true, "bza": true, "bzc": true, "bzd": true,
+	"bzi": true, "bzk": true, "bzt": true, "bzw": true, "cmr": true, "cpn": true, "dbr": true,
+	"dby": true, "eln": true, "fdr": true, "gdi": true, "gem": true, "got": true,
+	"hdl": true, "hdn": true, "hey": true, "hlv": true, "hmw": true, "jdn": true, "kob": true,
+	"krj": true, "mon": true, "mrr": true, "mrx": true, "ndl": true, "pce": true, "rod": true,
+	"rol": true, "scm": true, "sht": true, "syx": true, "szj": true, "tgr": true, "vrd": true,
+	"wgr": true,
+}
+
+// huaweiTablet reports a Huawei or Honor tablet model code: one of
+// huaweiBases, then an optional generation digit and an optional variant
+// letter ("AGS3K", "BZT3", "WGRR"), then '-', one or two letters and two
+// digits ("-W09", "-AL00", "-L09").
+func huaweiTablet(model []byte) bool {
+	if len(model) < 7 || !isLetter(model[0]) || !isLetter(model[1]) || !isAlnum(model[2]) {
+		return false
+	}
+	if !huaweiBases[string(model[:3])] { // a constant-size key: no allocation
+		return false
+	}
+	i := 3
+	if isDigit(model[i]) {
+		i++
+	}
+	if i < len(model) && isLetter(model[i]) {
+		i++
+	}
+	if i >= len(model) || model[i] != '-' {
+		return false
+	}
+	i++
+	j := i
+	for j < len(model) && j-i < 2 && isLetter(model[j]) {
+		j++
+	}
+	return j > i && j+2 <= len(model) && isDigit(model[j]) && isDigit(model[j+1])
+}
+
+// sizeThen3G reports a model that names its screen size and then its
+// modem, the way white-label and regional tablets do: a word, then 7, 8, 9
+// or 10 inches, then "3G" ("Fast7 3G", "Connect 7 3G", "JK7 3G",
+// "M10_3G"). Phones rarely name a 3G modem after a screen size.
+func sizeThen3G(model []byte) bool {
+	for i := bytes.Index(model, []byte("3g")); i >= 0; {
+		if i+2 == len(model) || !isAlnum(model[i+2]) {
+			j := i
+			if j > 0 && (model[j-1] == ' ' || model[j-1] == '_' || model[j-1] == '-') {
+				j--
+			}
+			k := j
+			for k > 0 && isDigit(model[k-1]) {
+				k--
+			}
+			size := model[k:j]
+			if (string(size) == "7" || string(size) == "8" || string(size) == "9" || string(size) == "10") &&
+				k > 0 && isLetter(model[k-1]) {
+				return true
+			}
+		}
+		n := bytes.Index(model[i+2:], []byte("3g"))
+		if n < 0 {
+			break
+		}
+		i += 2 + n
+	}
+	return false
+}
+
+// rowModel reports a model code ending in "_ROW", the rest-of-world
+// variant of Teclast's and other Chinese brands' tablets ("P80_ROW", "T40
+// PRO_ROW"). Lenovo names its phones so too ("Lenovo P780_ROW"); its
+// tablets are found by their TB- codes.
+func rowModel(model []byte) bool {
+	return len(model) > 4 && bytes.HasSuffix(model, []byte("_row")) && !bytes.HasPrefix(model, []byte("lenovo"))
 }
 
 // tabletCode reports model codes that name a tablet by their scheme:

@@ -225,6 +225,20 @@ func TestDevice(t *testing.T) {
 		{"Yandex tablet marker on a TV", "Mozilla/5.0 (Linux; arm; Android 11; SM-LED43T1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/102.0 YaApp_Android/22.79/apad Mobile Safari/537.36", OtherDevice},
 		{"Archos tablet", "Mozilla/5.0 (Linux; Android 4.2.2; AN10G2 Build/JDQ39) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0 Mobile Safari/537.36", Tablet},
 		{"app name only", "MyApp/1.0", OtherDevice},
+		{"Honor tablet code with a variant letter", "Mozilla/5.0 (Linux; Android 12; KOB2K-L09) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Huawei tablet code of a new generation", "Mozilla/5.0 (Linux; Android 12; AGS6-W00) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Huawei P30 phone", "Mozilla/5.0 (Linux; Android 10; ELE-L29) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0.4430.91 Mobile Safari/537.36", Mobile},
+		{"teXet tablet", "Mozilla/5.0 (Linux; Android 4.1.1; TM-7043XD Build/JRO03C) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30", Tablet},
+		{"teXet phone", "Mozilla/5.0 (Linux; Android 7.0; TM-5003) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0 Mobile Safari/537.36", Mobile},
+		{"Mediacom SmartPad", "Mozilla/5.0 (Linux; Android 4.2.2; M-MP8S4A3G Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30", Tablet},
+		{"Mediacom PhonePad", "Mozilla/5.0 (Linux; Android 4.4.2; M-PP2S500 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Mobile},
+		{"screen size then 3G", "Mozilla/5.0 (Linux; Android 4.4.2; Fast7 3G Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"a line's number then 3G", "Mozilla/5.0 (Linux; Android 6.0; STK Life 7 3G) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Mobile},
+		{"rest-of-world tablet", "Mozilla/5.0 (Linux; Android 11; P80_ROW) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0 Mobile Safari/537.36", Tablet},
+		{"rest-of-world Lenovo phone", "Mozilla/5.0 (Linux; Android 4.2.1; Lenovo P780_ROW Build/JOP40D) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0 Mobile Safari/537.36", Mobile},
+		{"tablet PC in the model", "Mozilla/5.0 (Linux; Android 4.4.2; 769TPC) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"quad-core tablet", "Mozilla/5.0 (Linux; Android 4.4.2; M7-3G_QC_3 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"tablet named NetTAB, not a Netta TV", "Mozilla/5.0 (Linux; U; Android 4.1.2; ru-ru; NetTAB_Space_3G Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
