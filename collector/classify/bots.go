@@ -201,7 +201,7 @@ func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 			feat |= fTVModel
 		}
 		if model := lower[ms:me]; wifiOnlyModel(model) || sizeCodeModel(model) || tabletCode(model) ||
-			huaweiTablet(model) || sizeThen3G(model) || rowModel(model) {
+			huaweiTablet(model) || sizeThen3G(model) || rowModel(model) || hardwareCodeModel(model) {
 			feat |= fTabletModel
 		}
 	}

@@ -76,7 +76,7 @@ var deviceTokens = []struct {
 		"~jxd"}}, // JXD's Android handhelds
 	{fWatch, []string{"|watch|", "watchos", "watch os", "wear os", "wearos", "smartwatch",
 		"sm-r", "~watch", "android wear", "~ticwatch", "~zenwatch", "~moto 360"}},
-	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
+	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico|", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
 	{fOtherDev, []string{"qtcarbrowser", "tesla/", "carplay", "|nikon", "coolpix", "=ek-gc",
 		"~fiio", "~retroid", "~nw-a", "~cowon", "~rg405", "~rg35", "~rg55"}},
 	{fTablet, []string{"ipad", "|tablet", "kindle", "silk/", "silk-accelerated", "playbook",
@@ -147,6 +147,14 @@ var deviceTokens = []struct {
 		// "M7GO").
 		"=mfc", "=tm-7", "=tm-8", "=tm-9", "=tm-1", "=m-mp8", "=m-mp9", "=m-mp1", "=m-sp",
 		"=rct6", "=ipa2", "=supra m", "~m7-", "=m7go",
+		// Nokia's T tablets (T10, T20, T21), Micromax's Canvas Tab P
+		// series, i-mobile's i-note, Verykool's T and TL tablets, the Viva H
+		// and Superion lines, BQ's Aquaris M8 and M10 tablets.
+		"~nokia t1", "~nokia t2", "~micromax p", "=micromaxp", "~i-note", "~verykool t",
+		"=verykoolt", "=viva_h", "=vivah", "~superion", "~aquaris m8", "~aquaris m10",
+		// Chuwi's CW-V and Vi tablets, MegaFon's Login tablets, Alcatel's
+		// One Touch T tablets.
+		"=cw-v", "=vi7", "=vi8", "=vi10", "~megafon login", "~one touch t",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -352,15 +360,15 @@ var huaweiBases = map[string]bool{
 	"bzi": true, "bzk": true, "bzt": true, "bzw": true, "cmr": true, "cpn": true, "dbr": true,
 	"dby": true, "eln": true, "fdr": true, "gdi": true, "gem": true, "got": true,
 	"hdl": true, "hdn": true, "hey": true, "hlv": true, "hmw": true, "jdn": true, "kob": true,
-	"krj": true, "mon": true, "mrr": true, "mrx": true, "ndl": true, "pce": true, "rod": true,
+	"krj": true, "mon": true, "ple": true, "mrr": true, "mrx": true, "ndl": true, "pce": true, "rod": true,
 	"rol": true, "scm": true, "sht": true, "syx": true, "szj": true, "tgr": true, "vrd": true,
 	"wgr": true,
 }
 
 // huaweiTablet reports a Huawei or Honor tablet model code: one of
-// huaweiBases, then an optional generation digit and an optional variant
-// letter ("AGS3K", "BZT3", "WGRR"), then '-', one or two letters and two
-// digits ("-W09", "-AL00", "-L09").
+// huaweiBases, then at most two letters or digits of generation and
+// variant ("AGS3K", "BZT3", "WGRR", "KOBE3"), then '-', at most two letters
+// and two digits ("-W09", "-AL00", "-L09", "-701L").
 func huaweiTablet(model []byte) bool {
 	if len(model) < 7 || !isLetter(model[0]) || !isLetter(model[1]) || !isAlnum(model[2]) {
 		return false
@@ -369,10 +377,7 @@ func huaweiTablet(model []byte) bool {
 		return false
 	}
 	i := 3
-	if isDigit(model[i]) {
-		i++
-	}
-	if i < len(model) && isLetter(model[i]) {
+	for i < len(model) && i < 5 && isAlnum(model[i]) {
 		i++
 	}
 	if i >= len(model) || model[i] != '-' {
@@ -383,7 +388,7 @@ func huaweiTablet(model []byte) bool {
 	for j < len(model) && j-i < 2 && isLetter(model[j]) {
 		j++
 	}
-	return j > i && j+2 <= len(model) && isDigit(model[j]) && isDigit(model[j+1])
+	return j+2 <= len(model) && isDigit(model[j]) && isDigit(model[j+1])
 }
 
 // sizeThen3G reports a model that names its screen size and then its
@@ -414,6 +419,32 @@ func sizeThen3G(model []byte) bool {
 		i += 2 + n
 	}
 	return false
+}
+
+// hardwareCodeModel reports Teclast's way of naming a tablet: a letter
+// and two digits, perhaps a word ("HD", "SE", " Power"), then the board's
+// code of four letters and digits in parentheses ("M40(N9H1)",
+// "P20HD(N6H7)", "X80 Power(B2N4)"). The closing parenthesis may have
+// ended the model already.
+func hardwareCodeModel(model []byte) bool {
+	if len(model) < 8 || !isLetter(model[0]) || !isDigit(model[1]) || !isDigit(model[2]) {
+		return false
+	}
+	p := bytes.IndexByte(model, '(')
+	if p < 3 || p+5 > len(model) || !allBytes(model[3:p], func(c byte) bool { return isLetter(c) || c == ' ' }) {
+		return false
+	}
+	code := model[p+1 : p+5]
+	letters, digits := 0, 0
+	for _, c := range code {
+		switch {
+		case isLetter(c):
+			letters++
+		case isDigit(c):
+			digits++
+		}
+	}
+	return letters > 0 && digits > 0 && letters+digits == 4 && (p+5 == len(model) || model[p+5] == ')')
 }
 
 // rowModel reports a model code ending in "_ROW", the rest-of-world

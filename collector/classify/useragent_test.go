@@ -238,6 +238,14 @@ func TestDevice(t *testing.T) {
 		{"rest-of-world Lenovo phone", "Mozilla/5.0 (Linux; Android 4.2.1; Lenovo P780_ROW Build/JOP40D) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0 Mobile Safari/537.36", Mobile},
 		{"tablet PC in the model", "Mozilla/5.0 (Linux; Android 4.4.2; 769TPC) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
 		{"quad-core tablet", "Mozilla/5.0 (Linux; Android 4.4.2; M7-3G_QC_3 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"Teclast board code", "Mozilla/5.0 (Linux; Android 10; P20HD(N6H7)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/74.0.3729.23 Mobile Safari/537.36", Tablet},
+		{"Motorola model year", "Mozilla/5.0 (Linux; Android 12; moto g stylus (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0 Mobile Safari/537.36", Mobile},
+		{"Nokia T tablet", "Mozilla/5.0 (Linux; Android 12; Nokia T20) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0.4664.45 Safari/537.36", Tablet},
+		{"Nokia phone", "Mozilla/5.0 (Linux; Android 12; Nokia G20) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0.4664.45 Mobile Safari/537.36", Mobile},
+		{"Chuwi Vi tablet", "Mozilla/5.0 (Linux; Android 5.1; Vi10 Plus Build/LMY49J) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0 Mobile Safari/537.36", Tablet},
+		{"Huawei tablet code with letters before the generation", "Mozilla/5.0 (Linux; Android 10; Kobe3-L09) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/88.0.4324.96 Mobile Safari/537.36", Tablet},
+		{"Pico headset", "Mozilla/5.0 (Linux; Android 10; Pico Neo 3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 VR Safari/537.36", OtherDevice},
+		{"PicoPad tablet", "Mozilla/5.0 (Linux; Android 11; PicoPad-7H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Mobile Safari/537.36", Tablet},
 		{"tablet named NetTAB, not a Netta TV", "Mozilla/5.0 (Linux; U; Android 4.1.2; ru-ru; NetTAB_Space_3G Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 	}
 	for _, tt := range tests {
