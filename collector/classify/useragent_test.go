@@ -246,6 +246,8 @@ func TestDevice(t *testing.T) {
 		{"Huawei tablet code with letters before the generation", "Mozilla/5.0 (Linux; Android 10; Kobe3-L09) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/88.0.4324.96 Mobile Safari/537.36", Tablet},
 		{"Pico headset", "Mozilla/5.0 (Linux; Android 10; Pico Neo 3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 VR Safari/537.36", OtherDevice},
 		{"PicoPad tablet", "Mozilla/5.0 (Linux; Android 11; PicoPad-7H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Mobile Safari/537.36", Tablet},
+		{"tablet model named Polaris", "Mozilla/5.0 (Linux; Android 4.4.2; polaris_803 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/34.0.1847.114 Safari/537.36", Tablet},
+		{"Polaris browser", "Mozilla/4.0 (compatible; Polaris 6.2; Brew 3.1.5; en)/240X320 Samsung SCH-U750", Mobile},
 		{"tablet named NetTAB, not a Netta TV", "Mozilla/5.0 (Linux; U; Android 4.1.2; ru-ru; NetTAB_Space_3G Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 	}
 	for _, tt := range tests {
