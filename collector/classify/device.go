@@ -30,6 +30,7 @@ const (
 	fWebview             // an Android webview ("; wv)")
 	fTVWeak              // a TV word that tablets share ("FHD", "LED", "DTV"): other unless a tablet model
 	fNotTablet           // a phone whose model says "pad" (Coolpad, PadFone)
+	fTabletWord          // "tablet" in the model: a tablet even of a laptop line ("ThinkPad Tablet")
 )
 
 // deviceTokens are the device words, by feature. A leading '^' anchors a
@@ -72,6 +73,7 @@ var deviceTokens = []struct {
 	// tablet). A tablet model wins over them.
 	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield"}},
 	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gpad"}},
+	{fTabletWord, []string{"*tablet"}},
 	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|",
 		"~jxd"}}, // JXD's Android handhelds
 	{fWatch, []string{"|watch|", "watchos", "watch os", "wear os", "wearos", "smartwatch",
@@ -155,6 +157,16 @@ var deviceTokens = []struct {
 		// Chuwi's CW-V and Vi tablets, MegaFon's Login tablets, Alcatel's
 		// One Touch T tablets.
 		"=cw-v", "=vi7", "=vi8", "=vi10", "~megafon login", "~one touch t",
+		// Onyx BOOX e-ink tablets, by their board names (Darwin, Faust,
+		// Gama, Cristo, Livingstone, Volta, Poke, Note Air, Leaf), with
+		// or without the "MC_" of their older firmware; X-TIGI's Joy and
+		// Hope tablets.
+		"=darwin", "=faust", "=gama", "=cristo", "=livingstone", "=volta", "=poke",
+		"=noteair", "=leaf", "=mc_darwin", "=mc_faust", "=mc_gama", "=mc_cristo",
+		"=x-tigi_joy", "=x_tigi_joy", "=hope7", "=hope8", "=hope10",
+		// Zync's tablets, the Element 7 tablets, and the TEL- and NQT-
+		// lines whose codes give the screen size ("TEL-1014GIQ", "NQT-73GIQ").
+		"~zync", "=element 7", "=element7", "=tel-7", "=tel-10", "=nqt-",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -510,9 +522,9 @@ func deviceOf(f uint32) Device {
 		return OtherDevice
 	case f&fTVWeak != 0 && (f&fTabletModel == 0 || f&fNotTablet != 0):
 		return OtherDevice
-	case f&fDesktopModel != 0:
+	case f&fDesktopModel != 0 && f&fTabletWord == 0:
 		return Desktop
-	case f&fTabletModel != 0 && f&fNotTablet == 0,
+	case f&(fTabletModel|fTabletWord) != 0 && f&fNotTablet == 0,
 		f&fTablet != 0 && f&fWindows == 0:
 		return Tablet
 	case f&(fMobile|fPhone) != 0:

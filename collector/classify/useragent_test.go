@@ -248,6 +248,9 @@ func TestDevice(t *testing.T) {
 		{"PicoPad tablet", "Mozilla/5.0 (Linux; Android 11; PicoPad-7H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Mobile Safari/537.36", Tablet},
 		{"tablet model named Polaris", "Mozilla/5.0 (Linux; Android 4.4.2; polaris_803 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/34.0.1847.114 Safari/537.36", Tablet},
 		{"Polaris browser", "Mozilla/4.0 (compatible; Polaris 6.2; Brew 3.1.5; en)/240X320 Samsung SCH-U750", Mobile},
+		{"Onyx BOOX by board name", "Mozilla/5.0 (Linux; Android 11; FAUST6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/85.0.4178.0 Mobile Safari/537.36", Tablet},
+		{"ThinkPad Tablet", "Mozilla/5.0 (Linux; U; Android 4.0.3; ru-ru; ThinkPad Tablet Build/ThinkPadTablet_A400_03) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
+		{"ThinkPad laptop running Android apps", "Mozilla/5.0 (Linux; Android 9; ThinkPad X1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Safari/537.36", Desktop},
 		{"tablet named NetTAB, not a Netta TV", "Mozilla/5.0 (Linux; U; Android 4.1.2; ru-ru; NetTAB_Space_3G Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 	}
 	for _, tt := range tests {
