@@ -60,7 +60,7 @@ var deviceTokens = []struct {
 		// TV sets and boxes by model: LED/UHD panels, the "Shell" TV
 		// platform, Android TV boxes and Yandex TV.
 		"~shell", "=tv", "~ptv", "~hgtv",
-		"~aquos-tv", "=m8s", "~t96", "~x98", "~zidoo", "~neo-x", "~nexon", "~openbox",
+		"~aquos-tv", "=m8s", "~t96", "~zidoo", "~neo-x", "~nexon", "~openbox",
 		"~vorke", "~yundoo", "~formuler", "~iconbit", "~rkm", "~quad-core t", "~vontar",
 		"~km9", "~pendoo", "~hty-", "~polar|", "~polarline", "~harper", "~ld-", "~as4k",
 		"~as_4k", "~lem1", "~mlt", "~hiberg", "~onvo", "~neko", "~tle-", "~hx-",
@@ -70,8 +70,10 @@ var deviceTokens = []struct {
 	}},
 	// Words of TV models that tablet models use as well: the panel ("LED",
 	// "FHD", "UHD"), a DVB or DTV tuner, Nvidia's Shield (a TV box and a
-	// tablet). A tablet model wins over them.
-	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield"}},
+	// tablet), X98 (TV boxes, and Teclast's X98 Air). A tablet model wins
+	// over them.
+	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield",
+		"~x98"}}, // X98 TV boxes; Teclast's X98 Air tablets
 	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gpad"}},
 	{fTabletWord, []string{"*tablet"}},
 	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|",
@@ -155,8 +157,8 @@ var deviceTokens = []struct {
 		"~nokia t1", "~nokia t2", "~micromax p", "=micromaxp", "~i-note", "~verykool t",
 		"=verykoolt", "=viva_h", "=vivah", "~superion", "~aquaris m8", "~aquaris m10",
 		// Chuwi's CW-V and Vi tablets, MegaFon's Login tablets, Alcatel's
-		// One Touch T tablets.
-		"=cw-v", "=vi7", "=vi8", "=vi10", "~megafon login", "~one touch t",
+		// One Touch T tablets, Teclast's X98 Air.
+		"=cw-v", "=vi7", "=vi8", "=vi10", "~megafon login", "~one touch t", "~x98 air",
 		// Onyx BOOX e-ink tablets, by their board names (Darwin, Faust,
 		// Gama, Cristo, Livingstone, Volta, Poke, Note Air, Leaf), with
 		// or without the "MC_" of their older firmware; X-TIGI's Joy and
@@ -224,10 +226,12 @@ var deviceTokens = []struct {
 // ("u", "wv", "mobile", "tablet", "rv:..."). ok is false when there is
 // none.
 func modelSpan(lower []byte) (start, modelEnd int, ok bool) {
-	// "... Build/": the model is the text before it, back to ';' or '('.
+	// "... Build/": the model is the text before it, back to ';' or to the
+	// '(' that opens the comment. A '(' right after a letter or digit is
+	// the model's own ("X80 Power(B2N4) Build/").
 	if b := indexBytes(lower, " build/"); b > 0 {
 		s := b
-		for s > 0 && lower[s-1] != ';' && lower[s-1] != '(' {
+		for s > 0 && lower[s-1] != ';' && (lower[s-1] != '(' || s >= 2 && isAlnum(lower[s-2])) {
 			s--
 		}
 		return trimSpan(lower, s, b)

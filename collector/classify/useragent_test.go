@@ -251,6 +251,9 @@ func TestDevice(t *testing.T) {
 		{"Onyx BOOX by board name", "Mozilla/5.0 (Linux; Android 11; FAUST6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/85.0.4178.0 Mobile Safari/537.36", Tablet},
 		{"ThinkPad Tablet", "Mozilla/5.0 (Linux; U; Android 4.0.3; ru-ru; ThinkPad Tablet Build/ThinkPadTablet_A400_03) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 		{"ThinkPad laptop running Android apps", "Mozilla/5.0 (Linux; Android 9; ThinkPad X1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Safari/537.36", Desktop},
+		{"board code inside a model before Build", "Dalvik/2.1.0 (Linux; U; Android 5.1; X80 Power(B2N4) Build/LMY47I)", Tablet},
+		{"Teclast X98 Air", "Mozilla/5.0 (Linux; Android 5.1; X98 Air III Build/LMY47I) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0 Mobile Safari/537.36", Tablet},
+		{"X98 TV box", "Mozilla/5.0 (Linux; Android 9; X98 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0 Safari/537.36", OtherDevice},
 		{"tablet named NetTAB, not a Netta TV", "Mozilla/5.0 (Linux; U; Android 4.1.2; ru-ru; NetTAB_Space_3G Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 	}
 	for _, tt := range tests {
