@@ -29,7 +29,7 @@ const (
 	fDesktopModel        // a laptop or desktop model, also in an Android agent (Chromebooks)
 	fWebview             // an Android webview ("; wv)")
 	fTVWeak              // a TV word that tablets share ("FHD", "LED", "DTV"): other unless a tablet model
-	fNotTablet           // a phone whose model says "pad" (Coolpad, PadFone)
+	fNotTablet           // a phone whose model says "pad" (Coolpad, PadFone, Gionee GPad)
 	fTabletWord          // "tablet" in the model: a tablet even of a laptop line ("ThinkPad Tablet")
 )
 
@@ -74,7 +74,7 @@ var deviceTokens = []struct {
 	// over them.
 	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield",
 		"~x98"}}, // X98 TV boxes; Teclast's X98 Air tablets
-	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gpad"}},
+	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gionee_gpad", "gionee gpad"}},
 	{fTabletWord, []string{"*tablet"}},
 	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|",
 		"~jxd"}}, // JXD's Android handhelds
@@ -157,8 +157,9 @@ var deviceTokens = []struct {
 		"~nokia t1", "~nokia t2", "~micromax p", "=micromaxp", "~i-note", "~verykool t",
 		"=verykoolt", "=viva_h", "=vivah", "~superion", "~aquaris m8", "~aquaris m10",
 		// Chuwi's CW-V and Vi tablets, MegaFon's Login tablets, Alcatel's
-		// One Touch T tablets, Teclast's X98 Air.
+		// One Touch T tablets, Teclast's X98 Air, NEC's LAVIE T tablets.
 		"=cw-v", "=vi7", "=vi8", "=vi10", "~megafon login", "~one touch t", "~x98 air",
+		"~lavie t",
 		// Onyx BOOX e-ink tablets, by their board names (Darwin, Faust,
 		// Gama, Cristo, Livingstone, Volta, Poke, Note Air, Leaf), with
 		// or without the "MC_" of their older firmware; X-TIGI's Joy and
