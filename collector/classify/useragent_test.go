@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -371,5 +372,30 @@ func TestUACacheGrows(t *testing.T) {
 	ua, h := key(29_999)
 	if got, ok := c.get(h, ua); !ok || got.hash != 29_999 {
 		t.Error("the last agent is not in the cache")
+	}
+}
+
+// TestUserAgentLastAfterEviction: the previous request's agent shares its
+// cache entry's buffer; when that entry is given to another agent, the
+// previous agent's verdict is not handed to the newcomer, also when the
+// newcomer is an agent too long to be the previous one.
+func TestUserAgentLastAfterEviction(t *testing.T) {
+	cfg := testConfig()
+	cfg.CacheSize = 1 // one entry: every new agent takes the previous one's place
+	c := newTestClassifier(t, cfg)
+	// A human agent of maxUALen bytes, so that its entry's buffer can take
+	// any agent the cache keeps.
+	human := []byte(uaIPhone + " " + strings.Repeat("x", maxUALen-len(uaIPhone)-1))
+	long := []byte("Googlebot/2.1 (+http://www.google.com/bot.html) " + strings.Repeat("a", maxUALen))
+	bot := long[:maxUALen] // what the too-long agent is looked up as
+	for i, step := range []struct {
+		ua  []byte
+		bot bool
+	}{
+		{human, false}, {long, true}, {bot, true}, {human, false}, {bot, true}, {[]byte(uaCurl), true}, {human, false},
+	} {
+		if got := c.userAgent(step.ua); got.bot != step.bot {
+			t.Fatalf("step %d: %.40q... bot = %v, want %v", i, step.ua, got.bot, step.bot)
+		}
 	}
 }
