@@ -375,9 +375,9 @@ var huaweiBases = map[string]bool{
 	"agm": true, "agr": true, "ags": true, "aln": true, "bah": true, "bg2": true, "bgo": true,
 	"brt": true, "btk": true, "btv": true, "bve": true, "bza": true, "bzc": true, "bzd": true,
 	"bzi": true, "bzk": true, "bzt": true, "bzw": true, "cmr": true, "cpn": true, "dbr": true,
-	"dby": true, "eln": true, "fdr": true, "gdi": true, "gem": true, "got": true,
-	"hdl": true, "hdn": true, "hey": true, "hlv": true, "hmw": true, "jdn": true, "kob": true,
-	"krj": true, "mon": true, "ple": true, "mrr": true, "mrx": true, "ndl": true, "pce": true, "rod": true,
+	"dby": true, "eln": true, "fdr": true, "gdi": true, "gem": true, "got": true, "hdl": true,
+	"hdn": true, "hey": true, "hlv": true, "hmw": true, "jdn": true, "kob": true, "krj": true,
+	"mon": true, "mrr": true, "mrx": true, "ndl": true, "pce": true, "ple": true, "rod": true,
 	"rol": true, "scm": true, "sht": true, "syx": true, "szj": true, "tgr": true, "vrd": true,
 	"wgr": true,
 }
@@ -409,9 +409,11 @@ func huaweiTablet(model []byte) bool {
 }
 
 // sizeThen3G reports a model that names its screen size and then its
-// modem, the way white-label and regional tablets do: a word, then 7, 8, 9
-// or 10 inches, then "3G" ("Fast7 3G", "Connect 7 3G", "JK7 3G",
-// "M10_3G"). Phones rarely name a 3G modem after a screen size.
+// modem, the way white-label and regional tablets do: a word with the
+// size, 7, 8, 9 or 10 inches, glued to its end, then "3G" ("Fast7 3G",
+// "M7_3G_PLUS", "M10_3G"). A line's number standing alone is not a size
+// ("STK Life 7 3G" is a phone); a few phones are named this way all the
+// same ("Star7 3G").
 func sizeThen3G(model []byte) bool {
 	for i := bytes.Index(model, []byte("3g")); i >= 0; {
 		if i+2 == len(model) || !isAlnum(model[i+2]) {
