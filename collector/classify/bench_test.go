@@ -156,6 +156,14 @@ func corpusAgents(tb testing.TB) [][]byte {
 	return uas
 }
 
+// reportCPU adds the CPU time per op since start (a cpuTime reading) to
+// b's results as cpu-ns/op.
+func reportCPU(b *testing.B, start int64) {
+	if end := cpuTime(); start > 0 && end > start {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 // BenchmarkUserAgentFirstSight measures the engine on an agent it has not
 // seen: no cache, every agent of the corpus in turn (about 21,000 real
 // browsers and bots). It must report 0 allocs/op.
@@ -173,9 +181,11 @@ func BenchmarkUserAgentFirstSight(b *testing.B) {
 	}
 	b.SetBytes(int64(total / len(uas)))
 	b.ReportAllocs()
+	start := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		e.classify(uas[i%len(uas)])
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkEngineBuild measures building the automaton, once per process.
@@ -244,8 +254,75 @@ func BenchmarkUserAgentLongTail(b *testing.B) {
 		c.userAgent(uas[i]) // the cache as it is after the first minutes of a log
 	}
 	b.ReportAllocs()
+	start := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		c.userAgent(uas[seq[i&(len(seq)-1)]])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	reportCPU(b, start)
+}
+
+// regulars returns n requests' agents drawn from the first 300 agents of
+// the corpus, a site's regular agents, in runs of one to four requests (a
+// page and its assets). The order is the same on every run.
+func regulars(tb testing.TB, n int) [][]byte {
+	uas := corpusAgents(tb)
+	const regular = 300
+	rng := rand.New(rand.NewPCG(3, 4))
+	seq := make([][]byte, 0, n)
+	for len(seq) < n {
+		ua := uas[rng.IntN(regular)]
+		for k := 1 + rng.IntN(4); k > 0 && len(seq) < n; k-- {
+			seq = append(seq, ua)
+		}
+	}
+	return seq
+}
+
+// BenchmarkUserAgentCached measures the user-agent lookup when every
+// agent is in the cache: a site's 300 regular agents in runs of one to
+// four requests (see regulars). One op is one request's agent. It must
+// report 0 allocs/op.
+//
+//	GOMAXPROCS=1 go test -run '^$' -bench 'UserAgentCached' -benchmem -count 6 ./collector/classify/
+func BenchmarkUserAgentCached(b *testing.B) {
+	seq := regulars(b, 1<<16)
+	c := newTestClassifier(b, testConfig())
+	for _, ua := range seq {
+		c.userAgent(ua)
+	}
+	b.ReportAllocs()
+	start := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		c.userAgent(seq[i&(len(seq)-1)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	reportCPU(b, start)
+}
+
+// BenchmarkUserAgentCachedDistinct is BenchmarkUserAgentCached with a
+// different agent on every request, so that no lookup is the previous
+// request's agent again.
+func BenchmarkUserAgentCachedDistinct(b *testing.B) {
+	seq := regulars(b, 1<<16)
+	out := seq[:0:0]
+	for i, ua := range seq {
+		if i == 0 || !bytes.Equal(ua, seq[i-1]) {
+			out = append(out, ua)
+		}
+	}
+	for len(out)&(len(out)-1) != 0 {
+		out = out[:len(out)-1] // a power of two, for the index mask
+	}
+	c := newTestClassifier(b, testConfig())
+	for _, ua := range out {
+		c.userAgent(ua)
+	}
+	b.ReportAllocs()
+	start := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		c.userAgent(out[i&(len(out)-1)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	reportCPU(b, start)
 }

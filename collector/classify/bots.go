@@ -200,7 +200,8 @@ func (e *uaEngine) classify(ua []byte) (bot bool, dev Device) {
 		if tvModel(lower[ms:me]) {
 			feat |= fTVModel
 		}
-		if wifiOnlyModel(lower[ms:me]) || sizeCodeModel(lower[ms:me]) || tabletCode(lower[ms:me]) {
+		if model := lower[ms:me]; wifiOnlyModel(model) || sizeCodeModel(model) || tabletCode(model) ||
+			huaweiTablet(model) || sizeThen3G(model) || rowModel(model) || hardwareCodeModel(model) {
 			feat |= fTabletModel
 		}
 	}

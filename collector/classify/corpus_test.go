@@ -113,10 +113,8 @@ func TestCorpusBots(t *testing.T) {
 	}
 }
 
-// TestCorpusDevices holds the device rules to per-class recall floors.
-// The device-detector floors are the targets of docs/classification.md
-// except tablet, which stays below its 90% target: the floor there guards
-// what is reached.
+// TestCorpusDevices holds the device rules to per-class recall floors:
+// the targets of docs/classification.md.
 func TestCorpusDevices(t *testing.T) {
 	tests := []struct {
 		file string

@@ -29,7 +29,8 @@ const (
 	fDesktopModel        // a laptop or desktop model, also in an Android agent (Chromebooks)
 	fWebview             // an Android webview ("; wv)")
 	fTVWeak              // a TV word that tablets share ("FHD", "LED", "DTV"): other unless a tablet model
-	fNotTablet           // a phone whose model says "pad" (Coolpad, PadFone)
+	fNotTablet           // a phone whose model says "pad" (Coolpad, PadFone, Gionee GPad)
+	fTabletWord          // "tablet" in the model: a tablet even of a laptop line ("ThinkPad Tablet")
 )
 
 // deviceTokens are the device words, by feature. A leading '^' anchors a
@@ -59,24 +60,27 @@ var deviceTokens = []struct {
 		// TV sets and boxes by model: LED/UHD panels, the "Shell" TV
 		// platform, Android TV boxes and Yandex TV.
 		"~shell", "=tv", "~ptv", "~hgtv",
-		"~aquos-tv", "=m8s", "~t96", "~x98", "~zidoo", "~neo-x", "~nexon", "~openbox",
+		"~aquos-tv", "=m8s", "~t96", "~zidoo", "~neo-x", "~nexon", "~openbox",
 		"~vorke", "~yundoo", "~formuler", "~iconbit", "~rkm", "~quad-core t", "~vontar",
-		"~km9", "~pendoo", "~hty-", "~polar", "~harper", "~ld-", "~as4k",
+		"~km9", "~pendoo", "~hty-", "~polar|", "~polarline", "~harper", "~ld-", "~as4k",
 		"~as_4k", "~lem1", "~mlt", "~hiberg", "~onvo", "~neko", "~tle-", "~hx-",
 		"~td4", "~td5", "~td6", "~ifp", "~stv-", "~dune", "brightsign", "dunehd",
-		"ce-html", "netrange", "~kant-", "~netta", "~telefunken", "~erisson", "~starwind",
+		"ce-html", "netrange", "~kant-", "~netta|", "~telefunken", "~erisson", "~starwind",
 		"4ktv", "~hismart", "|stb|", "~swtv", "family hub",
 	}},
 	// Words of TV models that tablet models use as well: the panel ("LED",
 	// "FHD", "UHD"), a DVB or DTV tuner, Nvidia's Shield (a TV box and a
-	// tablet). A tablet model wins over them.
-	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield"}},
-	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gpad"}},
+	// tablet), X98 (TV boxes, and Teclast's X98 Air). A tablet model wins
+	// over them.
+	{fTVWeak, []string{"*led", "*uhd", "*fhd", "*dvb", "|dtv", "=shield",
+		"~x98"}}, // X98 TV boxes; Teclast's X98 Air tablets
+	{fNotTablet, []string{"~coolpad", "yl-coolpad", "~padfone", "gionee_gpad", "gionee gpad"}},
+	{fTabletWord, []string{"*tablet"}},
 	{fConsole, []string{"xbox", "playstation", "nintendo", "|wii", "ouya", "|ps4|", "|ps5|",
 		"~jxd"}}, // JXD's Android handhelds
 	{fWatch, []string{"|watch|", "watchos", "watch os", "wear os", "wearos", "smartwatch",
 		"sm-r", "~watch", "android wear", "~ticwatch", "~zenwatch", "~moto 360"}},
-	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
+	{fVR, []string{"oculus", "=quest 2", "=quest 3", "=quest pro", "~pico|", "pico neo", "vr safari", "mobile vr", "mobilevr", "htc vive"}},
 	{fOtherDev, []string{"qtcarbrowser", "tesla/", "carplay", "|nikon", "coolpix", "=ek-gc",
 		"~fiio", "~retroid", "~nw-a", "~cowon", "~rg405", "~rg35", "~rg55"}},
 	{fTablet, []string{"ipad", "|tablet", "kindle", "silk/", "silk-accelerated", "playbook",
@@ -91,12 +95,9 @@ var deviceTokens = []struct {
 		"~nexus 7", "~nexus 9", "~nexus 10", "~pixel c", "~pixel tablet", "~k00", "~k01",
 		"~k010", "~k012", "~p00", "~p01", "~p02", "~transformer", "~me17", "~me30", "~me37",
 		"~me10", "~me57", "~a1-", "~b1-", "~b3-", "~sgp", "~xperia tablet", "~sot",
-		// Huawei and Honor tablets.
-		"*pad", "*tab", "~agr-", "~ags-", "~ags2-", "~ags3-", "~bah-", "~bah2-", "~bah3-",
-		"~bah4-", "~kob-", "~kob2-", "~dby-", "~dby2-", "~mrx-", "~scm-", "~bzt-", "~btv-",
-		"~cmr-", "~jdn-", "~jdn2-", "~krj-", "~hey-", "~gem-", "~bg2-", "~aln-", "~dbr-",
-		"~hdn-", "~ht-w", "~wgr-", "~cpn-", "~ele-", "~mon-", "~hdl-", "~hey2-", "~bzd-",
-		"~bzi-", "~ks-", "~t1-", "~s8-", "~s7-", "~fdr-", "~pgt-", "~wdy-",
+		// "Pad" and "Tab" models; Huawei and Honor tablet codes are read
+		// by huaweiTablet.
+		"*pad", "*tab", "~ht-w", "~ks-", "~t1-", "~s8-", "~s7-", "~pgt-", "~wdy-",
 		// Xiaomi, Oppo, Realme, OnePlus, Vivo, Nokia, Alcatel, TCL tablets.
 		"~2106118c", "~21051182", "~22081283", "~23043rp34", "~2307brpdcc", "~23073rpbfg",
 		"~24018rpacg", "~2405crpfdg", "~opd", "~rmp", "~pa2", "~pa3", "~ta-139", "~ta-14",
@@ -139,6 +140,36 @@ var deviceTokens = []struct {
 		"=cat nova", "=catnova", "=cat stargate",
 		// A Wi-Fi-only model is a tablet: phones are not sold without a modem.
 		"*wifi", "*wi-fi",
+		// Words of tablet models: "TPC" (tablet PC), a quad-core chip named
+		// in the model ("M7-3G Quad Core", "MT7_QC").
+		"*tpc", "*quad core", "*quadcore", "*qc|",
+		// Brand lines: Lexibook (MFC157FR), teXet's 7-, 8-, 9- and 10-inch
+		// TM- models (its phones are TM-4xxx and TM-5xxx), Mediacom SmartPad
+		// (M-MP8..., M-MP9..., M-MP1..., M-SP...; its phones are M-PP and
+		// M-MP5), RCA Voyager and Pro (RCT6...), vivo's iQOO Pad (iPA2...),
+		// Supra M, and the 7-inch lines named M7 ("M7-3G", "ML01-M7-SD",
+		// "M7GO").
+		"=mfc", "=tm-7", "=tm-8", "=tm-9", "=tm-1", "=m-mp8", "=m-mp9", "=m-mp1", "=m-sp",
+		"=rct6", "=ipa2", "=supra m", "~m7-", "=m7go",
+		// Nokia's T tablets (T10, T20, T21), Micromax's Canvas Tab P
+		// series, i-mobile's i-note, Verykool's T and TL tablets, the Viva H
+		// and Superion lines, BQ's Aquaris M8 and M10 tablets.
+		"~nokia t1", "~nokia t2", "~micromax p", "=micromaxp", "~i-note", "~verykool t",
+		"=verykoolt", "=viva_h", "=vivah", "~superion", "~aquaris m8", "~aquaris m10",
+		// Chuwi's CW-V and Vi tablets, MegaFon's Login tablets, Alcatel's
+		// One Touch T tablets, Teclast's X98 Air, NEC's LAVIE T tablets.
+		"=cw-v", "=vi7", "=vi8", "=vi10", "~megafon login", "~one touch t", "~x98 air",
+		"~lavie t",
+		// Onyx BOOX e-ink tablets, by their board names (Darwin, Faust,
+		// Gama, Cristo, Livingstone, Volta, Poke, Note Air, Leaf), with
+		// or without the "MC_" of their older firmware; X-TIGI's Joy and
+		// Hope tablets.
+		"=darwin", "=faust", "=gama", "=cristo", "=livingstone", "=volta", "=poke",
+		"=noteair", "=leaf", "=mc_darwin", "=mc_faust", "=mc_gama", "=mc_cristo",
+		"=x-tigi_joy", "=x_tigi_joy", "=hope7", "=hope8", "=hope10",
+		// Zync's tablets, the Element 7 tablets, and the TEL- and NQT-
+		// lines whose codes give the screen size ("TEL-1014GIQ", "NQT-73GIQ").
+		"~zync", "=element 7", "=element7", "=tel-7", "=tel-10", "=nqt-",
 	}},
 	{fPhoneModel, []string{
 		"~sm-g", "~sm-a", "~sm-s", "~sm-n", "~sm-j", "~sm-m", "~sm-e", "~sm-f", "~sm-c",
@@ -171,8 +202,8 @@ var deviceTokens = []struct {
 		"|s60", "j2me", "midp", "palmos", "palmsource", "|webos", "hpwos", "sonyericsson",
 		"samsung-", "|sgh-", "|lg-", "mot-", "up.browser", "up.link", "obigo", "netfront",
 		"teleca", "maemo", "meego", "sailfish", "ubuntu touch", "tizen", "bada", "brew",
-		"nokia", "ucweb", "juc (", "|adr ", "cldc", "openwave", "polaris", "dolfin",
-		"firefox os", "harmonyos", "sonim", "kai-os", "mtk", "spreadtrum", "docomo", "|wap",
+		"nokia", "ucweb", "juc (", "|adr ", "cldc", "openwave", "polaris ", "polaris/", "dolfin",
+		"firefox os", "harmonyos", "sonim", "kai-os", "|mtk|", "spreadtrum", "docomo", "|wap",
 	}},
 	{fAndroid, []string{"android", "|adr ", "dalvik", "linux; u;"}},
 	{fDesktop, []string{"windows nt", "windows 9", "windows xp", "windows 2000", "windows me",
@@ -196,10 +227,12 @@ var deviceTokens = []struct {
 // ("u", "wv", "mobile", "tablet", "rv:..."). ok is false when there is
 // none.
 func modelSpan(lower []byte) (start, modelEnd int, ok bool) {
-	// "... Build/": the model is the text before it, back to ';' or '('.
+	// "... Build/": the model is the text before it, back to ';' or to the
+	// '(' that opens the comment. A '(' right after a letter or digit is
+	// the model's own ("X80 Power(B2N4) Build/").
 	if b := indexBytes(lower, " build/"); b > 0 {
 		s := b
-		for s > 0 && lower[s-1] != ';' && lower[s-1] != '(' {
+		for s > 0 && lower[s-1] != ';' && (lower[s-1] != '(' || s >= 2 && isAlnum(lower[s-2])) {
 			s--
 		}
 		return trimSpan(lower, s, b)
@@ -335,6 +368,112 @@ func sizeCodeModel(model []byte) bool {
 	return false
 }
 
+// huaweiBases are the three-letter bases of Huawei's and Honor's tablet
+// model codes (MediaPad, MatePad, Honor Pad): "AGS3-W09", "BAH4-L09",
+// "KOB2K-L09", "DBY2-W00". Their phones use other bases (ELE-L29, JNY-LX1).
+var huaweiBases = map[string]bool{
+	"agm": true, "agr": true, "ags": true, "aln": true, "bah": true, "bg2": true, "bgo": true,
+	"brt": true, "btk": true, "btv": true, "bve": true, "bza": true, "bzc": true, "bzd": true,
+	"bzi": true, "bzk": true, "bzt": true, "bzw": true, "cmr": true, "cpn": true, "dbr": true,
+	"dby": true, "eln": true, "fdr": true, "gdi": true, "gem": true, "got": true, "hdl": true,
+	"hdn": true, "hey": true, "hlv": true, "hmw": true, "jdn": true, "kob": true, "krj": true,
+	"mon": true, "mrr": true, "mrx": true, "ndl": true, "pce": true, "ple": true, "rod": true,
+	"rol": true, "scm": true, "sht": true, "syx": true, "szj": true, "tgr": true, "vrd": true,
+	"wgr": true,
+}
+
+// huaweiTablet reports a Huawei or Honor tablet model code: one of
+// huaweiBases, then at most two letters or digits of generation and
+// variant ("AGS3K", "BZT3", "WGRR", "KOBE3"), then '-', at most two letters
+// and two digits ("-W09", "-AL00", "-L09", "-701L").
+func huaweiTablet(model []byte) bool {
+	if len(model) < 7 || !isLetter(model[0]) || !isLetter(model[1]) || !isAlnum(model[2]) {
+		return false
+	}
+	if !huaweiBases[string(model[:3])] { // a constant-size key: no allocation
+		return false
+	}
+	i := 3
+	for i < len(model) && i < 5 && isAlnum(model[i]) {
+		i++
+	}
+	if i >= len(model) || model[i] != '-' {
+		return false
+	}
+	i++
+	j := i
+	for j < len(model) && j-i < 2 && isLetter(model[j]) {
+		j++
+	}
+	return j+2 <= len(model) && isDigit(model[j]) && isDigit(model[j+1])
+}
+
+// sizeThen3G reports a model that names its screen size and then its
+// modem, the way white-label and regional tablets do: a word with the
+// size, 7, 8, 9 or 10 inches, glued to its end, then "3G" ("Fast7 3G",
+// "M7_3G_PLUS", "M10_3G"). A line's number standing alone is not a size
+// ("STK Life 7 3G" is a phone); a few phones are named this way all the
+// same ("Star7 3G").
+func sizeThen3G(model []byte) bool {
+	for i := bytes.Index(model, []byte("3g")); i >= 0; {
+		if i+2 == len(model) || !isAlnum(model[i+2]) {
+			j := i
+			if j > 0 && (model[j-1] == ' ' || model[j-1] == '_' || model[j-1] == '-') {
+				j--
+			}
+			k := j
+			for k > 0 && isDigit(model[k-1]) {
+				k--
+			}
+			size := model[k:j]
+			if (string(size) == "7" || string(size) == "8" || string(size) == "9" || string(size) == "10") &&
+				k > 0 && isLetter(model[k-1]) {
+				return true
+			}
+		}
+		n := bytes.Index(model[i+2:], []byte("3g"))
+		if n < 0 {
+			break
+		}
+		i += 2 + n
+	}
+	return false
+}
+
+// hardwareCodeModel reports Teclast's way of naming a tablet: a letter
+// and two digits, perhaps a word ("HD", "SE", " Power"), then the board's
+// code of four letters and digits in parentheses ("M40(N9H1)",
+// "P20HD(N6H7)", "X80 Power(B2N4)"). The closing parenthesis may have
+// ended the model already.
+func hardwareCodeModel(model []byte) bool {
+	if len(model) < 8 || !isLetter(model[0]) || !isDigit(model[1]) || !isDigit(model[2]) {
+		return false
+	}
+	p := bytes.IndexByte(model, '(')
+	if p < 3 || p+5 > len(model) || !allBytes(model[3:p], func(c byte) bool { return isLetter(c) || c == ' ' }) {
+		return false
+	}
+	code := model[p+1 : p+5]
+	letters, digits := 0, 0
+	for _, c := range code {
+		switch {
+		case isLetter(c):
+			letters++
+		case isDigit(c):
+			digits++
+		}
+	}
+	return letters > 0 && digits > 0 && letters+digits == 4 && (p+5 == len(model) || model[p+5] == ')')
+}
+
+// rowModel reports a model code ending in "_ROW", the rest-of-world
+// variant of Teclast's and other Chinese brands' tablets ("P80_ROW", "T40
+// PRO_ROW"). Lenovo names its phones so too ("Lenovo P780_ROW"); its
+// tablets are found by their TB- codes.
+func rowModel(model []byte) bool {
+	return len(model) > 4 && bytes.HasSuffix(model, []byte("_row")) && !bytes.HasPrefix(model, []byte("lenovo"))
+}
+
 // tabletCode reports model codes that name a tablet by their scheme:
 // Xiaomi's, whose letters after the year and month are "RP" on Redmi Pads
 // ("23073RPBFL", "24018RPACG"); Walmart onn's nine-digit item numbers
@@ -390,9 +529,9 @@ func deviceOf(f uint32) Device {
 		return OtherDevice
 	case f&fTVWeak != 0 && (f&fTabletModel == 0 || f&fNotTablet != 0):
 		return OtherDevice
-	case f&fDesktopModel != 0:
+	case f&fDesktopModel != 0 && f&fTabletWord == 0:
 		return Desktop
-	case f&fTabletModel != 0 && f&fNotTablet == 0,
+	case f&(fTabletModel|fTabletWord) != 0 && f&fNotTablet == 0,
 		f&fTablet != 0 && f&fWindows == 0:
 		return Tablet
 	case f&(fMobile|fPhone) != 0:

@@ -24,7 +24,9 @@ type uaInfo struct {
 // parsing it on a miss. A hit does not allocate.
 func (c *Classifier) userAgent(ua []byte) uaInfo {
 	if len(ua) > maxUALen {
-		info := c.lookupUA(ua[:maxUALen])
+		// The lookup may replace the entry lastUA shares; see below.
+		c.lastOK = false
+		info, _ := c.lookupUA(ua[:maxUALen])
 		info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
 		return info
 	}
@@ -32,15 +34,20 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 	if c.lastOK && bytes.Equal(ua, c.lastUA) {
 		return c.lastInfo
 	}
-	info := c.lookupUA(ua)
-	c.lastUA, c.lastInfo, c.lastOK = append(c.lastUA[:0], ua...), info, true
+	// lastUA shares the buffer of the agent's cache entry instead of
+	// copying it: an entry's buffer changes only when lookupUA puts another
+	// agent in its place, and every lookupUA is followed by setting lastUA
+	// anew (or by clearing lastOK).
+	info, key := c.lookupUA(ua)
+	c.lastUA, c.lastInfo, c.lastOK = key, info, true
 	return info
 }
 
-func (c *Classifier) lookupUA(ua []byte) uaInfo {
+// lookupUA returns ua's verdict and the cache entry's copy of ua.
+func (c *Classifier) lookupUA(ua []byte) (uaInfo, []byte) {
 	h := maphash.Bytes(c.cfg.uaSeed, ua)
-	if info, ok := c.uaCache.get(h, ua); ok {
-		return info
+	if e := c.uaCache.entry(h, ua); e != nil {
+		return e.info, e.ua
 	}
 	// The shared cache only pays once there are clones: for a single
 	// Classifier it would hold the same entries as its own, behind a lock.
@@ -56,8 +63,7 @@ func (c *Classifier) lookupUA(ua []byte) uaInfo {
 			c.shared.put(h, ua, info)
 		}
 	}
-	c.uaCache.put(h, ua, info)
-	return info
+	return info, c.uaCache.put(h, ua, info).ua
 }
 
 // uaHash is the keyed hash of a user agent that visitor keys are built on.
@@ -164,19 +170,30 @@ func (c *uaCache) grow() {
 	}
 }
 
+// get returns ua's verdict, if it is held.
 func (c *uaCache) get(h uint64, ua []byte) (uaInfo, bool) {
-	s := c.set(h)
-	for w := range c.ways {
-		if s.tags[w] == h && s.valid&(1<<w) != 0 && bytes.Equal(s.ents[w].ua, ua) {
-			s.ref |= 1 << w
-			return s.ents[w].info, true
-		}
+	if e := c.entry(h, ua); e != nil {
+		return e.info, true
 	}
 	return uaInfo{}, false
 }
 
-// put stores ua's verdict, which get has just not found.
-func (c *uaCache) put(h uint64, ua []byte, info uaInfo) {
+// entry returns ua's entry, or nil. The entry stays valid until the next
+// put or grow.
+func (c *uaCache) entry(h uint64, ua []byte) *uaEntry {
+	s := c.set(h)
+	for w := range c.ways {
+		if s.tags[w] == h && s.valid&(1<<w) != 0 && bytes.Equal(s.ents[w].ua, ua) {
+			s.ref |= 1 << w
+			return &s.ents[w]
+		}
+	}
+	return nil
+}
+
+// put stores ua's verdict, which get has just not found, and returns its
+// entry.
+func (c *uaCache) put(h uint64, ua []byte, info uaInfo) *uaEntry {
 	s := c.set(h)
 	full := uint8(1)<<c.ways - 1
 	for s.valid == full && len(c.sets) < c.maxSets {
@@ -207,6 +224,7 @@ func (c *uaCache) put(h uint64, ua []byte, info uaInfo) {
 	s.tags[w] = h
 	s.valid |= 1 << w
 	s.ref &^= 1 << w
+	return e
 }
 
 // len returns the number of entries held.

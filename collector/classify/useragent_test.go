@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -225,6 +226,36 @@ func TestDevice(t *testing.T) {
 		{"Yandex tablet marker on a TV", "Mozilla/5.0 (Linux; arm; Android 11; SM-LED43T1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/102.0 YaApp_Android/22.79/apad Mobile Safari/537.36", OtherDevice},
 		{"Archos tablet", "Mozilla/5.0 (Linux; Android 4.2.2; AN10G2 Build/JDQ39) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/40.0 Mobile Safari/537.36", Tablet},
 		{"app name only", "MyApp/1.0", OtherDevice},
+		{"Honor tablet code with a variant letter", "Mozilla/5.0 (Linux; Android 12; KOB2K-L09) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Huawei tablet code of a new generation", "Mozilla/5.0 (Linux; Android 12; AGS6-W00) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.0.0 Mobile Safari/537.36", Tablet},
+		{"Huawei P30 phone", "Mozilla/5.0 (Linux; Android 10; ELE-L29) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0.4430.91 Mobile Safari/537.36", Mobile},
+		{"teXet tablet", "Mozilla/5.0 (Linux; Android 4.1.1; TM-7043XD Build/JRO03C) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30", Tablet},
+		{"teXet phone", "Mozilla/5.0 (Linux; Android 7.0; TM-5003) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0 Mobile Safari/537.36", Mobile},
+		{"Mediacom SmartPad", "Mozilla/5.0 (Linux; Android 4.2.2; M-MP8S4A3G Build/JDQ39) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30", Tablet},
+		{"Mediacom PhonePad", "Mozilla/5.0 (Linux; Android 4.4.2; M-PP2S500 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Mobile},
+		{"screen size then 3G", "Mozilla/5.0 (Linux; Android 4.4.2; Fast7 3G Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"a line's number then 3G", "Mozilla/5.0 (Linux; Android 6.0; STK Life 7 3G) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Mobile},
+		{"rest-of-world tablet", "Mozilla/5.0 (Linux; Android 11; P80_ROW) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0 Mobile Safari/537.36", Tablet},
+		{"rest-of-world Lenovo phone", "Mozilla/5.0 (Linux; Android 4.2.1; Lenovo P780_ROW Build/JOP40D) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0 Mobile Safari/537.36", Mobile},
+		{"tablet PC in the model", "Mozilla/5.0 (Linux; Android 4.4.2; 769TPC) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"quad-core tablet", "Mozilla/5.0 (Linux; Android 4.4.2; M7-3G_QC_3 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0 Mobile Safari/537.36", Tablet},
+		{"Teclast board code", "Mozilla/5.0 (Linux; Android 10; P20HD(N6H7)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/74.0.3729.23 Mobile Safari/537.36", Tablet},
+		{"Motorola model year", "Mozilla/5.0 (Linux; Android 12; moto g stylus (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/110.0 Mobile Safari/537.36", Mobile},
+		{"Nokia T tablet", "Mozilla/5.0 (Linux; Android 12; Nokia T20) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0.4664.45 Safari/537.36", Tablet},
+		{"Nokia phone", "Mozilla/5.0 (Linux; Android 12; Nokia G20) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0.4664.45 Mobile Safari/537.36", Mobile},
+		{"Chuwi Vi tablet", "Mozilla/5.0 (Linux; Android 5.1; Vi10 Plus Build/LMY49J) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0 Mobile Safari/537.36", Tablet},
+		{"Huawei tablet code with letters before the generation", "Mozilla/5.0 (Linux; Android 10; Kobe3-L09) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/88.0.4324.96 Mobile Safari/537.36", Tablet},
+		{"Pico headset", "Mozilla/5.0 (Linux; Android 10; Pico Neo 3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0 VR Safari/537.36", OtherDevice},
+		{"PicoPad tablet", "Mozilla/5.0 (Linux; Android 11; PicoPad-7H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Mobile Safari/537.36", Tablet},
+		{"tablet model named Polaris", "Mozilla/5.0 (Linux; Android 4.4.2; polaris_803 Build/KOT49H) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/34.0.1847.114 Safari/537.36", Tablet},
+		{"Polaris browser", "Mozilla/4.0 (compatible; Polaris 6.2; Brew 3.1.5; en)/240X320 Samsung SCH-U750", Mobile},
+		{"Onyx BOOX by board name", "Mozilla/5.0 (Linux; Android 11; FAUST6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/85.0.4178.0 Mobile Safari/537.36", Tablet},
+		{"ThinkPad Tablet", "Mozilla/5.0 (Linux; U; Android 4.0.3; ru-ru; ThinkPad Tablet Build/ThinkPadTablet_A400_03) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
+		{"ThinkPad laptop running Android apps", "Mozilla/5.0 (Linux; Android 9; ThinkPad X1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/100.0 Safari/537.36", Desktop},
+		{"board code inside a model before Build", "Dalvik/2.1.0 (Linux; U; Android 5.1; X80 Power(B2N4) Build/LMY47I)", Tablet},
+		{"Teclast X98 Air", "Mozilla/5.0 (Linux; Android 5.1; X98 Air III Build/LMY47I) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0 Mobile Safari/537.36", Tablet},
+		{"X98 TV box", "Mozilla/5.0 (Linux; Android 9; X98 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/96.0 Safari/537.36", OtherDevice},
+		{"tablet named NetTAB, not a Netta TV", "Mozilla/5.0 (Linux; U; Android 4.1.2; ru-ru; NetTAB_Space_3G Build/JZO54K) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Safari/534.30", Tablet},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,5 +372,30 @@ func TestUACacheGrows(t *testing.T) {
 	ua, h := key(29_999)
 	if got, ok := c.get(h, ua); !ok || got.hash != 29_999 {
 		t.Error("the last agent is not in the cache")
+	}
+}
+
+// TestUserAgentLastAfterEviction: the previous request's agent shares its
+// cache entry's buffer; when that entry is given to another agent, the
+// previous agent's verdict is not handed to the newcomer, also when the
+// newcomer is an agent too long to be the previous one.
+func TestUserAgentLastAfterEviction(t *testing.T) {
+	cfg := testConfig()
+	cfg.CacheSize = 1 // one entry: every new agent takes the previous one's place
+	c := newTestClassifier(t, cfg)
+	// A human agent of maxUALen bytes, so that its entry's buffer can take
+	// any agent the cache keeps.
+	human := []byte(uaIPhone + " " + strings.Repeat("x", maxUALen-len(uaIPhone)-1))
+	long := []byte("Googlebot/2.1 (+http://www.google.com/bot.html) " + strings.Repeat("a", maxUALen))
+	bot := long[:maxUALen] // what the too-long agent is looked up as
+	for i, step := range []struct {
+		ua  []byte
+		bot bool
+	}{
+		{human, false}, {long, true}, {bot, true}, {human, false}, {bot, true}, {[]byte(uaCurl), true}, {human, false},
+	} {
+		if got := c.userAgent(step.ua); got.bot != step.bot {
+			t.Fatalf("step %d: %.40q... bot = %v, want %v", i, step.ua, got.bot, step.bot)
+		}
 	}
 }

@@ -4,6 +4,13 @@
 //
 //	go run ./tools/uaeval                       # the corpus in collector/classify/testdata/ua
 //	go run ./tools/uaeval -v more.tsv           # other files too, listing every miss
+//	go run ./tools/uaeval -device-detector DIR  # also all of device-detector's browser fixtures
+//
+// With -device-detector, DIR is a checkout of matomo-org/device-detector:
+// every browser fixture of its Tests/fixtures is judged, chosen and given a
+// device class as collector/classify/testdata/ua/README.md says for the
+// committed sample, and so are the fixtures outside that sample ("held
+// out"). The fixtures are read as test data only.
 //
 // A corpus file has one agent a line: verdict, a tab, the agent. The verdict
 // is "bot", "human" (not a bot, device not judged) or a device class
@@ -26,6 +33,7 @@ import (
 func main() {
 	dir := flag.String("dir", "collector/classify/testdata/ua", "directory of corpus files (*.tsv); empty for none")
 	verbose := flag.Bool("v", false, "list every agent judged wrongly")
+	dd := flag.String("device-detector", "", "a device-detector checkout whose browser fixtures to judge, all and held out")
 	flag.Parse()
 	files := flag.Args()
 	if *dir != "" {
@@ -35,11 +43,20 @@ func main() {
 		}
 		files = append(m, files...)
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && *dd == "" {
 		fail(fmt.Errorf("no corpus files (run from the repository root, or name files)"))
 	}
 	for _, f := range files {
 		if err := judge(os.Stdout, f, *verbose); err != nil {
+			fail(err)
+		}
+	}
+	if *dd != "" {
+		sample := ""
+		if *dir != "" {
+			sample = filepath.Join(*dir, "device-detector-browsers.tsv")
+		}
+		if err := judgeDeviceDetector(os.Stdout, *dd, sample, *verbose); err != nil {
 			fail(err)
 		}
 	}
@@ -66,8 +83,13 @@ func judge(w io.Writer, path string, verbose bool) error {
 		return err
 	}
 	defer fh.Close()
+	return judgeReader(w, path, fh, verbose)
+}
+
+// judgeReader judges the corpus lines of r; path names it in the report.
+func judgeReader(w io.Writer, path string, r io.Reader, verbose bool) error {
 	var st stats
-	sc := bufio.NewScanner(fh)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		verdict, ua, ok := strings.Cut(sc.Text(), "\t")
