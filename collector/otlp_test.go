@@ -232,14 +232,14 @@ func otlpMismatch(req *colmetricpb.ExportMetricsServiceRequest, want Summary) st
 		if !ok {
 			return "web_session_duration: unexpected cell " + k
 		}
-		if !slices.Equal(p.GetExplicitBounds(), telemetry.DurationBounds) {
+		if !slices.Equal(p.GetExplicitBounds(), telemetry.DurationBounds()) {
 			return fmt.Sprintf("web_session_duration{%s}: bounds %v", k, p.GetExplicitBounds())
 		}
 		var n uint64
 		for _, c := range p.GetBucketCounts() {
 			n += c
 		}
-		if p.GetCount() != r.Closed || n != r.Closed || len(p.GetBucketCounts()) != len(telemetry.DurationBounds)+1 {
+		if p.GetCount() != r.Closed || n != r.Closed || len(p.GetBucketCounts()) != len(telemetry.DurationBounds())+1 {
 			return fmt.Sprintf("web_session_duration{%s}: count %d, buckets %v, want %d", k, p.GetCount(), p.GetBucketCounts(), r.Closed)
 		}
 		if math.Abs(p.GetSum()-r.DurationSum) > 1e-6 {

@@ -96,7 +96,11 @@ func (d *decoder) unwrapped(src *source, key any, record []byte) bool {
 func (d *decoder) decode(src *source, line []byte) bool {
 	if err := d.parser(src).Parse(line, &d.req); err != nil {
 		if err != accesslog.ErrComment {
-			d.reject(src, reasonOf(err), line)
+			r := accesslog.ReasonOf(err)
+			if r == "" {
+				r = accesslog.ReasonSyntax
+			}
+			d.reject(src, r, line)
 		}
 		return false
 	}
@@ -159,13 +163,6 @@ func eventOf(t int64, r *classify.Result, site uint8) session.Event {
 		Value:      r.Value,
 		ValueBad:   r.ValueBad,
 	}
-}
-
-func reasonOf(err error) accesslog.Reason {
-	if e, ok := err.(*accesslog.Error); ok {
-		return e.Reason
-	}
-	return accesslog.ReasonSyntax
 }
 
 // pipeline is the counting path of one goroutine: a decoder for its lines

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/fnv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -291,33 +293,18 @@ func trimWWW(host []byte) []byte {
 }
 
 // sourceHash returns the 64-bit FNV-1a hash of the length-prefixed fields of
-// a source identity, never 0 (0 means no source).
+// a source identity, never 0 (0 means no source). It does not allocate: the
+// hash stays on the stack once New64a is inlined.
 func sourceHash(source, medium, campaign []byte) uint64 {
-	h := fnv64a(fnvOffset)
+	h := fnv.New64a()
+	var n [4]byte
 	for _, f := range [...][]byte{source, medium, campaign} {
-		n := len(f)
-		h = h.add([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
-		h = h.add(f)
+		binary.BigEndian.PutUint32(n[:], uint32(len(f)))
+		h.Write(n[:])
+		h.Write(f)
 	}
-	if h == 0 {
-		return 1
+	if s := h.Sum64(); s != 0 {
+		return s
 	}
-	return uint64(h)
-}
-
-// fnv64a is an allocation-free 64-bit FNV-1a state, identical to hash/fnv's
-// New64a.
-type fnv64a uint64
-
-const (
-	fnvOffset fnv64a = 14695981039346656037
-	fnvPrime  fnv64a = 1099511628211
-)
-
-func (h fnv64a) add(b []byte) fnv64a {
-	for _, c := range b {
-		h ^= fnv64a(c)
-		h *= fnvPrime
-	}
-	return h
+	return 1
 }

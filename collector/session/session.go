@@ -169,44 +169,21 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 // time and applied in (time, arrival) order; an event older than that is
 // applied at once and reported as late.
 func (s *Sessionizer) Add(e Event) {
-	s.seq++
-	e.Seq = s.seq
-	before := e.Time
-	if s.started {
-		before = s.watermark
-	}
-	s.add(&e, before, max(before, e.Time))
-}
-
-// AddOrdered is Add for one shard of a sessionizer split by visitor key:
-// e.Seq is the event's place in the whole input, and before and after are
-// the newest event time of the whole input just before and just after e.
-// Fed that way, each shard applies its visitors' events exactly as a single
-// Sessionizer fed every event would.
-func (s *Sessionizer) AddOrdered(e Event, before, after int64) { s.add(&e, before, after) }
-
-func (s *Sessionizer) add(e *Event, before, after int64) {
 	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
 		return
 	}
-	if s.started && before > s.watermark {
-		// What a single sessionizer released on other shards' events.
-		s.watermark = before
-		s.release()
-	}
-	if !s.started || after > s.watermark {
-		s.watermark = after
+	s.seq++
+	e.Seq = s.seq
+	if !s.started || e.Time > s.watermark {
+		s.watermark = e.Time
 		s.started = true
-	}
-	if e.Seq > s.seq {
-		s.seq = e.Seq
 	}
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
-		s.apply(e)
+		s.apply(&e)
 		return
 	}
-	s.pending.insert(e)
+	s.pending.insert(&e)
 	s.release()
 }
 

@@ -91,46 +91,6 @@ func TestRestoreRejectsBadSnapshot(t *testing.T) {
 	}
 }
 
-// TestShardedEqualsSingle splits out-of-order events by visitor across
-// shards fed with AddOrdered and the whole input's watermark: the session
-// events are the same as one sessionizer's (in another order).
-func TestShardedEqualsSingle(t *testing.T) {
-	events := randomEvents(7, 3000)
-	single := &recorder{}
-	s, _ := New(DefaultConfig(), single)
-	for _, e := range events {
-		s.Add(e)
-	}
-	s.CloseAll()
-	if !slices.Contains(single.out, "late") {
-		t.Fatal("test events include no late event")
-	}
-
-	for _, n := range []int{2, 3, 5} {
-		sharded := &recorder{}
-		shards := make([]*Sessionizer, n)
-		for i := range shards {
-			shards[i], _ = New(DefaultConfig(), sharded)
-		}
-		var wm int64
-		for i, e := range events {
-			e.Seq = uint64(i + 1)
-			before := wm
-			if i == 0 {
-				before = e.Time
-			}
-			wm = max(before, e.Time)
-			shards[e.Visitor%uint64(n)].AddOrdered(e, before, wm)
-		}
-		for _, sh := range shards {
-			sh.CloseAll()
-		}
-		if diff := cmp.Diff(sorted(single.out), sorted(sharded.out)); diff != "" {
-			t.Errorf("%d shards differ from one sessionizer (-single +sharded):\n%s", n, diff)
-		}
-	}
-}
-
 func sorted(in []string) []string {
 	out := append([]string(nil), in...)
 	slices.Sort(out)

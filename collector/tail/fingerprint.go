@@ -1,6 +1,9 @@
 package tail
 
-import "os"
+import (
+	"hash/fnv"
+	"os"
+)
 
 // updateFingerprint extends the fingerprint of s while the file is shorter
 // than FingerprintSize was when it was last computed.
@@ -53,16 +56,9 @@ func (t *Tailer) prefixMatches(f *os.File, fp uint64, n int) bool {
 	return ok && sum == fp
 }
 
-// fnv64a is the 64-bit FNV-1a hash of b.
+// fnv64a is the 64-bit FNV-1a hash of b, the fingerprint of a file's start.
 func fnv64a(b []byte) uint64 {
-	const (
-		offset64 = 14695981039346656037
-		prime64  = 1099511628211
-	)
-	h := uint64(offset64)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= prime64
-	}
-	return h
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
 }

@@ -291,7 +291,7 @@ func (p *Producer) xAttrs(j int) attribute.Set {
 	}
 	m := p.m
 	x := j % m.nx
-	kv := append(p.cellAttrs[j/m.nx].ToSlice(), attribute.String("visitor_type", VisitorTypes[x%2]))
+	kv := append(p.cellAttrs[j/m.nx].ToSlice(), attribute.String("visitor_type", visitorTypes[x%2]))
 	if len(m.dims.Landings) > 0 {
 		kv = append(kv, attribute.String("landing", m.dims.landingNames()[x/2]))
 	}

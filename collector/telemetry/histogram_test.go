@@ -11,8 +11,8 @@ func TestHistogramIntegerBounds(t *testing.T) {
 		scale  float64
 		ints   bool
 	}{
-		{DurationBounds, 1e3, true},
-		{PageviewBounds, 1, true},
+		{durationBounds, 1e3, true},
+		{pageviewBounds, 1, true},
 		{[]float64{0.5, 2.25}, 1, false},
 		{[]float64{0.0005, 1}, 1e3, false},
 	} {

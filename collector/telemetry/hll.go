@@ -103,61 +103,6 @@ func (d *dayVisitors) reset(day int32) {
 	d.day = day
 }
 
-// ShardVisitors counts the visitors a day of one shard of a parallel
-// replay. Shards run at their own pace, so one reaching the next day must
-// not reset (or be refused by) the sketches of another still in the day
-// before: each counts alone, and MergeVisitors unites them once every
-// shard is done, as one pass over all visitors would have counted.
-type ShardVisitors struct {
-	m *Metrics
-	d dayVisitors
-}
-
-// NewShardVisitors returns an empty count for one shard.
-func (m *Metrics) NewShardVisitors() *ShardVisitors {
-	return &ShardVisitors{m: m, d: dayVisitors{sketches: make([]*hll, len(m.dayv.sketches))}}
-}
-
-// VisitorSeen is Metrics.VisitorSeen for the shard's own sketches; a
-// shard's sessionizer alone calls it.
-func (v *ShardVisitors) VisitorSeen(l session.Labels, key uint64, day int32) {
-	v.d.seen(v.m.cell(l), key, day)
-}
-
-// MergeVisitors unites the shards' sketches of the newest day any of them
-// (or m itself) reached into m's: the union of HyperLogLog sketches is the
-// sketch of the union, so the estimate is that of a single pass.
-func (m *Metrics) MergeVisitors(shards []*ShardVisitors) {
-	d := &m.dayv
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	newest := d.day
-	for _, v := range shards {
-		newest = max(newest, v.d.day)
-	}
-	if newest > d.day {
-		d.reset(newest)
-	}
-	for _, v := range shards {
-		if v.d.day != newest {
-			continue
-		}
-		for c, s := range v.d.sketches {
-			if s == nil {
-				continue
-			}
-			t := d.sketches[c]
-			if t == nil {
-				t = new(hll)
-				d.sketches[c] = t
-			}
-			for i, r := range s {
-				t[i] = max(t[i], r)
-			}
-		}
-	}
-}
-
 // visitorEstimates returns, per cell with a sketch, its estimate.
 func (m *Metrics) visitorEstimates() (cells []int, est []float64) {
 	d := &m.dayv

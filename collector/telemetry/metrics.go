@@ -8,6 +8,7 @@ package telemetry
 
 import (
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -16,12 +17,16 @@ import (
 	"github.com/session-exporter/session-exporter/collector/session"
 )
 
-// DurationBounds are the upper bounds, in seconds, of the session duration
+// durationBounds are the upper bounds, in seconds, of the session duration
 // histogram buckets.
-var DurationBounds = []float64{0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+var durationBounds = []float64{0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
 
-// PageviewBounds are the upper bounds of the pageviews-per-session histogram.
-var PageviewBounds = []float64{1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50}
+// DurationBounds returns a copy of the upper bounds, in seconds, of the
+// session duration histogram buckets.
+func DurationBounds() []float64 { return slices.Clone(durationBounds) }
+
+// pageviewBounds are the upper bounds of the pageviews-per-session histogram.
+var pageviewBounds = []float64{1, 2, 3, 4, 5, 7, 10, 15, 20, 30, 50}
 
 const (
 	nc    = classify.NumChannels
@@ -43,9 +48,9 @@ type Dims struct {
 	Files    []string
 }
 
-// VisitorTypes are the values of the visitor_type label, by
+// visitorTypes are the values of the visitor_type label, by
 // session.Labels.Returning.
-var VisitorTypes = []string{"new", "returning"}
+var visitorTypes = []string{"new", "returning"}
 
 // landingNames are the values of the landing label by session.Labels.Landing.
 func (d Dims) landingNames() []string { return append([]string{"other"}, d.Landings...) }
@@ -158,8 +163,8 @@ func New(d Dims) *Metrics {
 		pageviews:    make([]atomic.Uint64, n),
 		engaged:      make([]atomic.Uint64, n),
 		bounced:      make([]atomic.Uint64, n),
-		duration:     newHistogram(DurationBounds, 1e3, n),
-		pvs:          newHistogram(PageviewBounds, 1, n),
+		duration:     newHistogram(durationBounds, 1e3, n),
+		pvs:          newHistogram(pageviewBounds, 1, n),
 		conversions:  make([]atomic.Uint64, len(d.Goals)*n),
 		values:       make([]atomic.Int64, len(d.Goals)*n),
 		nx:           nx,

@@ -105,7 +105,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		PVSum:        loadI(m.pvs.sum),
 		PVCount:      load(m.pvs.count),
 		Conversions:  load(m.conversions),
-		VisitorTypes: VisitorTypes,
+		VisitorTypes: visitorTypes,
 		XSessions:    load(m.xsessions),
 		XEngaged:     load(m.xengaged),
 		XBounced:     load(m.xbounced),
@@ -187,9 +187,9 @@ func (m *Metrics) Restore(s Snapshot) {
 	addI(m.duration.sum, s.DurSum, cellMap)
 	add(m.pvs.count, s.PVCount, cellMap)
 	addI(m.pvs.sum, s.PVSum, cellMap)
-	nb := len(DurationBounds) + 1
+	nb := len(durationBounds) + 1
 	add(m.duration.buckets, s.DurBuckets, expand(cellMap, nb))
-	add(m.pvs.buckets, s.PVBuckets, expand(cellMap, len(PageviewBounds)+1))
+	add(m.pvs.buckets, s.PVBuckets, expand(cellMap, len(pageviewBounds)+1))
 	// conversions: goal-major over cells.
 	convMap := make([]int, len(goalMap)*oldCells)
 	for g := range goalMap {
@@ -254,7 +254,7 @@ func (m *Metrics) restoreX(s Snapshot, cellMap, goalMap []int, oldCells int) {
 		return
 	}
 	landMap := indexMap(s.Dims.landingNames(), m.dims.landingNames())
-	typeMap := indexMap(s.VisitorTypes, VisitorTypes)
+	typeMap := indexMap(s.VisitorTypes, visitorTypes)
 	onx := len(s.Dims.landingNames()) * len(s.VisitorTypes)
 	// xMap maps an old (cell, x) index to a new one, or -1.
 	xMap := make([]int, oldCells*onx)
