@@ -8,7 +8,7 @@ import "github.com/session-exporter/session-exporter/collector/classify"
 // activity (front = least recent), used for timeouts and eviction.
 // Keeping it sorted, even when late events arrive, makes every idle
 // session close at the same point of the input whatever else is in
-// memory, so sharded sessionizers count exactly as one.
+// memory.
 //
 // The record is 64 bytes and holds no pointers. Last activity is not a
 // field of its own: it is last, the last pageview, while the session is
