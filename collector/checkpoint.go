@@ -39,6 +39,10 @@ func (c *Collector) loadState() (*state.State, error) {
 		c.moveStateAside(err)
 		return nil, nil
 	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the message names the path once
+	}
 	return nil, fmt.Errorf("state file %s cannot be read (fix its permissions, or move it away to start fresh): %w", path, err)
 }
 

@@ -1,5 +1,8 @@
 package accesslog
 
+// Caddy's JSON log: the parser and the small JSON scanner under it, which only
+// this format (and the Docker reader's unescaping) uses.
+
 import (
 	"bytes"
 	"encoding/binary"

@@ -1,5 +1,9 @@
 package accesslog
 
+// The validation and number and time readers every format's parser shares:
+// small leaf functions, kept together so that every rule a line must pass
+// is found in one file.
+
 import (
 	"bytes"
 	"time"

@@ -1,5 +1,8 @@
 package accesslog
 
+// The log_format compiler and the matcher it drives share the plan and values
+// layouts; one file, rather than internals passed between several.
+
 import (
 	"bytes"
 	"encoding/binary"

@@ -1,5 +1,10 @@
 package classify
 
+// The Classifier's one pass over a request (Classify and the steps it calls
+// in rule order: exclusion, bots, assets, goals and values, source). It is
+// longer than most files here so that rules 1 to 5 of docs/rules.md read top
+// to bottom in one place.
+
 import (
 	"bytes"
 	"crypto/sha256"

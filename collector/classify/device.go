@@ -1,5 +1,8 @@
 package classify
 
+// The device rules of docs/rules.md rule 7: the device tokens and the Android
+// model schemes, read together whenever a rule changes.
+
 import "bytes"
 
 // Device tokens (docs/rules.md rule 7). Each sets a feature bit; deviceOf

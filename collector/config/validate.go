@@ -1,5 +1,9 @@
 package config
 
+// Every validation rule of the configuration, one function per section in the
+// order of docs/configuration.md, and the defaults they are checked after;
+// one file, so a reviewer can see that every key has its check.
+
 import (
 	"errors"
 	"fmt"

@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/klauspost/compress/zstd"
@@ -103,15 +105,21 @@ type File struct {
 
 // Open opens path and reads it as plain text, whatever of the recognised
 // formats it is stored in.
+//
+// Its errors do not name the path: the caller does, once.
 func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
 		return nil, err
 	}
 	rc, k, err := NewReader(f)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return &File{Reader: rc, Kind: k, f: f, dec: rc}, nil
 }

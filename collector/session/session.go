@@ -3,6 +3,10 @@
 // events go to a Sink, so replay and the live exporter count with the same code.
 package session
 
+// The session rules (docs/rules.md rule 6) applied event by event: Add,
+// release, expire and apply read in order. The visitor table is in
+// table.go, the reorder heap in heap.go.
+
 import (
 	"fmt"
 	"time"

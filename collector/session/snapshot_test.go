@@ -3,7 +3,6 @@ package session
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
@@ -89,10 +88,4 @@ func TestRestoreRejectsBadSnapshot(t *testing.T) {
 	if err := s.Restore(dup); err == nil {
 		t.Error("duplicate visitor accepted")
 	}
-}
-
-func sorted(in []string) []string {
-	out := append([]string(nil), in...)
-	slices.Sort(out)
-	return out
 }

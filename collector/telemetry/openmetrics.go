@@ -1,5 +1,9 @@
 package telemetry
 
+// Backfill output: the gather at each step, the compact per-series store with
+// its spill file and the rendering through expfmt share the omFamily and
+// omSeries layouts, so they stay in one file.
+
 import (
 	"bufio"
 	"bytes"
