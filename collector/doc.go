@@ -23,10 +23,11 @@
 //	wrapper.go     container runtime log records around lines
 //	health.go      warnings about missing logs and rejected lines
 //	scrape.go      the HTTP handlers: /metrics, /healthz, /
-//	otlp.go        the OTLP push of the same metrics
 //	sample.go      logging a rejected line's shape, rate-limited
 //	rotation.go    the order rotated files are replayed in
 //	summary.go     the replay summary the command reports
+//
+// The OTLP push of the same metrics is telemetry's (telemetry/otlp.go).
 //
 // The command (cmd/session-exporter) parses flags, loads the configuration,
 // and formats the replay summary.

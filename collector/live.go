@@ -122,12 +122,12 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		return err
 	}
 	defer exp.Shutdown(context.Background())
-	stopOTLP, err := c.startOTLP(ctx, prod)
+	stopOTLP, err := telemetry.StartOTLP(ctx, c.cfg.OTLP, c.opts.Build.Version, c.log, prod)
 	if err != nil {
 		return err
 	}
 	defer func() { // on early returns; a no-op after the last push below
-		sctx, done := context.WithTimeout(context.Background(), otlpShutdownTimeout)
+		sctx, done := context.WithTimeout(context.Background(), telemetry.OTLPShutdownTimeout)
 		defer done()
 		_ = stopOTLP(sctx)
 	}()
@@ -242,7 +242,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		}
 	}
 	// The last OTLP push carries the counts just saved.
-	otlpCtx, otlpDone := context.WithTimeout(context.Background(), otlpShutdownTimeout)
+	otlpCtx, otlpDone := context.WithTimeout(context.Background(), telemetry.OTLPShutdownTimeout)
 	if err := stopOTLP(otlpCtx); err != nil {
 		c.log.Warn("last OTLP push not confirmed", "err", err)
 	}

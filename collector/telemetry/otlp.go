@@ -1,4 +1,4 @@
-package collector
+package telemetry
 
 import (
 	"context"
@@ -18,18 +18,17 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/session-exporter/session-exporter/collector/config"
-	"github.com/session-exporter/session-exporter/collector/telemetry"
 )
 
-// otlpShutdownTimeout bounds the last push when the exporter stops.
-const otlpShutdownTimeout = 5 * time.Second
+// OTLPShutdownTimeout bounds the last push when the exporter stops.
+const OTLPShutdownTimeout = 5 * time.Second
 
-// startOTLP pushes p, the producer /metrics serves, to the configured
-// OpenTelemetry collector every otlp.interval, cumulative, until the returned
-// function is called; that function pushes once more and stops (calling it
-// again does nothing). Without an otlp section both do nothing.
-func (c *Collector) startOTLP(ctx context.Context, p *telemetry.Producer) (shutdown func(context.Context) error, err error) {
-	o := c.cfg.OTLP
+// StartOTLP pushes p, the producer /metrics serves, to the OpenTelemetry
+// collector of o every o.Interval, cumulative, until the returned function is
+// called; that function pushes once more and stops (calling it again does
+// nothing). With o nil (no otlp section) both do nothing. version is the
+// service.version resource attribute; log gets the push's failures.
+func StartOTLP(ctx context.Context, o *config.OTLP, version string, log *slog.Logger, p *Producer) (shutdown func(context.Context) error, err error) {
 	if o == nil {
 		return func(context.Context) error { return nil }, nil
 	}
@@ -41,23 +40,23 @@ func (c *Collector) startOTLP(ctx context.Context, p *telemetry.Producer) (shutd
 		resource.WithTelemetrySDK(),
 		resource.WithAttributes(
 			attribute.String("service.name", "session-exporter"),
-			attribute.String("service.version", c.opts.Build.Version)),
+			attribute.String("service.version", version)),
 		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
 	)
 	if err != nil {
-		c.log.Warn("OTLP resource incomplete", "err", err)
+		log.Warn("OTLP resource incomplete", "err", err)
 	}
 	if res == nil {
 		res = resource.Default()
 	}
 	reader := sdkmetric.NewPeriodicReader(
-		&loggedExporter{Exporter: exp, log: c.log, endpoint: o.Endpoint},
+		&loggedExporter{Exporter: exp, log: log, endpoint: o.Endpoint},
 		sdkmetric.WithInterval(o.Interval.D()),
 		sdkmetric.WithProducer(p),
 	)
 	// The provider has no instruments: it only runs the reader over p.
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
-	c.log.Info("pushing metrics over OTLP", "endpoint", o.Endpoint, "protocol", o.Protocol, "interval", o.Interval.D())
+	log.Info("pushing metrics over OTLP", "endpoint", o.Endpoint, "protocol", o.Protocol, "interval", o.Interval.D())
 	var once sync.Once
 	var serr error
 	return func(ctx context.Context) error {
