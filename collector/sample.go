@@ -40,14 +40,14 @@ func (s *rejectSampler) sample(file string, r accesslog.Reason, line []byte) {
 	s.last[r] = t
 	n := s.suppress[r]
 	s.suppress[r] = 0
-	s.log.Debug("rejected log line", "file", file, "reason", string(r), "suppressed_since_last", n, "shape", MaskLine(line, 200))
+	s.log.Debug("rejected log line", "file", file, "reason", string(r), "suppressed_since_last", n, "shape", maskLine(line, 200))
 }
 
-// MaskLine returns the shape of at most max bytes of line: every run of
+// maskLine returns the shape of at most max bytes of line: every run of
 // letters becomes "a", every run of digits "9", other bytes stay (control
 // and non-ASCII bytes become '?'). It shows why a line does not match its
 // format without showing any address, path, user agent or referrer.
-func MaskLine(line []byte, max int) string {
+func maskLine(line []byte, max int) string {
 	if len(line) > max {
 		line = line[:max]
 	}

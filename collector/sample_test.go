@@ -9,11 +9,11 @@ func TestMaskLineShowsShapeOnly(t *testing.T) {
 		{"2001:db8::beef \x00\xff", "9:a9::a ??"},
 		{"", ""},
 	} {
-		if got := MaskLine([]byte(tc.in), 200); got != tc.want {
+		if got := maskLine([]byte(tc.in), 200); got != tc.want {
 			t.Errorf("MaskLine(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	if got := MaskLine([]byte("abcdef"), 3); got != "a" {
+	if got := maskLine([]byte("abcdef"), 3); got != "a" {
 		t.Errorf("MaskLine cut = %q", got)
 	}
 }

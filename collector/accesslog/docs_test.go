@@ -42,7 +42,7 @@ func TestDocsFormatSamples(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range Presets {
+	for _, name := range presets {
 		if name != "auto" && !seen[name] {
 			t.Errorf("docs/formats.md has no sample for preset %s", name)
 		}

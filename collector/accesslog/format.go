@@ -40,8 +40,8 @@ const (
 	IngressNginxFormat = CombinedFormat + ` $request_length $request_time [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id`
 )
 
-// Presets lists the named formats New accepts, "auto" last.
-var Presets = []string{"combined", "main", "sessions", "common", "vhost_combined", "traefik", "ingress-nginx", "caddy", "cloudfront", "auto"}
+// presets lists the named formats New accepts, "auto" last.
+var presets = []string{"combined", "main", "sessions", "common", "vhost_combined", "traefik", "ingress-nginx", "caddy", "cloudfront", "auto"}
 
 // New returns a Parser for format, which is one of
 //
@@ -92,7 +92,7 @@ func New(format string) (Parser, error) {
 }
 
 func presetList() string {
-	return strings.Join(Presets, ", ")
+	return strings.Join(presets, ", ")
 }
 
 // preset is a named log_format, and how its end is read.

@@ -18,7 +18,7 @@ var presetWant = view{Time: "2026-11-02T10:15:42Z", RemoteAddr: "192.0.2.10", Me
 	Status: 200, Referer: "https://www.google.com/", UserAgent: presetUA}
 
 func TestPresetsCompile(t *testing.T) {
-	for _, name := range Presets {
+	for _, name := range presets {
 		p := mustNew(t, name)
 		if p.Name() != name {
 			t.Errorf("New(%q).Name() = %q", name, p.Name())

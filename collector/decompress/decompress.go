@@ -46,9 +46,9 @@ var (
 	zstdMagic  = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// Detect names the format whose magic bytes head starts with; None when it
+// detect names the format whose magic bytes head starts with; None when it
 // starts with none of them (plain text, or too few bytes to tell).
-func Detect(head []byte) Kind {
+func detect(head []byte) Kind {
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		return Gzip
@@ -71,7 +71,7 @@ func NewReader(r io.Reader) (io.ReadCloser, Kind, error) {
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, None, fmt.Errorf("read header: %w", err)
 	}
-	switch k := Detect(head); k {
+	switch k := detect(head); k {
 	case Gzip:
 		zr, err := gzip.NewReader(br)
 		if err != nil {

@@ -92,7 +92,7 @@ func TestReadEveryFormat(t *testing.T) {
 
 func TestDetectDoesNotMistakeText(t *testing.T) {
 	for _, s := range []string{"", "B", "BZh", "BZhello world", "\x1f", "(\xb5/", "GET / HTTP/1.1"} {
-		if k := Detect([]byte(s)); k != None {
+		if k := detect([]byte(s)); k != None {
 			t.Errorf("Detect(%q) = %v, want none", s, k)
 		}
 	}

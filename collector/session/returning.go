@@ -34,9 +34,9 @@ type Returning struct {
 	window int32    // hours
 }
 
-// NewReturning returns a table for about capacity visitors seen within
+// newReturning returns a table for about capacity visitors seen within
 // window (at most 365 days).
-func NewReturning(capacity int, window time.Duration) (*Returning, error) {
+func newReturning(capacity int, window time.Duration) (*Returning, error) {
 	if capacity <= 0 {
 		return nil, fmt.Errorf("returning visitors: capacity must be positive, got %d", capacity)
 	}

@@ -12,7 +12,7 @@ import (
 // "new"). It returns the two error rates and the table's bytes.
 func returningRates(tb testing.TB, n int, seed uint64) (falseNew, falseReturning float64, bytes int) {
 	tb.Helper()
-	r, err := NewReturning(n, 30*24*time.Hour)
+	r, err := newReturning(n, 30*24*time.Hour)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestReturningErrorRates(t *testing.T) {
 		t.Errorf("false new %.4f%%, false returning %.4f%%: want both under 1%%", 100*fn, 100*fr)
 	}
 	// Sizes round up to a power of two: 10 million must fit 64 MiB.
-	big, err := NewReturning(10_000_000, 30*24*time.Hour)
+	big, err := newReturning(10_000_000, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestReturningErrorRates(t *testing.T) {
 }
 
 func TestReturningWindow(t *testing.T) {
-	r, err := NewReturning(1000, 30*24*time.Hour)
+	r, err := newReturning(1000, 30*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,18 +91,18 @@ func TestReturningWindow(t *testing.T) {
 		}
 	}
 	snap := r.Snapshot()
-	r2, _ := NewReturning(1000, 30*24*time.Hour)
+	r2, _ := newReturning(1000, 30*24*time.Hour)
 	if err := r2.Restore(snap); err != nil {
 		t.Fatal(err)
 	}
 	if !r2.Start(2, t0+63*day) {
 		t.Error("restored table forgot visitor 2")
 	}
-	r3, _ := NewReturning(100_000, 30*24*time.Hour)
+	r3, _ := newReturning(100_000, 30*24*time.Hour)
 	if err := r3.Restore(snap); err == nil {
 		t.Error("a table of another size restored")
 	}
-	if _, err := NewReturning(10, time.Minute); err == nil {
+	if _, err := newReturning(10, time.Minute); err == nil {
 		t.Error("a window under an hour accepted")
 	}
 }

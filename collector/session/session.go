@@ -160,7 +160,7 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 		days: dayCache{loc: cfg.Location},
 	}
 	if cfg.ReturningCapacity > 0 {
-		r, err := NewReturning(cfg.ReturningCapacity, cfg.ReturningWindow)
+		r, err := newReturning(cfg.ReturningCapacity, cfg.ReturningWindow)
 		if err != nil {
 			return nil, err
 		}

@@ -213,7 +213,7 @@ func Save(path string, s *State) error {
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return WriteAtomic(path, b, 0o600)
+	return writeAtomic(path, b, 0o600)
 }
 
 // tempPattern is the name of Save's temporary files beside path.
@@ -242,8 +242,8 @@ func RemoveStale(path string) ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// WriteAtomic writes data to path through a synced temporary file and a rename.
-func WriteAtomic(path string, data []byte, perm fs.FileMode) (err error) {
+// writeAtomic writes data to path through a synced temporary file and a rename.
+func writeAtomic(path string, data []byte, perm fs.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {

@@ -217,7 +217,7 @@ func (t *Tailer) Run(ctx context.Context, h Handler) error {
 	}
 	w := t.cfg.Waker
 	if w == nil {
-		nw, err := NewNotifyWaker(t.cfg.PollInterval, t.logger)
+		nw, err := newNotifyWaker(t.cfg.PollInterval, t.logger)
 		if err != nil {
 			t.logger.Warn("file change notification unavailable, polling only", "err", err, "interval", t.cfg.PollInterval)
 			w = newPollWaker(t.cfg.PollInterval)

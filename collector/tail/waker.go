@@ -60,9 +60,9 @@ type NotifyWaker struct {
 	closeErr  error
 }
 
-// NewNotifyWaker returns a NotifyWaker that also wakes every interval
+// newNotifyWaker returns a NotifyWaker that also wakes every interval
 // (DefaultPollInterval if interval is not positive). logger may be nil.
-func NewNotifyWaker(interval time.Duration, logger *slog.Logger) (*NotifyWaker, error) {
+func newNotifyWaker(interval time.Duration, logger *slog.Logger) (*NotifyWaker, error) {
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}

@@ -24,7 +24,7 @@ func TestNotifyWakerEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
 	writeFile(t, path, "line-0\n")
-	w, err := NewNotifyWaker(time.Hour, nil)
+	w, err := newNotifyWaker(time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestNotifyWakerWatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w, err := NewNotifyWaker(time.Hour, nil)
+	w, err := newNotifyWaker(time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestPollWaker(t *testing.T) {
 // test's.
 func TestNotifyWakerSettles(t *testing.T) {
 	dir := t.TempDir()
-	w, err := NewNotifyWaker(time.Hour, nil)
+	w, err := newNotifyWaker(time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
