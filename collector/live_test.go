@@ -1,5 +1,9 @@
 package collector
 
+// The live exporter's tests through Run: each starts the whole exporter on
+// temporary files with the helpers at the top (startLive, runCollector, an
+// injected clock).
+
 import (
 	"bytes"
 	"context"

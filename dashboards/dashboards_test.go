@@ -1,5 +1,9 @@
 package dashboards
 
+// The dashboard and the alerting rules checked against the metrics the code
+// exports and against promtool: one file, since every check reads the same
+// parsed dashboard and rule files.
+
 import (
 	"bufio"
 	"bytes"

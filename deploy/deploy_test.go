@@ -1,5 +1,9 @@
 package deploy
 
+// Every shipped deployment file (systemd unit, Docker, Compose, Kubernetes,
+// nginx and Caddy snippets) checked against the code and the real tools;
+// they share the parsed files and the tool helpers.
+
 import (
 	"bufio"
 	"cmp"

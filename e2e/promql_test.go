@@ -2,6 +2,9 @@
 
 package e2e
 
+// One scenario in many steps: the recording and alerting rules evaluated by a
+// real Prometheus over scraped series, each step checked in turn.
+
 import (
 	"encoding/json"
 	"fmt"

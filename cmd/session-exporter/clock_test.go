@@ -1,5 +1,8 @@
 package main
 
+// The clock guard's scenarios against the built binary (live, replay, across
+// a restart, state upgrade, concurrent scrapes) sharing the clock* helpers.
+
 import (
 	"bytes"
 	"encoding/json"

@@ -1,5 +1,9 @@
 package main
 
+// TestRotation's scenarios against the built binary (storm, gzip at once,
+// stopped across rotations, kill loop, FIFO) share the rot* helpers above
+// them; one file keeps each scenario beside what it relies on.
+
 import (
 	"bytes"
 	"compress/gzip"

@@ -1,5 +1,8 @@
 package classify
 
+// The source and channel rules (docs/rules.md rules 4 and 5) as table tests,
+// one table per rule, in the rules' order.
+
 import (
 	"hash/fnv"
 	"strings"

@@ -1,5 +1,8 @@
 package session
 
+// The session rules as table tests, one rule after another in the order of
+// docs/rules.md rule 6, with the recording sink they all use.
+
 import (
 	"fmt"
 	"math/rand/v2"

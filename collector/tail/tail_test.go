@@ -1,5 +1,9 @@
 package tail
 
+// The tailer's behaviour, case by case, on the one harness of
+// helpers_test.go: kept together so that every case reads against the same
+// harness.
+
 import (
 	"context"
 	"errors"
