@@ -1,7 +1,6 @@
 package tail
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -20,29 +19,7 @@ const benchLine = `203.0.113.42 - - [02/Jan/2026:03:04:05 +0000] "GET /products/
 // Run with:
 //
 //	go test -run '^$' -bench . -benchtime 20x ./collector/tail/
-//
-// The batch variant hands the lines to a BatchHandler, which splits them
-// again as the exporter's does.
 func BenchmarkTail(b *testing.B) {
-	b.Run("line", func(b *testing.B) { benchTail(b, false) })
-	b.Run("batch", func(b *testing.B) { benchTail(b, true) })
-}
-
-// countingBatches counts lines given to it in batches, splitting them.
-type countingBatches struct {
-	HandlerFuncs
-	lines *int64
-}
-
-func (c countingBatches) Lines(_ *File, lines []byte, _ int64) {
-	for len(lines) > 0 {
-		i := bytes.IndexByte(lines, '\n')
-		*c.lines++
-		lines = lines[i+1:]
-	}
-}
-
-func benchTail(b *testing.B, batches bool) {
 	path := filepath.Join(b.TempDir(), "access.log")
 	n := (16 << 20) / len(benchLine)
 	if err := os.WriteFile(path, []byte(strings.Repeat(benchLine, n)), 0o644); err != nil {
@@ -57,12 +34,9 @@ func benchTail(b *testing.B, batches bool) {
 			b.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(b.Context())
-		var h Handler = HandlerFuncs{
+		h := HandlerFuncs{
 			LineFunc: func(_ *File, line []byte, _ int64) { lines++ },
 			IdleFunc: cancel,
-		}
-		if batches {
-			h = countingBatches{HandlerFuncs: HandlerFuncs{IdleFunc: cancel}, lines: &lines}
 		}
 		if err := tl.Run(ctx, h); err != nil {
 			b.Fatal(err)

@@ -118,22 +118,6 @@ type Handler interface {
 	Idle()
 }
 
-// BatchHandler is a Handler that takes the lines of one read at once: the
-// tailer hands it consecutive complete lines of one file in one call
-// instead of one Line call each, saving a call per line on a busy log.
-// Line is not called.
-type BatchHandler interface {
-	Handler
-	// Lines is called with one or more consecutive complete lines of f,
-	// in file order, each followed by its newline. The bytes are valid
-	// only during the call. end is the offset just after the last
-	// newline; Positions already includes every line of the batch. A
-	// line too long (reported as EventTooLong) is never in a batch: the
-	// lines before it come in one call, the event, then the lines after
-	// it in another.
-	Lines(f *File, lines []byte, end int64)
-}
-
 // HandlerFuncs adapts functions to a Handler. Nil functions are skipped.
 type HandlerFuncs struct {
 	LineFunc  func(f *File, line []byte, end int64)

@@ -1,7 +1,6 @@
 package tail
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -104,30 +103,6 @@ func (r *recorder) record(f *File, line []byte, end int64) {
 	}
 }
 
-// batchRecorder is a recorder that takes lines in batches (BatchHandler).
-type batchRecorder struct {
-	*recorder
-	batches int
-}
-
-func (b *batchRecorder) Lines(f *File, lines []byte, end int64) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(lines) == 0 || lines[len(lines)-1] != '\n' {
-		b.t.Errorf("%s: batch %q at %d does not end in a newline", f.Path, lines, end)
-		return
-	}
-	b.batches++
-	b.checkPosition(f, end)
-	at := end - int64(len(lines))
-	for len(lines) > 0 {
-		i := bytes.IndexByte(lines, '\n')
-		at += int64(i) + 1
-		b.record(f, lines[:i], at)
-		lines = lines[i+1:]
-	}
-}
-
 func (r *recorder) Event(e Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -206,9 +181,6 @@ func (r *recorder) takeEvents() []string {
 	return e
 }
 
-// inBatches makes the harness's handler a BatchHandler (TestInBatches).
-var inBatches bool
-
 // harness runs one Tailer over a temporary directory with a ManualWaker.
 type harness struct {
 	t     *testing.T
@@ -217,7 +189,6 @@ type harness struct {
 	waker *ManualWaker
 	tl    *Tailer
 	rec   *recorder
-	batch *batchRecorder // the handler, if inBatches
 
 	cancel context.CancelFunc
 	done   chan error
@@ -252,15 +223,10 @@ func startChunk(t *testing.T, dir string, cfg Config, positions []Position, chun
 	}
 	h.tl = tl
 	h.rec = newRecorder(t, dir, tl)
-	var handler Handler = h.rec
-	if inBatches {
-		h.batch = &batchRecorder{recorder: h.rec}
-		handler = h.batch
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)
-	go func() { h.done <- tl.Run(ctx, handler) }()
+	go func() { h.done <- tl.Run(ctx, h.rec) }()
 	t.Cleanup(func() { h.stop() })
 	h.step() // the first pass is over: what it found was there at the start
 	return h

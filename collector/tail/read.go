@@ -81,7 +81,6 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 	}
 	base := s.next // file offset of buf[0]
 	have := 0
-	bh, _ := h.(BatchHandler)
 	pos0 := s.pos
 	defer func() { consumed = s.pos - pos0 }()
 	for reads := 0; ; reads++ {
@@ -97,7 +96,6 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 			t.updateFingerprint(s)
 		}
 		start := 0
-		batch, inBatch := 0, 0 // the lines not handed to bh yet: buf[batch:start], inBatch of them
 		for start < have {
 			i := bytes.IndexByte(buf[start:have], '\n')
 			if i < 0 {
@@ -107,20 +105,14 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 			end := base + int64(lineEnd) + 1
 			switch {
 			case s.skipping || i > limit:
-				t.handOut(s, h, bh, buf[batch:start], inBatch, base+int64(start))
 				s.skipping = false
 				t.tooLong(s, h, end)
-				batch, inBatch = lineEnd+1, 0
-			case bh != nil:
-				// Positions moves with the batch, when it is handed out.
-				inBatch++
 			default:
 				s.pos, s.next = end, end
 				h.Line(&s.file, buf[start:lineEnd], end)
 			}
 			start = lineEnd + 1
 		}
-		t.handOut(s, h, bh, buf[batch:start], inBatch, base+int64(start))
 		// buf[start:have] is the start of a line whose newline has not
 		// been read yet.
 		if s.skipping || have-start > limit {
@@ -148,16 +140,6 @@ func (t *Tailer) drain(s *stream, h Handler) (consumed int64, more bool) {
 			return consumed, false
 		}
 	}
-}
-
-// handOut gives a BatchHandler the n complete lines in lines, which end
-// at file offset end.
-func (t *Tailer) handOut(s *stream, h Handler, bh BatchHandler, lines []byte, n int, end int64) {
-	if bh == nil || n == 0 {
-		return
-	}
-	s.pos, s.next = end, end
-	bh.Lines(&s.file, lines, end)
 }
 
 // tooLong skips the over-long line from s.pos to end (after its newline).
