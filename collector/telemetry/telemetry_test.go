@@ -239,3 +239,12 @@ func TestRowsInRuleOrder(t *testing.T) {
 		t.Errorf("row order (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkLineRead is the per-line cost of LineRead's atomic counters.
+func BenchmarkLineRead(b *testing.B) {
+	m := New(Dims{Files: []string{"a.log"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		m.LineRead(0, 240)
+	}
+}
