@@ -370,8 +370,20 @@ func sipHash24(k0, k1 uint64, msg []byte) uint64 {
 		s.block(binary.LittleEndian.Uint64(msg))
 		msg = msg[8:]
 	}
+	return s.finish(msg, uint64(n))
+}
+
+func (s *sipHash) sum() uint64 {
+	h := s.finish(s.tail[:s.ntail], s.length)
+	s.tail = [8]byte{}
+	return h
+}
+
+// finish hashes the last block (the message's last len(rest) < 8 bytes,
+// with the low byte of its length n on top) and returns the hash.
+func (s *sipHash) finish(rest []byte, n uint64) uint64 {
 	var last [8]byte
-	copy(last[:], msg)
+	copy(last[:], rest)
 	last[7] = byte(n)
 	s.block(binary.LittleEndian.Uint64(last[:]))
 	s.v2 ^= 0xff
@@ -379,19 +391,5 @@ func sipHash24(k0, k1 uint64, msg []byte) uint64 {
 	s.round()
 	s.round()
 	s.round()
-	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3
-}
-
-func (s *sipHash) sum() uint64 {
-	var last [8]byte
-	copy(last[:], s.tail[:s.ntail])
-	last[7] = byte(s.length)
-	s.block(binary.LittleEndian.Uint64(last[:]))
-	s.v2 ^= 0xff
-	s.round()
-	s.round()
-	s.round()
-	s.round()
-	s.tail = [8]byte{}
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3
 }
