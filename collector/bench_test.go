@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/session-exporter/session-exporter/collector/config"
 	"github.com/session-exporter/session-exporter/collector/loggen"
 	"github.com/session-exporter/session-exporter/collector/session"
 )
@@ -34,13 +35,10 @@ func benchLog() ([]byte, int) {
 	return benchData, benchN
 }
 
-// BenchmarkReplay measures replay end to end, from bytes to final metrics,
-// on one goroutine whatever GOMAXPROCS is (BenchmarkReplayParallel
-// measures two workers).
-//
-//	GOMAXPROCS=1 go test -run=^$ -bench='^BenchmarkReplay$' -count=5 ./collector/
-func BenchmarkReplay(b *testing.B) {
-	data, n := benchLog()
+// benchCollector returns a collector for the benchmark log, with its
+// configuration.
+func benchCollector(b *testing.B) (*Collector, *config.Config) {
+	b.Helper()
 	cfg := mustConfig(b, `
 logs: [{path: bench.log, format: combined}]
 own_hosts: [www.example.com]
@@ -50,6 +48,17 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c, cfg
+}
+
+// BenchmarkReplay measures replay end to end, from bytes to final metrics,
+// on one goroutine whatever GOMAXPROCS is (BenchmarkReplayParallel
+// measures two workers).
+//
+//	GOMAXPROCS=1 go test -run=^$ -bench='^BenchmarkReplay$' -count=5 ./collector/
+func BenchmarkReplay(b *testing.B) {
+	data, n := benchLog()
+	c, _ := benchCollector(b)
 	// A first replay warms the user-agent cache, as the first seconds of a
 	// long replay do.
 	if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ReplayOptions{Workers: 1}); err != nil {
@@ -167,15 +176,7 @@ own_hosts: [www.example.com]
 //	GOMAXPROCS=1 go test -run=^$ -bench=CountingHalf -count=5 ./collector/
 func BenchmarkCountingHalf(b *testing.B) {
 	data, _ := benchLog()
-	cfg := mustConfig(b, `
-logs: [{path: bench.log, format: combined}]
-own_hosts: [www.example.com]
-goals: [{name: purchase, path: ^/checkout/thank-you}]
-`)
-	c, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, cfg := benchCollector(b)
 	src, err := c.replaySource("bench.log", "")
 	if err != nil {
 		b.Fatal(err)
@@ -210,15 +211,7 @@ goals: [{name: purchase, path: ^/checkout/thank-you}]
 //	GOMAXPROCS=2 go test -run=^$ -bench=ReplayParallel -count=5 ./collector/
 func BenchmarkReplayParallel(b *testing.B) {
 	data, n := benchLog()
-	cfg := mustConfig(b, `
-logs: [{path: bench.log, format: combined}]
-own_hosts: [www.example.com]
-goals: [{name: purchase, path: ^/checkout/thank-you}]
-`)
-	c, err := New(cfg, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, _ := benchCollector(b)
 	ro := ReplayOptions{Workers: 2}
 	if _, err := c.Replay(b.Context(), []Input{{Path: "bench.log", Reader: bytes.NewReader(data)}}, ro); err != nil {
 		b.Fatal(err)
