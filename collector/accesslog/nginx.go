@@ -97,6 +97,9 @@ type plan struct {
 	segs   []segment
 	has    [numFields]bool
 	time   field // the time variable used: fMsec, fTimeISO or fTimeLocal
+	// combined: the plan starts with combinedLayout, matched by
+	// matchCombined.
+	combined bool
 }
 
 // compile turns an nginx log_format string into a plan, or explains why it
@@ -158,6 +161,7 @@ func compile(format string) (*plan, error) {
 	default:
 		return nil, bad("no time variable: want $time_local, $time_iso8601 or $msec")
 	}
+	pl.combined = pl.startsCombined()
 	if !pl.has[fStatus] {
 		return nil, bad("no $status variable")
 	}
@@ -228,13 +232,31 @@ func (v *values) get(line []byte, f field) []byte {
 }
 
 // match splits line by the plan into v and returns the offset just past the
-// last segment's literal.
+// last segment's literal. A plan that starts with the combined layout has
+// its first segments matched by matchCombined, the rest by the loop.
 func (pl *plan) match(line []byte, v *values) (int, bool) {
+	if pl.combined {
+		pos, ok := matchCombined(line, v)
+		if !ok {
+			return 0, false
+		}
+		return pl.matchFrom(line, pos, combinedSegs, v)
+	}
+	return pl.matchGeneric(line, v)
+}
+
+// matchGeneric is match by the loop alone, whatever the layout.
+func (pl *plan) matchGeneric(line []byte, v *values) (int, bool) {
 	pos := len(pl.prefix)
 	if len(line) < pos || string(line[:pos]) != string(pl.prefix) {
 		return 0, false
 	}
-	for k := range pl.segs {
+	return pl.matchFrom(line, pos, 0, v)
+}
+
+// matchFrom matches the segments from the k-th on, the first of them at pos.
+func (pl *plan) matchFrom(line []byte, pos, k int, v *values) (int, bool) {
+	for ; k < len(pl.segs); k++ {
 		s := &pl.segs[k]
 		end := len(line)
 		if lit := s.lit; len(lit) > 0 {
@@ -246,22 +268,18 @@ func (pl *plan) match(line []byte, v *values) (int, bool) {
 				from++
 			}
 			c := lit[0]
-			for {
-				if s.long {
-					end = bytes.IndexByte(line[from:], c)
-					if end >= 0 {
-						end += from
-					}
-				} else {
-					end = indexFrom(line, from, c)
+			switch {
+			case c == '"':
+				end = quoteEnd(line, pos, from)
+			case s.long:
+				if end = bytes.IndexByte(line[from:], c); end >= 0 {
+					end += from
 				}
-				if end < 0 {
-					return 0, false
-				}
-				if c != '"' || !escaped(line[pos:end]) {
-					break
-				}
-				from = end + 1
+			default:
+				end = indexFrom(line, from, c)
+			}
+			if end < 0 {
+				return 0, false
 			}
 			// The literal's first byte is at end; compare the rest (a
 			// literal is a few bytes: a loop beats a call to memequal).
@@ -278,6 +296,108 @@ func (pl *plan) match(line []byte, v *values) (int, bool) {
 		pos = end + len(s.lit)
 	}
 	return pos, true
+}
+
+// quoteEnd returns the index of the first '"' at or after from that ends a
+// value starting at pos (one not escaped by a backslash), or -1.
+func quoteEnd(line []byte, pos, from int) int {
+	for {
+		j := bytes.IndexByte(line[from:], '"')
+		if j < 0 {
+			return -1
+		}
+		end := from + j
+		if !escaped(line[pos:end]) {
+			return end
+		}
+		from = end + 1
+	}
+}
+
+// combinedLayout is how the combined format starts, segment by segment:
+// what the variable feeds and the literal after it. Every format that
+// begins so, with nothing before $remote_addr (combined, main, sessions,
+// traefik, ingress-nginx and log_format strings written like them), has
+// these segments matched by matchCombined.
+var combinedLayout = [...]struct {
+	f   field
+	lit string
+}{
+	{fRemoteAddr, " - "},
+	{fSkip, " ["},
+	{fTimeLocal, `] "`},
+	{fRequest, `" `},
+	{fStatus, " "},
+	{fSkip, ` "`},
+	{fReferer, `" "`},
+}
+
+// combinedSegs is the number of segments matchCombined matches.
+const combinedSegs = len(combinedLayout)
+
+// startsCombined reports whether pl begins with combinedLayout.
+func (pl *plan) startsCombined() bool {
+	if len(pl.prefix) != 0 || len(pl.segs) <= combinedSegs {
+		return false
+	}
+	for k, c := range combinedLayout {
+		if s := pl.segs[k]; s.f != c.f || string(s.lit) != c.lit {
+			return false
+		}
+	}
+	return true
+}
+
+// matchCombined is matchFrom for the segments of combinedLayout, written
+// out: the same scans, in the same order, with the literals as constants,
+// so it stores the same spans and fails on the same lines. It returns the
+// offset of the user agent, just past the referrer's closing `" "`.
+// TestMatchCombined and FuzzMatchCombined hold it to the loop.
+func matchCombined(line []byte, v *values) (int, bool) {
+	n := len(line)
+	// $remote_addr " - "
+	e := indexFrom(line, 0, ' ')
+	if e < 0 || n-e < 3 || line[e+1] != '-' || line[e+2] != ' ' {
+		return 0, false
+	}
+	v[fRemoteAddr] = at(0, e)
+	pos := e + 3
+	// $remote_user " ["
+	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '[' {
+		return 0, false
+	}
+	pos = e + 2
+	// $time_local `] "`
+	t := pos
+	if e = indexFrom(line, pos, ']'); e < 0 || n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+		return 0, false
+	}
+	v[fTimeLocal] = at(t, e)
+	pos = e + 3
+	// "$request" `" `
+	if e = quoteEnd(line, pos, pos); e < 0 || n-e < 2 || line[e+1] != ' ' {
+		return 0, false
+	}
+	v[fRequest] = at(pos, e)
+	pos = e + 2
+	// $status " "
+	if e = indexFrom(line, pos, ' '); e < 0 {
+		return 0, false
+	}
+	v[fStatus] = at(pos, e)
+	pos = e + 1
+	// $body_bytes_sent ` "`
+	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '"' {
+		return 0, false
+	}
+	v[fSkip] = at(pos, e)
+	pos = e + 2
+	// "$http_referer" `" "`
+	if e = quoteEnd(line, pos, pos); e < 0 || n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+		return 0, false
+	}
+	v[fReferer] = at(pos, e)
+	return e + 3, true
 }
 
 // escaped reports whether v ends in an odd number of backslashes, so that a

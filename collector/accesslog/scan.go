@@ -36,35 +36,38 @@ func indexFrom(b []byte, i int, c byte) int {
 }
 
 // plainASCII reports whether b is ASCII without NUL bytes, the common case,
-// settled in one pass of 32 bytes per step. For a word v without high bits,
-// v + 0x7f7f...7f sets the high bit of exactly the bytes that are not zero,
-// with no carry between bytes; a word with high bits fails the first test
-// whatever its sum.
+// settled in one pass of 32 bytes per step. For a word v, (v - lows) | v
+// has a high bit exactly where v has a byte of 0x80 or more, or at the
+// lowest zero byte of a word that has none of those (a borrow starts only at
+// a zero byte), so OR-ing that over the line's words leaves a high bit set
+// if and only if some byte is NUL or not ASCII. A line's last bytes are read
+// as one word that overlaps the previous ones: checking a byte twice does
+// not change the OR.
 func plainASCII(b []byte) bool {
-	const sevens = 0x7f7f7f7f7f7f7f7f
-	or, and := uint64(0), uint64(highs)
-	for len(b) >= 32 {
-		v0 := binary.LittleEndian.Uint64(b)
-		v1 := binary.LittleEndian.Uint64(b[8:])
-		v2 := binary.LittleEndian.Uint64(b[16:])
-		v3 := binary.LittleEndian.Uint64(b[24:])
-		or |= v0 | v1 | v2 | v3
-		and &= (v0 + sevens) & (v1 + sevens) & (v2 + sevens) & (v3 + sevens)
-		b = b[32:]
-	}
-	for len(b) >= 8 {
-		v := binary.LittleEndian.Uint64(b)
-		or |= v
-		and &= v + sevens
-		b = b[8:]
-	}
-	if or&highs != 0 || and&highs != highs {
-		return false
-	}
-	for _, c := range b {
-		if c == 0 || c >= 0x80 {
-			return false
+	n := len(b)
+	if n < 8 {
+		for _, c := range b {
+			if c == 0 || c >= 0x80 {
+				return false
+			}
 		}
+		return true
 	}
-	return true
+	var acc uint64
+	i := 0
+	for ; i+32 <= n; i += 32 {
+		w := b[i : i+32 : i+32]
+		v0 := binary.LittleEndian.Uint64(w)
+		v1 := binary.LittleEndian.Uint64(w[8:])
+		v2 := binary.LittleEndian.Uint64(w[16:])
+		v3 := binary.LittleEndian.Uint64(w[24:])
+		acc |= (v0 - lows) | v0 | (v1 - lows) | v1 | (v2 - lows) | v2 | (v3 - lows) | v3
+	}
+	for ; i+8 <= n; i += 8 {
+		v := binary.LittleEndian.Uint64(b[i:])
+		acc |= (v - lows) | v
+	}
+	v := binary.LittleEndian.Uint64(b[n-8:])
+	acc |= (v - lows) | v
+	return acc&highs == 0
 }

@@ -1,6 +1,7 @@
 package accesslog
 
 import (
+	"bytes"
 	"testing"
 	"time"
 )
@@ -91,6 +92,32 @@ func TestPlainASCII(t *testing.T) {
 	} {
 		if got := plainASCII([]byte(tc.in)); got != tc.want {
 			t.Errorf("plainASCII(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	// Every length up to five words, with one bad byte at every place
+	// (the word loops, the overlapping last word and the short tail each
+	// see some), against a byte-by-byte check.
+	simple := func(b []byte) bool {
+		for _, c := range b {
+			if c == 0 || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n <= 40; n++ {
+		line := bytes.Repeat([]byte{'a'}, n)
+		if !plainASCII(line) {
+			t.Fatalf("plainASCII(%q) = false", line)
+		}
+		for i := 0; i < n; i++ {
+			for _, c := range []byte{0x00, 0x01, 0x7f, 0x80, 0xc3, 0xff} {
+				l := bytes.Clone(line)
+				l[i] = c
+				if got, want := plainASCII(l), simple(l); got != want {
+					t.Errorf("plainASCII(%q) = %v, want %v", l, got, want)
+				}
+			}
 		}
 	}
 }

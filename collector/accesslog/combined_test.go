@@ -1,0 +1,137 @@
+package accesslog
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"github.com/session-exporter/session-exporter/collector/loggen"
+)
+
+// matchCombined must split every line exactly as the loop over the plan's
+// segments does: the same verdict, the same end and, for a line that
+// matches, the same spans. These tests hold the two side by side on the
+// testdata logs, generated traffic, every one-byte edit of a few lines and
+// fuzzed input.
+
+// combinedPlans are the plans that start with the combined layout.
+func combinedPlans(t testing.TB) map[string]*plan {
+	plans := map[string]*plan{}
+	for _, p := range nginxPresets {
+		if np := newPreset(p); np.plan.combined {
+			plans[p.name] = np.plan
+		}
+	}
+	for _, f := range []string{combinedCustom, combinedCustom + ` "$host"`} {
+		pl, err := compile(f)
+		if err != nil {
+			t.Fatalf("compile(%q): %v", f, err)
+		}
+		plans[f] = pl
+	}
+	return plans
+}
+
+// combinedCustom is combined written with other variables where the values
+// are not kept, and so laid out like it.
+const combinedCustom = `$remote_addr - $remote_ident [$time_local] "$request" $status $bytes_sent "$http_referer" "$http_user_agent"`
+
+func TestStartsCombined(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		want   bool
+	}{
+		{"combined", true}, {"main", true}, {"sessions", true}, {"traefik", true}, {"ingress-nginx", true},
+		{"common", false}, {"vhost_combined", false}, {customFormat, false},
+		{combinedCustom, true},
+		// The referrer is the last segment: nothing to match after it.
+		{`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer"`, false},
+		// A literal before $remote_addr, or one literal changed.
+		{"> " + CombinedFormat, false},
+		{`$remote_addr - $remote_user [$time_local] "$request" $status  $body_bytes_sent "$http_referer" "$http_user_agent"`, false},
+		{`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '$http_referer' "$http_user_agent"`, false},
+		// A kept value where combined has one that is not.
+		{`$remote_addr - $host [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`, false},
+		{`$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`, false},
+	} {
+		p := mustNew(t, tc.format).(*nginxParser)
+		if p.plan.combined != tc.want {
+			t.Errorf("%q: combined = %v, want %v", tc.format, p.plan.combined, tc.want)
+		}
+	}
+}
+
+// compareMatch matches line with pl both ways and reports a difference.
+func compareMatch(t *testing.T, name string, pl *plan, line []byte) {
+	t.Helper()
+	var fast, slow values
+	fpos, fok := pl.match(line, &fast)
+	spos, sok := pl.matchGeneric(line, &slow)
+	if fok != sok || fpos != spos {
+		t.Fatalf("%s: %q: matchCombined gives (%d, %v), the loop (%d, %v)", name, line, fpos, fok, spos, sok)
+	}
+	if fok && fast != slow {
+		t.Fatalf("%s: %q: matchCombined gives spans %v, the loop %v", name, line, fast, slow)
+	}
+}
+
+// edits returns line with each byte deleted, each byte replaced by each of
+// the bytes the combined layout turns on, and each prefix.
+func edits(line []byte) [][]byte {
+	var out [][]byte
+	for i := range line {
+		out = append(out, append(bytes.Clone(line[:i]), line[i+1:]...), line[:i])
+		for _, c := range []byte(` "\[]-x`) {
+			l := bytes.Clone(line)
+			l[i] = c
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestMatchCombined(t *testing.T) {
+	var lines [][]byte
+	for _, fx := range fixtures {
+		lines = append(lines, readLines(t, filepath.Join("testdata", fx.file))...)
+	}
+	for _, name := range []string{"combined", "sessions", "traefik", "ingress-nginx"} {
+		g := loggen.New(loggen.Options{Seed: 3, Format: loggen.FormatNames[name]})
+		for range 2000 {
+			lines = append(lines, g.Next(nil))
+		}
+	}
+	for _, l := range [][]byte{goodCombined, goodMain, goodTraefik, goodIngress,
+		[]byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`), []byte(`- - - [] "" - - "" "" "" ""`)} {
+		lines = append(lines, edits(l)...)
+	}
+	matched := 0
+	for name, pl := range combinedPlans(t) {
+		for _, l := range lines {
+			compareMatch(t, name, pl, l)
+			var v values
+			if _, ok := pl.match(l, &v); ok {
+				matched++
+			}
+		}
+	}
+	if matched < len(lines) { // each preset's own lines match, at least
+		t.Fatalf("only %d matches in %d lines and plans: the comparison saw too few", matched, len(lines))
+	}
+}
+
+// FuzzMatchCombined compares matchCombined with the loop on arbitrary lines.
+func FuzzMatchCombined(f *testing.F) {
+	for _, fx := range fixtures {
+		for _, l := range readLines(f, filepath.Join("testdata", fx.file)) {
+			f.Add(l)
+		}
+	}
+	f.Add(goodMain)
+	f.Add([]byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for name, pl := range combinedPlans(t) {
+			compareMatch(t, name, pl, line)
+		}
+	})
+}
