@@ -63,11 +63,17 @@ func parseStatus(b []byte) (int, bool) {
 // protocol is recognised by its "HTTP/" prefix; without one, everything after
 // the method is the URI (HTTP/0.9, or a URI logged with a raw space).
 func splitRequest(req []byte) (method, uri []byte, ok bool) {
-	sp := bytes.IndexByte(req, ' ')
+	sp := indexFrom(req, 0, ' ') // a method is a few bytes: no call to bytes.IndexByte
 	if sp <= 0 {
 		return nil, nil, false
 	}
 	method, rest := req[:sp:sp], req[sp+1:]
+	// The common ending, " HTTP/1.1": a space, "HTTP/" and three bytes
+	// that are not spaces, so that space is the last one.
+	if n := len(rest); n >= 9 && rest[n-9] == ' ' && string(rest[n-8:n-3]) == "HTTP/" &&
+		rest[n-3] != ' ' && rest[n-2] != ' ' && rest[n-1] != ' ' {
+		return method, rest[: n-9 : n-9], true
+	}
 	if last := bytes.LastIndexByte(rest, ' '); last >= 0 && hasPrefix(rest[last+1:], "HTTP/") {
 		rest = rest[:last]
 	}

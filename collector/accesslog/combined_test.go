@@ -135,3 +135,72 @@ func FuzzMatchCombined(f *testing.F) {
 		}
 	})
 }
+
+// generalParser returns a parser for format that takes the general path:
+// no parseCombined, and the plan matched by the loop alone.
+func generalParser(t testing.TB, format string) *nginxParser {
+	p := mustNew(t, format).(*nginxParser)
+	pl := *p.plan
+	pl.combined = false
+	p.plan, p.whole = &pl, false
+	return p
+}
+
+// compareParseCombined parses lines in turn with the parseCombined parser
+// for format and with the general one (each carrying its time caches from
+// line to line) and reports the first difference.
+func compareParseCombined(t *testing.T, format string, lines [][]byte) {
+	t.Helper()
+	fast, slow := mustNew(t, format).(*nginxParser), generalParser(t, format)
+	if !fast.whole {
+		t.Fatalf("%q is not parsed by parseCombined", format)
+	}
+	for _, l := range lines {
+		if got, want := parseOutcome(fast, l), parseOutcome(slow, l); got != want {
+			t.Fatalf("%q: %q: parseCombined gives %+v, the general path %+v", format, l, got, want)
+		}
+	}
+}
+
+func TestParseCombined(t *testing.T) {
+	var lines [][]byte
+	for _, fx := range fixtures {
+		lines = append(lines, readLines(t, filepath.Join("testdata", fx.file))...)
+	}
+	g := loggen.New(loggen.Options{Seed: 4, Format: loggen.FormatNames["combined"]})
+	for range 3000 {
+		lines = append(lines, g.Next(nil))
+	}
+	for _, l := range lines[:100] {
+		lines = append(lines, timeVariants(l)...)
+	}
+	for _, l := range [][]byte{goodCombined, []byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT example.com:443 HTTP/1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a b HTTP/1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a HTTP/1.1 ", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a  HTTP/ 1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a HTTP/1 1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET HTTP/1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", " HTTP/1.1", "200")),
+	} {
+		lines = append(lines, l)
+		lines = append(lines, edits(l)...)
+	}
+	for _, format := range []string{"combined", CombinedFormat, combinedCustom} {
+		compareParseCombined(t, format, lines)
+	}
+}
+
+// FuzzParseCombined compares parseCombined with the general path on two
+// arbitrary lines and the time variants of the first, in turn.
+func FuzzParseCombined(f *testing.F) {
+	lines := readLines(f, filepath.Join("testdata", "combined.log"))
+	for i := 0; i+1 < len(lines); i += 3 {
+		f.Add(lines[i], lines[i+1])
+	}
+	f.Add(goodCombined, []byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		lines := append([][]byte{a, b, a}, timeVariants(a)...)
+		compareParseCombined(t, "combined", append(lines, b))
+	})
+}

@@ -88,7 +88,7 @@ func New(format string) (Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent]}, nil
+	return &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent], whole: pl.exactlyCombined()}, nil
 }
 
 func presetList() string {
@@ -129,5 +129,6 @@ func newPreset(p preset) *nginxParser {
 		np.tail = ingressTail
 	}
 	np.sizeLast = p.name == "common"
+	np.whole = pl.exactlyCombined() && np.tail == nil && !np.sizeLast
 	return np
 }

@@ -236,10 +236,17 @@ func (v *values) get(line []byte, f field) []byte {
 // its first segments matched by matchCombined, the rest by the loop.
 func (pl *plan) match(line []byte, v *values) (int, bool) {
 	if pl.combined {
-		pos, ok := matchCombined(line, v)
+		var c combinedSpans
+		pos, ok := matchCombined(line, &c)
 		if !ok {
 			return 0, false
 		}
+		v[fRemoteAddr] = at(0, c.addr)
+		v[fTimeLocal] = at(c.time, c.timeEnd)
+		v[fRequest] = at(c.req, c.reqEnd)
+		v[fStatus] = at(c.status, c.statusEnd)
+		v[fSkip] = at(c.size, c.sizeEnd)
+		v[fReferer] = at(c.ref, c.refEnd)
 		return pl.matchFrom(line, pos, combinedSegs, v)
 	}
 	return pl.matchGeneric(line, v)
@@ -348,19 +355,26 @@ func (pl *plan) startsCombined() bool {
 	return true
 }
 
+// combinedSpans are the values matchCombined finds, as offsets in the
+// line: $remote_addr is line[:addr], $time_local line[time:timeEnd], and so
+// on ($remote_user is matched but not kept).
+type combinedSpans struct {
+	addr, time, timeEnd, req, reqEnd, status, statusEnd, size, sizeEnd, ref, refEnd int
+}
+
 // matchCombined is matchFrom for the segments of combinedLayout, written
 // out: the same scans, in the same order, with the literals as constants,
-// so it stores the same spans and fails on the same lines. It returns the
+// so it fails on the same lines and finds the same values. It returns the
 // offset of the user agent, just past the referrer's closing `" "`.
 // TestMatchCombined and FuzzMatchCombined hold it to the loop.
-func matchCombined(line []byte, v *values) (int, bool) {
+func matchCombined(line []byte, c *combinedSpans) (int, bool) {
 	n := len(line)
 	// $remote_addr " - "
 	e := indexFrom(line, 0, ' ')
 	if e < 0 || n-e < 3 || line[e+1] != '-' || line[e+2] != ' ' {
 		return 0, false
 	}
-	v[fRemoteAddr] = at(0, e)
+	c.addr = e
 	pos := e + 3
 	// $remote_user " ["
 	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '[' {
@@ -368,36 +382,87 @@ func matchCombined(line []byte, v *values) (int, bool) {
 	}
 	pos = e + 2
 	// $time_local `] "`
-	t := pos
 	if e = indexFrom(line, pos, ']'); e < 0 || n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
 		return 0, false
 	}
-	v[fTimeLocal] = at(t, e)
+	c.time, c.timeEnd = pos, e
 	pos = e + 3
 	// "$request" `" `
 	if e = quoteEnd(line, pos, pos); e < 0 || n-e < 2 || line[e+1] != ' ' {
 		return 0, false
 	}
-	v[fRequest] = at(pos, e)
+	c.req, c.reqEnd = pos, e
 	pos = e + 2
 	// $status " "
 	if e = indexFrom(line, pos, ' '); e < 0 {
 		return 0, false
 	}
-	v[fStatus] = at(pos, e)
+	c.status, c.statusEnd = pos, e
 	pos = e + 1
 	// $body_bytes_sent ` "`
 	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '"' {
 		return 0, false
 	}
-	v[fSkip] = at(pos, e)
+	c.size, c.sizeEnd = pos, e
 	pos = e + 2
 	// "$http_referer" `" "`
 	if e = quoteEnd(line, pos, pos); e < 0 || n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
 		return 0, false
 	}
-	v[fReferer] = at(pos, e)
+	c.ref, c.refEnd = pos, e
 	return e + 3, true
+}
+
+// exactlyCombined reports whether pl is the combined layout and nothing
+// more: its last segment the user agent, closed by a quote.
+func (pl *plan) exactlyCombined() bool {
+	return pl.combined && len(pl.segs) == combinedSegs+1 &&
+		pl.segs[combinedSegs].f == fUserAgent && string(pl.segs[combinedSegs].lit) == `"`
+}
+
+// parseCombined is Parse for a parser whose plan is exactly combined, with
+// no tail to check: match and finish for that one layout, reading the
+// values from where matchCombined found them. FuzzParseCombined holds it
+// to the general path.
+func (p *nginxParser) parseCombined(line []byte, r *Request) error {
+	line, err := precheck(line)
+	if err != nil {
+		return err
+	}
+	var c combinedSpans
+	pos, ok := matchCombined(line, &c)
+	if !ok {
+		return errSyntax
+	}
+	// "$http_user_agent" and the end of the line.
+	end := quoteEnd(line, pos, pos)
+	if end < 0 || end != len(line)-1 {
+		return errSyntax
+	}
+	t, ok := p.timeLocal(line[c.time:c.timeEnd:c.timeEnd])
+	if !ok {
+		return errTime
+	}
+	status, ok := parseStatus(line[c.status:c.statusEnd])
+	if !ok {
+		return errStatus
+	}
+	method, uri, ok := splitRequest(line[c.req:c.reqEnd:c.reqEnd])
+	if !ok || !validMethod(method) || !validTarget(method, uri) {
+		return errRequest
+	}
+	r.Time = t
+	r.RemoteAddr = dash(line[:c.addr:c.addr])
+	r.ClientIP = nil
+	r.ForwardedFor = nil
+	r.Method = method
+	r.URI = uri
+	r.Status = status
+	r.Referer = dash(line[c.ref:c.refEnd:c.refEnd])
+	r.UserAgent = dash(line[pos:end:end])
+	r.Host = nil
+	r.NoUserAgent = false
+	return nil
 }
 
 // escaped reports whether v ends in an odd number of backslashes, so that a
@@ -421,6 +486,8 @@ type nginxParser struct {
 	// tail, when set, checks what follows the plan instead of requiring
 	// the line to end there.
 	tail func([]byte) bool
+	// whole: the format is exactly combined, parsed by parseCombined.
+	whole bool
 	// sizeLast: the line ends in $body_bytes_sent, the last value not
 	// kept, which must be a number or "-" (the common log format, where a
 	// combined line would otherwise pass with its agent in the size).
@@ -443,6 +510,9 @@ func (p *nginxParser) Name() string { return p.name }
 
 // Parse implements Parser.
 func (p *nginxParser) Parse(line []byte, r *Request) error {
+	if p.whole {
+		return p.parseCombined(line, r)
+	}
 	line, err := precheck(line)
 	if err != nil {
 		return err
@@ -516,18 +586,19 @@ func (p *nginxParser) finish(line []byte, v *values, r *Request) error {
 	if len(host) == 0 {
 		host = dash(v.get(line, fServerName))
 	}
-	*r = Request{
-		Time:         t,
-		RemoteAddr:   dash(v.get(line, fRemoteAddr)),
-		ForwardedFor: dash(v.get(line, fForwardedFor)),
-		Method:       method,
-		URI:          uri,
-		Status:       status,
-		Referer:      dash(v.get(line, fReferer)),
-		UserAgent:    dash(v.get(line, fUserAgent)),
-		Host:         host,
-		NoUserAgent:  p.noAgent,
-	}
+	// Field by field, every field: a composite literal would be built on
+	// the stack and copied.
+	r.Time = t
+	r.RemoteAddr = dash(v.get(line, fRemoteAddr))
+	r.ClientIP = nil
+	r.ForwardedFor = dash(v.get(line, fForwardedFor))
+	r.Method = method
+	r.URI = uri
+	r.Status = status
+	r.Referer = dash(v.get(line, fReferer))
+	r.UserAgent = dash(v.get(line, fUserAgent))
+	r.Host = host
+	r.NoUserAgent = p.noAgent
 	return nil
 }
 
