@@ -73,6 +73,39 @@ func compareMatch(t *testing.T, name string, pl *plan, line []byte) {
 	if fok && fast != slow {
 		t.Fatalf("%s: %q: matchCombined gives spans %v, the loop %v", name, line, fast, slow)
 	}
+	// Given a last time stamp (a valid one, as parseCombined gives), the
+	// same verdict and spans, and c.last exactly when the stamp is the
+	// line's.
+	var want combinedSpans
+	wpos, wok := matchCombined(line, nil, &want)
+	for _, stamp := range lastStamps(line) {
+		var c combinedSpans
+		pos, ok := matchCombined(line, &stamp, &c)
+		same := c.timeEnd-c.time == 26 && string(line[c.time:c.timeEnd]) == string(stamp[:])
+		if ok && c.last != same {
+			t.Fatalf("%q with last stamp %q: c.last = %v", line, stamp, c.last)
+		}
+		c.last = false
+		if pos != wpos || ok != wok || (ok && c != want) {
+			t.Fatalf("%q with last stamp %q: (%d, %v, %+v), without (%d, %v, %+v)", line, stamp, pos, ok, c, wpos, wok, want)
+		}
+	}
+}
+
+// lastStamps returns valid time stamps to give matchCombined as the last:
+// a fixed one, and the one in line's brackets if it is valid.
+func lastStamps(line []byte) [][26]byte {
+	var out [][26]byte
+	var s [26]byte
+	copy(s[:], "02/Nov/2026:00:03:37 +0000")
+	out = append(out, s)
+	if i := bytes.IndexByte(line, '['); i >= 0 && len(line) >= i+27 {
+		if _, ok := parseTimeLocal(line[i+1 : i+27]); ok {
+			copy(s[:], line[i+1:i+27])
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // edits returns line with each byte deleted, each byte replaced by each of

@@ -237,7 +237,7 @@ func (v *values) get(line []byte, f field) []byte {
 func (pl *plan) match(line []byte, v *values) (int, bool) {
 	if pl.combined {
 		var c combinedSpans
-		pos, ok := matchCombined(line, &c)
+		pos, ok := matchCombined(line, nil, &c)
 		if !ok {
 			return 0, false
 		}
@@ -314,7 +314,7 @@ func quoteEnd(line []byte, pos, from int) int {
 			return -1
 		}
 		end := from + j
-		if !escaped(line[pos:end]) {
+		if end == pos || line[end-1] != '\\' || !escaped(line[pos:end]) {
 			return end
 		}
 		from = end + 1
@@ -360,6 +360,7 @@ func (pl *plan) startsCombined() bool {
 // on ($remote_user is matched but not kept).
 type combinedSpans struct {
 	addr, time, timeEnd, req, reqEnd, status, statusEnd, size, sizeEnd, ref, refEnd int
+	last                                                                            bool // $time_local is the stamp given as the last one
 }
 
 // matchCombined is matchFrom for the segments of combinedLayout, written
@@ -367,7 +368,10 @@ type combinedSpans struct {
 // so it fails on the same lines and finds the same values. It returns the
 // offset of the user agent, just past the referrer's closing `" "`.
 // TestMatchCombined and FuzzMatchCombined hold it to the loop.
-func matchCombined(line []byte, c *combinedSpans) (int, bool) {
+//
+// last, if not nil, is the last time stamp that parsed: c.last tells that
+// the line's is the same.
+func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	n := len(line)
 	// $remote_addr " - "
 	e := indexFrom(line, 0, ' ')
@@ -381,8 +385,14 @@ func matchCombined(line []byte, c *combinedSpans) (int, bool) {
 		return 0, false
 	}
 	pos = e + 2
-	// $time_local `] "`
-	if e = indexFrom(line, pos, ']'); e < 0 || n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+	// $time_local `] "`. When the stamp is last, the one before (valid,
+	// so without ']'), and ']' follows it, the scan would end there.
+	if last != nil && n-pos >= 27 && line[pos+26] == ']' && sameStamp(line[pos:pos+26], last) {
+		e, c.last = pos+26, true
+	} else if e = indexFrom(line, pos, ']'); e < 0 {
+		return 0, false
+	}
+	if n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
 		return 0, false
 	}
 	c.time, c.timeEnd = pos, e
@@ -430,7 +440,11 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 		return err
 	}
 	var c combinedSpans
-	pos, ok := matchCombined(line, &c)
+	var last *[26]byte
+	if p.lastOK {
+		last = &p.lastLocal
+	}
+	pos, ok := matchCombined(line, last, &c)
 	if !ok {
 		return errSyntax
 	}
@@ -439,9 +453,11 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	if end < 0 || end != len(line)-1 {
 		return errSyntax
 	}
-	t, ok := p.timeLocal(line[c.time:c.timeEnd:c.timeEnd])
-	if !ok {
-		return errTime
+	t := p.lastTime
+	if !c.last {
+		if t, ok = p.timeLocal(line[c.time:c.timeEnd:c.timeEnd]); !ok {
+			return errTime
+		}
 	}
 	status, ok := parseStatus(line[c.status:c.statusEnd])
 	if !ok {
