@@ -306,19 +306,29 @@ func (pl *plan) matchFrom(line []byte, pos, k int, v *values) (int, bool) {
 }
 
 // quoteEnd returns the index of the first '"' at or after from that ends a
-// value starting at pos (one not escaped by a backslash), or -1.
+// value starting at pos (one not escaped by a backslash), or -1. It is
+// small enough to inline; quotes after a backslash go to quoteEndEscaped.
 func quoteEnd(line []byte, pos, from int) int {
-	for {
-		j := bytes.IndexByte(line[from:], '"')
+	j := bytes.IndexByte(line[from:], '"')
+	if j < 0 {
+		return -1
+	}
+	if end := from + j; end == pos || line[end-1] != '\\' {
+		return end
+	}
+	return quoteEndEscaped(line, pos, from+j)
+}
+
+// quoteEndEscaped is quoteEnd from a quote at end that follows a backslash.
+func quoteEndEscaped(line []byte, pos, end int) int {
+	for escaped(line[pos:end]) {
+		j := bytes.IndexByte(line[end+1:], '"')
 		if j < 0 {
 			return -1
 		}
-		end := from + j
-		if end == pos || line[end-1] != '\\' || !escaped(line[pos:end]) {
-			return end
-		}
-		from = end + 1
+		end += 1 + j
 	}
+	return end
 }
 
 // combinedLayout is how the combined format starts, segment by segment:
@@ -380,8 +390,13 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	}
 	c.addr = e
 	pos := e + 3
-	// $remote_user " ["
-	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '[' {
+	// $remote_user " [", most often "-".
+	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == ' ' {
+		e = pos + 1
+	} else if e = indexFrom(line, pos, ' '); e < 0 {
+		return 0, false
+	}
+	if n-e < 2 || line[e+1] != '[' {
 		return 0, false
 	}
 	pos = e + 2
@@ -397,8 +412,16 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	}
 	c.time, c.timeEnd = pos, e
 	pos = e + 3
-	// "$request" `" `
-	if e = quoteEnd(line, pos, pos); e < 0 || n-e < 2 || line[e+1] != ' ' {
+	// "$request" `" ` (quoteEnd, written out: it is too big to inline)
+	if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+		return 0, false
+	}
+	if e += pos; e > pos && line[e-1] == '\\' {
+		if e = quoteEndEscaped(line, pos, e); e < 0 {
+			return 0, false
+		}
+	}
+	if n-e < 2 || line[e+1] != ' ' {
 		return 0, false
 	}
 	c.req, c.reqEnd = pos, e
@@ -416,7 +439,15 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	c.size, c.sizeEnd = pos, e
 	pos = e + 2
 	// "$http_referer" `" "`
-	if e = quoteEnd(line, pos, pos); e < 0 || n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+	if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+		return 0, false
+	}
+	if e += pos; e > pos && line[e-1] == '\\' {
+		if e = quoteEndEscaped(line, pos, e); e < 0 {
+			return 0, false
+		}
+	}
+	if n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
 		return 0, false
 	}
 	c.ref, c.refEnd = pos, e
@@ -449,8 +480,14 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 		return errSyntax
 	}
 	// "$http_user_agent" and the end of the line.
-	end := quoteEnd(line, pos, pos)
-	if end < 0 || end != len(line)-1 {
+	end := bytes.IndexByte(line[pos:], '"')
+	if end < 0 {
+		return errSyntax
+	}
+	if end += pos; end > pos && line[end-1] == '\\' {
+		end = quoteEndEscaped(line, pos, end)
+	}
+	if end != len(line)-1 {
 		return errSyntax
 	}
 	t := p.lastTime

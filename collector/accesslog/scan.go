@@ -22,7 +22,7 @@ const (
 func indexFrom(b []byte, i int, c byte) int {
 	pat := uint64(c) * lows
 	for ; i+8 <= len(b); i += 8 {
-		v := binary.LittleEndian.Uint64(b[i:]) ^ pat
+		v := binary.LittleEndian.Uint64(b[i:i+8:i+8]) ^ pat
 		if t := (v - lows) &^ v & highs; t != 0 {
 			return i + bits.TrailingZeros64(t)>>3
 		}
