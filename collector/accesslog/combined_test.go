@@ -175,7 +175,7 @@ func generalParser(t testing.TB, format string) *nginxParser {
 	p := mustNew(t, format).(*nginxParser)
 	pl := *p.plan
 	pl.combined = false
-	p.plan, p.whole = &pl, false
+	p.plan, p.quoted = &pl, nil
 	return p
 }
 
@@ -185,7 +185,7 @@ func generalParser(t testing.TB, format string) *nginxParser {
 func compareParseCombined(t *testing.T, format string, lines [][]byte) {
 	t.Helper()
 	fast, slow := mustNew(t, format).(*nginxParser), generalParser(t, format)
-	if !fast.whole {
+	if fast.quoted == nil {
 		t.Fatalf("%q is not parsed by parseCombined", format)
 	}
 	for _, l := range lines {
@@ -200,14 +200,17 @@ func TestParseCombined(t *testing.T) {
 	for _, fx := range fixtures {
 		lines = append(lines, readLines(t, filepath.Join("testdata", fx.file))...)
 	}
-	g := loggen.New(loggen.Options{Seed: 4, Format: loggen.FormatNames["combined"]})
-	for range 3000 {
-		lines = append(lines, g.Next(nil))
+	for _, name := range []string{"combined", "sessions"} {
+		g := loggen.New(loggen.Options{Seed: 4, Format: loggen.FormatNames[name]})
+		for range 3000 {
+			lines = append(lines, g.Next(nil))
+		}
 	}
 	for _, l := range lines[:100] {
 		lines = append(lines, timeVariants(l)...)
 	}
-	for _, l := range [][]byte{goodCombined, []byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`),
+	for _, l := range [][]byte{goodCombined, goodMain, append(bytes.Clone(goodMain), ` "example.com"`...),
+		[]byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`), []byte(`a - b [c] "d" e f "g" "h\"" "i\\" "j"`),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT example.com:443 HTTP/1.1", "200")),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a b HTTP/1.1", "200")),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a HTTP/1.1 ", "200")),
@@ -219,8 +222,28 @@ func TestParseCombined(t *testing.T) {
 		lines = append(lines, l)
 		lines = append(lines, edits(l)...)
 	}
-	for _, format := range []string{"combined", CombinedFormat, combinedCustom} {
+	for _, format := range parseCombinedFormats {
 		compareParseCombined(t, format, lines)
+	}
+}
+
+// parseCombinedFormats are formats parsed by parseCombined.
+var parseCombinedFormats = []string{"combined", "main", "sessions", CombinedFormat, combinedCustom,
+	combinedCustom + ` "$host"`, combinedCustom + ` "$host" "$http_x_forwarded_for"`,
+	combinedCustom + ` "$request_id" "$http_x_forwarded_for" "$host"`}
+
+func TestParseCombinedChosen(t *testing.T) {
+	for _, format := range []string{"traefik", "ingress-nginx", "common", "vhost_combined", customFormat,
+		combinedCustom + ` "$request_uri"`, combinedCustom + ` $host`, combinedCustom + ` "$host"x`,
+		`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$host"`} {
+		if p := mustNew(t, format).(*nginxParser); p.quoted != nil {
+			t.Errorf("%q is parsed by parseCombined, with values %v", format, p.quoted)
+		}
+	}
+	for _, format := range parseCombinedFormats {
+		if p := mustNew(t, format).(*nginxParser); p.quoted == nil {
+			t.Errorf("%q is not parsed by parseCombined", format)
+		}
 	}
 }
 
@@ -232,8 +255,11 @@ func FuzzParseCombined(f *testing.F) {
 		f.Add(lines[i], lines[i+1])
 	}
 	f.Add(goodCombined, []byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`))
+	f.Add(goodMain, append(bytes.Clone(goodMain), ` "example.com"`...))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
 		lines := append([][]byte{a, b, a}, timeVariants(a)...)
-		compareParseCombined(t, "combined", append(lines, b))
+		for _, format := range parseCombinedFormats {
+			compareParseCombined(t, format, append(lines, b))
+		}
 	})
 }

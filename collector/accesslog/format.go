@@ -88,7 +88,9 @@ func New(format string) (Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent], whole: pl.exactlyCombined()}, nil
+	np := &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent]}
+	np.quoted, _ = pl.quotedTail()
+	return np, nil
 }
 
 func presetList() string {
@@ -129,6 +131,8 @@ func newPreset(p preset) *nginxParser {
 		np.tail = ingressTail
 	}
 	np.sizeLast = p.name == "common"
-	np.whole = pl.exactlyCombined() && np.tail == nil && !np.sizeLast
+	if quoted, ok := pl.quotedTail(); ok && np.tail == nil && !np.sizeLast {
+		np.quoted = quoted
+	}
 	return np
 }

@@ -454,17 +454,32 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	return e + 3, true
 }
 
-// exactlyCombined reports whether pl is the combined layout and nothing
-// more: its last segment the user agent, closed by a quote.
-func (pl *plan) exactlyCombined() bool {
-	return pl.combined && len(pl.segs) == combinedSegs+1 &&
-		pl.segs[combinedSegs].f == fUserAgent && string(pl.segs[combinedSegs].lit) == `"`
+// quotedTail returns the fields of the values that follow the referrer
+// when pl is the combined layout followed by quoted values alone: the user
+// agent, then any of X-Forwarded-For, the host and values not kept, each
+// ` "$value"`, the last one ending the line (combined, main, sessions).
+func (pl *plan) quotedTail() ([]field, bool) {
+	if !pl.combined || pl.segs[combinedSegs].f != fUserAgent {
+		return nil, false
+	}
+	var fields []field
+	for k := combinedSegs; k < len(pl.segs); k++ {
+		s := pl.segs[k]
+		switch {
+		case k > combinedSegs && s.f != fForwardedFor && s.f != fHost && s.f != fSkip:
+			return nil, false
+		case k < len(pl.segs)-1 && string(s.lit) != `" "`, k == len(pl.segs)-1 && string(s.lit) != `"`:
+			return nil, false
+		}
+		fields = append(fields, s.f)
+	}
+	return fields, true
 }
 
-// parseCombined is Parse for a parser whose plan is exactly combined, with
-// no tail to check: match and finish for that one layout, reading the
-// values from where matchCombined found them. FuzzParseCombined holds it
-// to the general path.
+// parseCombined is Parse for a parser whose plan quotedTail accepts, with
+// no tail to check: match and finish for that layout, reading the values
+// from where matchCombined found them. TestParseCombined and
+// FuzzParseCombined hold it to the general path.
 func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	line, err := precheck(line)
 	if err != nil {
@@ -479,16 +494,36 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	if !ok {
 		return errSyntax
 	}
-	// "$http_user_agent" and the end of the line.
-	end := bytes.IndexByte(line[pos:], '"')
-	if end < 0 {
-		return errSyntax
-	}
-	if end += pos; end > pos && line[end-1] == '\\' {
-		end = quoteEndEscaped(line, pos, end)
-	}
-	if end != len(line)-1 {
-		return errSyntax
+	// The quoted values, "$http_user_agent" first; the last one's quote
+	// ends the line.
+	var agent, forwarded, host []byte
+	n := len(line)
+	for i, f := range p.quoted {
+		end := bytes.IndexByte(line[pos:], '"')
+		if end < 0 {
+			return errSyntax
+		}
+		if end += pos; end > pos && line[end-1] == '\\' {
+			if end = quoteEndEscaped(line, pos, end); end < 0 {
+				return errSyntax
+			}
+		}
+		if i < len(p.quoted)-1 {
+			if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
+				return errSyntax
+			}
+		} else if end != n-1 {
+			return errSyntax
+		}
+		switch f {
+		case fUserAgent:
+			agent = line[pos:end:end]
+		case fForwardedFor:
+			forwarded = line[pos:end:end]
+		case fHost:
+			host = line[pos:end:end]
+		}
+		pos = end + 3
 	}
 	t := p.lastTime
 	if !c.last {
@@ -507,13 +542,13 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	r.Time = t
 	r.RemoteAddr = dash(line[:c.addr:c.addr])
 	r.ClientIP = nil
-	r.ForwardedFor = nil
+	r.ForwardedFor = dash(forwarded)
 	r.Method = method
 	r.URI = uri
 	r.Status = status
 	r.Referer = dash(line[c.ref:c.refEnd:c.refEnd])
-	r.UserAgent = dash(line[pos:end:end])
-	r.Host = nil
+	r.UserAgent = dash(agent)
+	r.Host = dash(host)
 	r.NoUserAgent = false
 	return nil
 }
@@ -539,8 +574,10 @@ type nginxParser struct {
 	// tail, when set, checks what follows the plan instead of requiring
 	// the line to end there.
 	tail func([]byte) bool
-	// whole: the format is exactly combined, parsed by parseCombined.
-	whole bool
+	// quoted, when set, are the fields of the quoted values after the
+	// combined layout's referrer (see quotedTail); parseCombined parses
+	// the lines.
+	quoted []field
 	// sizeLast: the line ends in $body_bytes_sent, the last value not
 	// kept, which must be a number or "-" (the common log format, where a
 	// combined line would otherwise pass with its agent in the size).
@@ -563,7 +600,7 @@ func (p *nginxParser) Name() string { return p.name }
 
 // Parse implements Parser.
 func (p *nginxParser) Parse(line []byte, r *Request) error {
-	if p.whole {
+	if p.quoted != nil {
 		return p.parseCombined(line, r)
 	}
 	line, err := precheck(line)
