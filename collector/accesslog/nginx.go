@@ -494,36 +494,37 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	if !ok {
 		return errSyntax
 	}
-	// The quoted values, "$http_user_agent" first; the last one's quote
-	// ends the line.
-	var agent, forwarded, host []byte
+	// "$http_user_agent", then any other quoted values; the last one's
+	// quote ends the line.
 	n := len(line)
-	for i, f := range p.quoted {
-		end := bytes.IndexByte(line[pos:], '"')
-		if end < 0 {
+	end := bytes.IndexByte(line[pos:], '"')
+	if end < 0 {
+		return errSyntax
+	}
+	if end += pos; end > pos && line[end-1] == '\\' {
+		if end = quoteEndEscaped(line, pos, end); end < 0 {
 			return errSyntax
 		}
-		if end += pos; end > pos && line[end-1] == '\\' {
-			if end = quoteEndEscaped(line, pos, end); end < 0 {
-				return errSyntax
-			}
+	}
+	agent := line[pos:end:end]
+	var forwarded, host []byte
+	for _, f := range p.quoted[1:] {
+		if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
+			return errSyntax
 		}
-		if i < len(p.quoted)-1 {
-			if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
-				return errSyntax
-			}
-		} else if end != n-1 {
+		pos = end + 3
+		if end = quoteEnd(line, pos, pos); end < 0 {
 			return errSyntax
 		}
 		switch f {
-		case fUserAgent:
-			agent = line[pos:end:end]
 		case fForwardedFor:
 			forwarded = line[pos:end:end]
 		case fHost:
 			host = line[pos:end:end]
 		}
-		pos = end + 3
+	}
+	if end != n-1 {
+		return errSyntax
 	}
 	t := p.lastTime
 	if !c.last {
