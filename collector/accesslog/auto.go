@@ -41,22 +41,27 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 	case line[0] == '#' || startsCloudFront(line):
 		return a.cloudfront.parse(line, r)
 	}
-	var v values
-	if pos, ok := a.combined.plan.match(line, &v); ok {
-		tail := line[pos:]
-		switch {
-		case len(tail) == 0: // combined
-		case len(tail) > 1 && tail[1] == '"': // main, sessions
-			if !quotedTail(line, pos, &v) {
-				return errSyntax
+	var c combinedSpans
+	if pos, ok := matchCombined(line, a.combined.lastStamp(), &c); ok {
+		// "$http_user_agent", the combined format's last value.
+		if end := quoteEnd(line, pos, pos); end >= 0 {
+			agent := line[pos:end:end]
+			var forwarded, host []byte
+			tail := line[end+1:]
+			switch {
+			case len(tail) == 0: // combined
+			case len(tail) > 1 && tail[1] == '"': // main, sessions
+				if forwarded, host, ok = quotedTail(tail); !ok {
+					return errSyntax
+				}
+			case ingressTail(tail):
+			default:
+				return a.traefik.Parse(line, r)
 			}
-		case ingressTail(tail):
-		default:
-			return a.traefik.Parse(line, r)
+			return a.combined.finishCombined(line, &c, agent, forwarded, host, r)
 		}
-		return a.combined.finish(line, &v, r)
 	}
-	v = values{} // nothing of the failed combined match carries over
+	var v values
 	if pos, ok := a.common.plan.match(line, &v); ok && pos == len(line) && size(v.get(line, fSkip)) {
 		return a.common.finish(line, &v, r)
 	}
@@ -64,13 +69,12 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 }
 
 // quotedTail reads main's ` "$http_x_forwarded_for"` and the sessions
-// format's ` "$http_x_forwarded_for" "$host"` after the combined fields,
-// which end at pos.
-func quotedTail(line []byte, pos int, v *values) bool {
-	tail := line[pos:]
+// format's ` "$http_x_forwarded_for" "$host"`, what follows the combined
+// fields.
+func quotedTail(tail []byte) (forwarded, host []byte, ok bool) {
 	for k := 0; len(tail) > 0; k++ {
 		if k == 2 || len(tail) < 3 || tail[0] != ' ' || tail[1] != '"' {
-			return false
+			return nil, nil, false
 		}
 		val := tail[2:]
 		end := -1
@@ -81,17 +85,16 @@ func quotedTail(line []byte, pos int, v *values) bool {
 			}
 		}
 		if end < 0 {
-			return false
+			return nil, nil, false
 		}
-		lo := len(line) - len(val)
 		if k == 0 {
-			v[fForwardedFor] = at(lo, lo+end)
+			forwarded = val[:end:end]
 		} else {
-			v[fHost] = at(lo, lo+end)
+			host = val[:end:end]
 		}
 		tail = val[end+1:]
 	}
-	return true
+	return forwarded, host, true
 }
 
 // startsCloudFront reports whether line starts as a CloudFront record does:

@@ -486,11 +486,7 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 		return err
 	}
 	var c combinedSpans
-	var last *[26]byte
-	if p.lastOK {
-		last = &p.lastLocal
-	}
-	pos, ok := matchCombined(line, last, &c)
+	pos, ok := matchCombined(line, p.lastStamp(), &c)
 	if !ok {
 		return errSyntax
 	}
@@ -526,7 +522,22 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	if end != n-1 {
 		return errSyntax
 	}
-	t := p.lastTime
+	return p.finishCombined(line, &c, agent, forwarded, host, r)
+}
+
+// lastStamp returns the last time stamp that parsed, for matchCombined, or
+// nil if none has.
+func (p *nginxParser) lastStamp() *[26]byte {
+	if p.lastOK {
+		return &p.lastLocal
+	}
+	return nil
+}
+
+// finishCombined is finish for the values matchCombined found and the
+// quoted ones after them.
+func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwarded, host []byte, r *Request) error {
+	t, ok := p.lastTime, true
 	if !c.last {
 		if t, ok = p.timeLocal(line[c.time:c.timeEnd:c.timeEnd]); !ok {
 			return errTime
