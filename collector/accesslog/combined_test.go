@@ -175,7 +175,7 @@ func generalParser(t testing.TB, format string) *nginxParser {
 	p := mustNew(t, format).(*nginxParser)
 	pl := *p.plan
 	pl.combined = false
-	p.plan, p.quoted = &pl, nil
+	p.plan, p.oneFunc = &pl, false
 	return p
 }
 
@@ -185,7 +185,7 @@ func generalParser(t testing.TB, format string) *nginxParser {
 func compareParseCombined(t *testing.T, format string, lines [][]byte) {
 	t.Helper()
 	fast, slow := mustNew(t, format).(*nginxParser), generalParser(t, format)
-	if fast.quoted == nil {
+	if !fast.oneFunc {
 		t.Fatalf("%q is not parsed by parseCombined", format)
 	}
 	for _, l := range lines {
@@ -212,6 +212,8 @@ func TestParseCombined(t *testing.T) {
 	for _, l := range [][]byte{goodCombined, goodMain, append(bytes.Clone(goodMain), ` "example.com"`...),
 		[]byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`), []byte(`a - b [c] "d" e f "g" "h\"" "i\\" "j"`),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT example.com:443 HTTP/1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "CONNECT /a:443 HTTP/1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "CONNEC /a HTTP/1.1", "200")),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a b HTTP/1.1", "200")),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a HTTP/1.1 ", "200")),
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET /a  HTTP/ 1.1", "200")),
@@ -236,12 +238,12 @@ func TestParseCombinedChosen(t *testing.T) {
 	for _, format := range []string{"traefik", "ingress-nginx", "common", "vhost_combined", customFormat,
 		combinedCustom + ` "$request_uri"`, combinedCustom + ` $host`, combinedCustom + ` "$host"x`,
 		`$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$host"`} {
-		if p := mustNew(t, format).(*nginxParser); p.quoted != nil {
-			t.Errorf("%q is parsed by parseCombined, with values %v", format, p.quoted)
+		if p := mustNew(t, format).(*nginxParser); p.oneFunc {
+			t.Errorf("%q is parsed by parseCombined", format)
 		}
 	}
 	for _, format := range parseCombinedFormats {
-		if p := mustNew(t, format).(*nginxParser); p.quoted == nil {
+		if p := mustNew(t, format).(*nginxParser); !p.oneFunc {
 			t.Errorf("%q is not parsed by parseCombined", format)
 		}
 	}

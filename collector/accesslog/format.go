@@ -89,7 +89,7 @@ func New(format string) (Parser, error) {
 		return nil, err
 	}
 	np := &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent]}
-	np.quoted, _ = pl.quotedTail()
+	np.after, np.oneFunc = pl.quotedTail()
 	return np, nil
 }
 
@@ -131,8 +131,8 @@ func newPreset(p preset) *nginxParser {
 		np.tail = ingressTail
 	}
 	np.sizeLast = p.name == "common"
-	if quoted, ok := pl.quotedTail(); ok && np.tail == nil && !np.sizeLast {
-		np.quoted = quoted
+	if after, ok := pl.quotedTail(); ok && np.tail == nil && !np.sizeLast {
+		np.after, np.oneFunc = after, true
 	}
 	return np
 }

@@ -438,11 +438,12 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	}
 	c.size, c.sizeEnd = pos, e
 	pos = e + 2
-	// "$http_referer" `" "`
-	if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+	// "$http_referer" `" "`, often "-"
+	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == '"' {
+		e = pos + 1
+	} else if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
 		return 0, false
-	}
-	if e += pos; e > pos && line[e-1] == '\\' {
+	} else if e += pos; e > pos && line[e-1] == '\\' {
 		if e = quoteEndEscaped(line, pos, e); e < 0 {
 			return 0, false
 		}
@@ -454,10 +455,10 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	return e + 3, true
 }
 
-// quotedTail returns the fields of the values that follow the referrer
-// when pl is the combined layout followed by quoted values alone: the user
-// agent, then any of X-Forwarded-For, the host and values not kept, each
-// ` "$value"`, the last one ending the line (combined, main, sessions).
+// quotedTail reports whether pl is the combined layout followed by quoted
+// values alone: the user agent, then any of X-Forwarded-For, the host and
+// values not kept, each ` "$value"`, the last one ending the line
+// (combined, main, sessions), and returns the fields after the user agent.
 func (pl *plan) quotedTail() ([]field, bool) {
 	if !pl.combined || pl.segs[combinedSegs].f != fUserAgent {
 		return nil, false
@@ -471,7 +472,9 @@ func (pl *plan) quotedTail() ([]field, bool) {
 		case k < len(pl.segs)-1 && string(s.lit) != `" "`, k == len(pl.segs)-1 && string(s.lit) != `"`:
 			return nil, false
 		}
-		fields = append(fields, s.f)
+		if k > combinedSegs {
+			fields = append(fields, s.f)
+		}
 	}
 	return fields, true
 }
@@ -504,7 +507,7 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 	}
 	agent := line[pos:end:end]
 	var forwarded, host []byte
-	for _, f := range p.quoted[1:] {
+	for _, f := range p.after {
 		if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
 			return errSyntax
 		}
@@ -548,7 +551,10 @@ func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwa
 		return errStatus
 	}
 	method, uri, ok := splitRequest(line[c.req:c.reqEnd:c.reqEnd])
-	if !ok || !validMethod(method) || !validTarget(method, uri) {
+	// validTarget, with its common case first: a path for any method but
+	// CONNECT.
+	if !ok || !validMethod(method) ||
+		!(len(uri) > 0 && uri[0] == '/' && string(method) != "CONNECT") && !validTarget(method, uri) {
 		return errRequest
 	}
 	r.Time = t
@@ -586,10 +592,11 @@ type nginxParser struct {
 	// tail, when set, checks what follows the plan instead of requiring
 	// the line to end there.
 	tail func([]byte) bool
-	// quoted, when set, are the fields of the quoted values after the
-	// combined layout's referrer (see quotedTail); parseCombined parses
-	// the lines.
-	quoted []field
+	// oneFunc: the format is one quotedTail accepts, parsed by
+	// parseCombined; after are the fields of the quoted values that follow
+	// the user agent.
+	oneFunc bool
+	after   []field
 	// sizeLast: the line ends in $body_bytes_sent, the last value not
 	// kept, which must be a number or "-" (the common log format, where a
 	// combined line would otherwise pass with its agent in the size).
@@ -612,7 +619,7 @@ func (p *nginxParser) Name() string { return p.name }
 
 // Parse implements Parser.
 func (p *nginxParser) Parse(line []byte, r *Request) error {
-	if p.quoted != nil {
+	if p.oneFunc {
 		return p.parseCombined(line, r)
 	}
 	line, err := precheck(line)
