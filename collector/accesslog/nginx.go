@@ -263,8 +263,9 @@ func (pl *plan) matchGeneric(line []byte, v *values) (int, bool) {
 
 // matchFrom matches the segments from the k-th on, the first of them at pos.
 func (pl *plan) matchFrom(line []byte, pos, k int, v *values) (int, bool) {
-	for ; k < len(pl.segs); k++ {
-		s := &pl.segs[k]
+	segs := pl.segs // stores to v could be to pl, for all the compiler knows
+	for ; k < len(segs); k++ {
+		s := &segs[k]
 		end := len(line)
 		if lit := s.lit; len(lit) > 0 {
 			from := pos
@@ -687,7 +688,8 @@ func (p *nginxParser) finish(line []byte, v *values, r *Request) error {
 			uri = p.uri[:len(p.uri):len(p.uri)]
 		}
 	}
-	if !validMethod(method) || !validTarget(method, uri) {
+	if !validMethod(method) ||
+		!(len(uri) > 0 && uri[0] == '/' && string(method) != "CONNECT") && !validTarget(method, uri) {
 		return errRequest
 	}
 
