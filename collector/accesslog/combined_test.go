@@ -3,7 +3,11 @@ package accesslog
 import (
 	"bytes"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/session-exporter/session-exporter/collector/loggen"
 )
@@ -264,4 +268,52 @@ func FuzzParseCombined(f *testing.F) {
 			compareParseCombined(t, format, append(lines, b))
 		}
 	})
+}
+
+// TestEveryFieldWritten: parseCombined and finish write the Request field
+// by field, so each must write every field. A Request with every field set
+// (by reflection, so a field added later is set too) must come out of Parse
+// as a zero one does.
+func TestEveryFieldWritten(t *testing.T) {
+	line := []byte(`- - - [02/Nov/2026:00:03:38 +0000] "HEAD / HTTP/1.1" 204 0 "-" "-"`)
+	for _, format := range []string{"combined", "main", "common", "vhost_combined", "auto", combinedCustom,
+		`[$time_local] $status $uri?$args "$request_method"`} {
+		l := line
+		switch format {
+		case "main":
+			l = append(bytes.Clone(line), ` "-"`...)
+		case "common":
+			l = line[:bytes.LastIndex(line, []byte(` "-" "-"`))]
+		case "vhost_combined":
+			l = append([]byte("-:443 "), line...)
+		case `[$time_local] $status $uri?$args "$request_method"`:
+			l = []byte(`[02/Nov/2026:00:03:38 +0000] 204 /?- "HEAD"`)
+		}
+		var want Request
+		if err := mustNew(t, format).Parse(l, &want); err != nil {
+			t.Fatalf("%q: Parse(%q): %v", format, l, err)
+		}
+		var got Request
+		rv := reflect.ValueOf(&got).Elem()
+		for i := range rv.NumField() {
+			switch f := rv.Field(i); f.Kind() {
+			case reflect.Slice:
+				f.SetBytes([]byte("stale"))
+			case reflect.Int:
+				f.SetInt(599)
+			case reflect.Bool:
+				f.SetBool(!f.Bool())
+			case reflect.Struct:
+				f.Set(reflect.ValueOf(time.Unix(1, 0)))
+			default:
+				t.Fatalf("Request field %s of kind %s: teach this test to set it", rv.Type().Field(i).Name, f.Kind())
+			}
+		}
+		if err := mustNew(t, format).Parse(l, &got); err != nil {
+			t.Fatalf("%q: Parse(%q): %v", format, l, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%q: a used Request parses differently (-fresh +used):\n%s", format, diff)
+		}
+	}
 }
