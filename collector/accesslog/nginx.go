@@ -552,9 +552,9 @@ func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwa
 		return errStatus
 	}
 	method, uri, ok := splitRequest(line[c.req:c.reqEnd:c.reqEnd])
-	// validTarget, with its common case first: a path for any method but
-	// CONNECT.
-	if !ok || !validMethod(method) ||
+	// validMethod and validTarget, with their common cases first: GET, and
+	// a path for any method but CONNECT.
+	if !ok || string(method) != "GET" && !validMethod(method) ||
 		!(len(uri) > 0 && uri[0] == '/' && string(method) != "CONNECT") && !validTarget(method, uri) {
 		return errRequest
 	}
