@@ -92,6 +92,7 @@ type Classifier struct {
 	keyBuf                  []byte // the message of a visitor key
 
 	refs       *refCache // referrer hosts seen last
+	recent     refRecent // the last few web referrers' authorities
 	refScratch refSite   // for a host too long to cache
 }
 
@@ -241,24 +242,24 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 // (docs/rules.md rules 4 and 5).
 func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 	var id identity
-	c.srcBuf = appendDecoded(c.srcBuf[:0], q.utmSource)
-	c.medBuf = appendDecoded(c.medBuf[:0], q.utmMedium)
-	c.campBuf = appendDecoded(c.campBuf[:0], q.utmCampaign)
-	id.source, id.medium, id.campaign = c.srcBuf, c.medBuf, c.campBuf
-	id.tagged = len(id.source) > 0 || len(id.medium) > 0 || len(id.campaign) > 0
+	if q.utmSource != nil || q.utmMedium != nil || q.utmCampaign != nil {
+		c.srcBuf = appendDecoded(c.srcBuf[:0], q.utmSource)
+		c.medBuf = appendDecoded(c.medBuf[:0], q.utmMedium)
+		c.campBuf = appendDecoded(c.campBuf[:0], q.utmCampaign)
+		id.source, id.medium, id.campaign = c.srcBuf, c.medBuf, c.campBuf
+		id.tagged = len(id.source) > 0 || len(id.medium) > 0 || len(id.campaign) > 0
+	}
 	if !id.tagged && q.click >= 0 {
 		ci := &clickIDs[q.click]
 		id.source, id.medium = ci.source, ci.medium
 		id.tagged = true
 	}
 
-	var kind refKind
 	var site *refSite // the external web referrer's
-	c.refHost, kind = parseReferrer(c.refHost[:0], r.Referer)
+	kind, host, s := c.referrer(r.Referer)
 	switch kind {
 	case refWeb:
-		s := c.refs.site(c.cfg, c.refHost, &c.refScratch)
-		if s.own || c.sameHost(c.refHost, r.Host) {
+		if s.own || c.sameHost(host, r.Host) {
 			break
 		}
 		site = s
@@ -272,11 +273,11 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 		c.name = append(c.name[:0], s.name...)
 	case refAndroidApp:
 		id.referrer = true
-		if s, ok := androidApps[string(c.refHost)]; ok {
+		if s, ok := androidApps[string(host)]; ok {
 			c.name = append(c.name[:0], s.name...)
 			id.refCat = s.cat
 		} else {
-			c.name = append(c.name[:0], c.refHost...)
+			c.name = append(c.name[:0], host...)
 		}
 	}
 	if !id.tagged && !id.referrer {
@@ -298,6 +299,26 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 	out.Source = sourceHash(id.source, id.medium, id.campaign)
 	out.Channel = channelOf(&id)
 	out.Tagged = id.tagged
+}
+
+// referrer returns what the Referer value ref is, its host lower-cased
+// and, for a web referrer, its refSite, from the recent referrers when it
+// is one of them. The results are valid until the next call.
+func (c *Classifier) referrer(ref []byte) (refKind, []byte, *refSite) {
+	if len(ref) == 0 {
+		return refNone, nil, nil
+	}
+	if e := c.recent.lookup(ref); e != nil {
+		return refWeb, e.host, &e.site
+	}
+	var kind refKind
+	c.refHost, kind = parseReferrer(c.refHost[:0], ref)
+	if kind != refWeb {
+		return kind, c.refHost, nil
+	}
+	s := c.refs.site(c.cfg, c.refHost, &c.refScratch)
+	c.recent.add(ref, c.refHost, s)
+	return refWeb, c.refHost, s
 }
 
 // mediumNames holds category.medium as byte slices, indexed by category.
@@ -395,12 +416,20 @@ func splitURI(uri []byte) (path, query []byte) {
 			}
 		}
 	}
-	if i := bytes.IndexByte(uri, '#'); i >= 0 {
-		uri = uri[:i]
-	}
+	// One pass to the first '?' or '#': a path is short, and the query
+	// is searched for a fragment only when there is one.
 	path = uri
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		path, query = uri[:i], uri[i+1:]
+	for i := 0; i < len(uri); i++ {
+		if c := uri[i]; c == '?' {
+			path, query = uri[:i], uri[i+1:]
+			if j := bytes.IndexByte(query, '#'); j >= 0 {
+				query = query[:j]
+			}
+			break
+		} else if c == '#' {
+			path = uri[:i]
+			break
+		}
 	}
 	if len(path) == 0 {
 		path = rootPath
@@ -411,20 +440,65 @@ func splitURI(uri []byte) (path, query []byte) {
 // isAsset reports whether the last segment of path ends in an asset
 // extension, compared case-insensitively.
 func isAsset(path []byte) bool {
-	seg := path[bytes.LastIndexByte(path, '/')+1:]
-	dot := bytes.LastIndexByte(seg, '.')
-	if dot < 0 || len(seg)-dot > 6 {
-		return false
-	}
-	var buf [6]byte
-	ext := appendLowerASCII(buf[:0], seg[dot:])
-	// The asset extensions of docs/rules.md rule 2. A switch on the
-	// converted string neither allocates nor hashes.
-	switch string(ext) {
-	case ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg",
-		".webp", ".avif", ".ico", ".bmp", ".woff", ".woff2", ".ttf", ".otf", ".eot",
-		".mp4", ".webm", ".mp3", ".wav", ".json", ".xml", ".txt", ".zip", ".gz":
-		return true
+	// The extension is the part of the last segment from its last '.',
+	// at most six bytes with the dot: so the last six bytes are enough.
+	n := len(path)
+	for k := 1; k <= 6 && k <= n; k++ {
+		switch path[n-k] {
+		case '/':
+			return false
+		case '.':
+			key := extKey(path[n-k+1:])
+			return assetExts.slots[key*assetExts.mul>>(64-assetSlotBits)] == key
+		}
 	}
 	return false
 }
+
+// assetExtNames are the asset extensions of docs/rules.md rule 2, without
+// their dot.
+var assetExtNames = [...]string{"css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg",
+	"webp", "avif", "ico", "bmp", "woff", "woff2", "ttf", "otf", "eot",
+	"mp4", "webm", "mp3", "wav", "json", "xml", "txt", "zip", "gz"}
+
+// extKey packs an extension of at most five bytes, ASCII letters
+// lower-cased, with its length in the top byte: two extensions have one key
+// exactly when they are equal ignoring ASCII case. It is never 0.
+func extKey(ext []byte) uint64 {
+	k := uint64(len(ext)+1) << 56
+	for i, c := range ext {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		k |= uint64(c) << (8 * i)
+	}
+	return k
+}
+
+// assetSlotBits: the asset extensions' table has 1<<assetSlotBits slots.
+const assetSlotBits = 7
+
+// assetExts is a perfect hash table of the asset extensions' keys: slot
+// key*mul>>(64-assetSlotBits) holds key when it is one of them. An empty
+// slot holds 0, which is no key.
+var assetExts = func() (t struct {
+	mul   uint64
+	slots [1 << assetSlotBits]uint64
+}) {
+	for m := uint64(0x9E3779B97F4A7C15); ; m += 0x2545F4914F6CDD1D * 2 {
+		t.mul, t.slots = m|1, [1 << assetSlotBits]uint64{}
+		ok := true
+		for _, e := range assetExtNames {
+			k := extKey([]byte(e))
+			slot := &t.slots[k*t.mul>>(64-assetSlotBits)]
+			if *slot != 0 {
+				ok = false
+				break
+			}
+			*slot = k
+		}
+		if ok {
+			return t
+		}
+	}
+}()

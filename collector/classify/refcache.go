@@ -75,3 +75,81 @@ func (rc *refCache) site(cfg *config, host []byte, scratch *refSite) *refSite {
 }
 
 func newRefCache() *refCache { return &refCache{seed: maphash.MakeSeed()} }
+
+// refRecent remembers the authority ("www.google.com", as written in the
+// Referer, between "http(s)://" and the path) of the last few web
+// referrers and what each means: the pageviews of a visit come one after
+// another from the same few sites (the site itself, mostly), and a match
+// of the raw bytes skips parsing, lower-casing and the cache's hash.
+type refRecent struct {
+	ents [refRecentSize]recentRef
+	next int // the entry the next miss replaces
+}
+
+const refRecentSize = 4
+
+type recentRef struct {
+	auth []byte  // the raw authority; empty for an unused entry
+	host []byte  // what parseReferrer makes of it
+	site refSite // a copy: the cache's entry may be replaced
+}
+
+// webScheme returns the length of ref's "https://" or "http://", exactly
+// so written, or 0.
+func webScheme(ref []byte) int {
+	if len(ref) > 8 && string(ref[:8]) == "https://" {
+		return 8
+	}
+	if len(ref) > 7 && string(ref[:7]) == "http://" {
+		return 7
+	}
+	return 0
+}
+
+// lookup returns the entry of the web referrer ref, if one holds its
+// authority. An entry's authority ended at a '/', '?' or '#', so ref's
+// must too: then no trimming of the value can have reached it, and
+// parseReferrer would make of it the same host.
+func (rr *refRecent) lookup(ref []byte) *recentRef {
+	n := webScheme(ref)
+	if n == 0 {
+		return nil
+	}
+	rest := ref[n:]
+	for i := range rr.ents {
+		e := &rr.ents[i]
+		if k := len(e.auth); k > 0 && len(rest) > k && string(rest[:k]) == string(e.auth) {
+			if c := rest[k]; c == '/' || c == '?' || c == '#' {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// add remembers that the web referrer ref has the lower-cased host host
+// and the refSite s, when its authority ends at a '/', '?' or '#'.
+func (rr *refRecent) add(ref, host []byte, s *refSite) {
+	n := webScheme(ref)
+	if n == 0 || len(host) > maxCachedHost {
+		return
+	}
+	rest := ref[n:]
+	end := -1
+	for j, c := range rest {
+		if c == '/' || c == '?' || c == '#' {
+			end = j
+			break
+		}
+	}
+	if end <= 0 {
+		return
+	}
+	e := &rr.ents[rr.next]
+	rr.next = (rr.next + 1) % refRecentSize
+	e.auth = append(e.auth[:0], rest[:end]...)
+	e.host = append(e.host[:0], host...)
+	name := append(e.site.name[:0], s.name...)
+	e.site = *s
+	e.site.name = name
+}
