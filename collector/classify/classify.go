@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"regexp"
 
@@ -81,6 +82,7 @@ type Classifier struct {
 	shared  *uaShared // shared with clones
 
 	lastUA   []byte // the previous request's user agent and its verdict
+	lastTail uint64 // the last eight bytes of lastUA, when it has eight
 	lastInfo uaInfo
 	lastOK   bool
 
@@ -416,19 +418,14 @@ func splitURI(uri []byte) (path, query []byte) {
 			}
 		}
 	}
-	// One pass to the first '?' or '#': a path is short, and the query
-	// is searched for a fragment only when there is one.
 	path = uri
-	for i := 0; i < len(uri); i++ {
-		if c := uri[i]; c == '?' {
-			path, query = uri[:i], uri[i+1:]
+	if i := indexQueryOrFragment(uri); i >= 0 {
+		path = uri[:i]
+		if uri[i] == '?' {
+			query = uri[i+1:]
 			if j := bytes.IndexByte(query, '#'); j >= 0 {
 				query = query[:j]
 			}
-			break
-		} else if c == '#' {
-			path = uri[:i]
-			break
 		}
 	}
 	if len(path) == 0 {
@@ -443,16 +440,79 @@ func isAsset(path []byte) bool {
 	// The extension is the part of the last segment from its last '.',
 	// at most six bytes with the dot: so the last six bytes are enough.
 	n := len(path)
-	for k := 1; k <= 6 && k <= n; k++ {
-		switch path[n-k] {
-		case '/':
-			return false
-		case '.':
-			key := extKey(path[n-k+1:])
-			return assetExts.slots[key*assetExts.mul>>(64-assetSlotBits)] == key
+	if n < 8 {
+		for k := 1; k <= 6 && k <= n; k++ {
+			switch path[n-k] {
+			case '/':
+				return false
+			case '.':
+				return assetExts.has(extKey(path[n-k+1:]))
+			}
+		}
+		return false
+	}
+	// The last eight bytes as one word, the path's last byte on top: the
+	// highest '.' or '/' of its top six bytes ends the search.
+	w := binary.LittleEndian.Uint64(path[n-8:])
+	m := (bytesEqual(w, '.') | bytesEqual(w, '/')) &^ 0xffff
+	if m == 0 {
+		return false
+	}
+	b := uint(63-bits.LeadingZeros64(m)) / 8 // the byte of w holding it
+	if byte(w>>(8*b)) == '/' {
+		return false
+	}
+	// extKey of the bytes above b: they are at most five, so the length
+	// byte on top does not meet them.
+	return assetExts.has(lowerASCII8(w>>(8*(b+1))) | uint64(8-b)<<56)
+}
+
+// SWAR: eight bytes in a word, as binary.LittleEndian.Uint64 loads them.
+const (
+	ones8 = 0x0101010101010101
+	low7  = 0x7f7f7f7f7f7f7f7f
+	high8 = 0x8080808080808080
+)
+
+// bytesEqual returns a word with the high bit of each byte of w that is
+// c set, and no other bit.
+func bytesEqual(w uint64, c byte) uint64 {
+	x := w ^ ones8*uint64(c)
+	return ^((x&low7 + low7) | x | low7)
+}
+
+// lowerASCII8 lower-cases the ASCII capitals among the bytes of w, as
+// appendLowerASCII does.
+func lowerASCII8(w uint64) uint64 {
+	h := w & low7
+	upper := (h + ones8*(0x80-'A')) ^ (h + ones8*(0x80-'Z'-1))
+	return w | (upper&^w&high8)>>2
+}
+
+// indexQueryOrFragment returns the index of the first '?' or '#' of uri,
+// or -1: eight bytes at a time, the last word overlapping the one before.
+func indexQueryOrFragment(uri []byte) int {
+	n := len(uri)
+	if n < 8 {
+		for i, c := range uri {
+			if c == '?' || c == '#' {
+				return i
+			}
+		}
+		return -1
+	}
+	for i := 0; ; i += 8 {
+		if i > n-8 {
+			i = n - 8 // what it shares with the word before has neither
+		}
+		w := binary.LittleEndian.Uint64(uri[i:])
+		if m := bytesEqual(w, '?') | bytesEqual(w, '#'); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		if i == n-8 {
+			return -1
 		}
 	}
-	return false
 }
 
 // assetExtNames are the asset extensions of docs/rules.md rule 2, without
@@ -475,16 +535,23 @@ func extKey(ext []byte) uint64 {
 	return k
 }
 
+type assetTable struct {
+	mul   uint64
+	slots [1 << assetSlotBits]uint64
+}
+
+// has reports whether key is one of the asset extensions' keys.
+func (t *assetTable) has(key uint64) bool {
+	return t.slots[key*t.mul>>(64-assetSlotBits)] == key
+}
+
 // assetSlotBits: the asset extensions' table has 1<<assetSlotBits slots.
 const assetSlotBits = 7
 
 // assetExts is a perfect hash table of the asset extensions' keys: slot
 // key*mul>>(64-assetSlotBits) holds key when it is one of them. An empty
 // slot holds 0, which is no key.
-var assetExts = func() (t struct {
-	mul   uint64
-	slots [1 << assetSlotBits]uint64
-}) {
+var assetExts = func() (t assetTable) {
 	for m := uint64(0x9E3779B97F4A7C15); ; m += 0x2545F4914F6CDD1D * 2 {
 		t.mul, t.slots = m|1, [1 << assetSlotBits]uint64{}
 		ok := true

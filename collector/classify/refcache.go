@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 )
 
@@ -90,6 +91,7 @@ const refRecentSize = 4
 
 type recentRef struct {
 	auth []byte  // the raw authority; empty for an unused entry
+	head uint64  // its first eight bytes, when it has eight
 	host []byte  // what parseReferrer makes of it
 	site refSite // a copy: the cache's entry may be replaced
 }
@@ -116,12 +118,18 @@ func (rr *refRecent) lookup(ref []byte) *recentRef {
 		return nil
 	}
 	rest := ref[n:]
+	var head uint64 // the first eight bytes, which tell most sites apart
+	if len(rest) >= 8 {
+		head = binary.LittleEndian.Uint64(rest)
+	}
 	for i := range rr.ents {
 		e := &rr.ents[i]
-		if k := len(e.auth); k > 0 && len(rest) > k && string(rest[:k]) == string(e.auth) {
-			if c := rest[k]; c == '/' || c == '?' || c == '#' {
-				return e
-			}
+		k := len(e.auth)
+		if k == 0 || len(rest) <= k || k >= 8 && e.head != head || string(rest[:k]) != string(e.auth) {
+			continue
+		}
+		if c := rest[k]; c == '/' || c == '?' || c == '#' {
+			return e
 		}
 	}
 	return nil
@@ -148,6 +156,9 @@ func (rr *refRecent) add(ref, host []byte, s *refSite) {
 	e := &rr.ents[rr.next]
 	rr.next = (rr.next + 1) % refRecentSize
 	e.auth = append(e.auth[:0], rest[:end]...)
+	if end >= 8 {
+		e.head = binary.LittleEndian.Uint64(rest)
+	}
 	e.host = append(e.host[:0], host...)
 	name := append(e.site.name[:0], s.name...)
 	e.site = *s

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"sync"
@@ -31,7 +32,9 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 		return info
 	}
 	// A page and its assets come one after another with one user agent.
-	if c.lastOK && bytes.Equal(ua, c.lastUA) {
+	// Agents mostly share their first bytes ("Mozilla/5.0 (") and differ
+	// in length or in their last eight: those are compared first.
+	if c.lastOK && len(ua) == len(c.lastUA) && (len(ua) < 8 || tail8(ua) == c.lastTail) && bytes.Equal(ua, c.lastUA) {
 		return c.lastInfo
 	}
 	// lastUA shares the buffer of the agent's cache entry instead of
@@ -40,8 +43,14 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 	// anew (or by clearing lastOK).
 	info, key := c.lookupUA(ua)
 	c.lastUA, c.lastInfo, c.lastOK = key, info, true
+	if len(ua) >= 8 {
+		c.lastTail = tail8(ua)
+	}
 	return info
 }
+
+// tail8 returns the last eight bytes of b, which has at least eight.
+func tail8(b []byte) uint64 { return binary.LittleEndian.Uint64(b[len(b)-8:]) }
 
 // lookupUA returns ua's verdict and the cache entry's copy of ua.
 func (c *Classifier) lookupUA(ua []byte) (uaInfo, []byte) {
