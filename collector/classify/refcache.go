@@ -81,13 +81,15 @@ func newRefCache() *refCache { return &refCache{seed: maphash.MakeSeed()} }
 // Referer, between "http(s)://" and the path) of the last few web
 // referrers and what each means: the pageviews of a visit come one after
 // another from the same few sites (the site itself, mostly), and a match
-// of the raw bytes skips parsing, lower-casing and the cache's hash.
+// of the raw bytes skips parsing, lower-casing and the cache's hash. An
+// entry that matches moves one place to the front and a new one takes the
+// last place, so the site's own host and the big search engines stay at
+// the front while one-off sites come and go at the back.
 type refRecent struct {
 	ents [refRecentSize]recentRef
-	next int // the entry the next miss replaces
 }
 
-const refRecentSize = 4
+const refRecentSize = 8
 
 type recentRef struct {
 	auth []byte  // the raw authority; empty for an unused entry
@@ -129,6 +131,10 @@ func (rr *refRecent) lookup(ref []byte) *recentRef {
 			continue
 		}
 		if c := rest[k]; c == '/' || c == '?' || c == '#' {
+			if i > 0 {
+				rr.ents[i-1], rr.ents[i] = rr.ents[i], rr.ents[i-1]
+				e = &rr.ents[i-1]
+			}
 			return e
 		}
 	}
@@ -153,8 +159,7 @@ func (rr *refRecent) add(ref, host []byte, s *refSite) {
 	if end <= 0 {
 		return
 	}
-	e := &rr.ents[rr.next]
-	rr.next = (rr.next + 1) % refRecentSize
+	e := &rr.ents[refRecentSize-1]
 	e.auth = append(e.auth[:0], rest[:end]...)
 	if end >= 8 {
 		e.head = binary.LittleEndian.Uint64(rest)
