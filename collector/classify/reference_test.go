@@ -2,7 +2,10 @@ package classify
 
 import (
 	"bytes"
+	"hash/maphash"
+	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -207,4 +210,39 @@ func FuzzSplitURI(f *testing.F) {
 			t.Fatalf("isAsset(%q) = %v, the reference %v", uri, got, want)
 		}
 	})
+}
+
+// TestUACacheFlood: a client sending a new agent on nine requests in ten
+// does not push a site's regular agents out of the cache. 300 regular
+// agents share the tenth request; the flood goes through the whole cache,
+// several times over, and the regulars' lookups must still hit.
+func TestUACacheFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("90,000 first sights")
+	}
+	c := newTestClassifier(t, testConfig())
+	regular := corpusAgents(t)[:300]
+	for _, ua := range regular {
+		c.userAgent(ua)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	misses, lookups := 0, 0
+	flood := []byte("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 ")
+	for i := range 100_000 {
+		if i%10 != 0 {
+			ua := strconv.AppendInt(flood[:len(flood):len(flood)], int64(i), 10)
+			c.userAgent(ua)
+			continue
+		}
+		ua := regular[rng.IntN(len(regular))]
+		if _, ok := c.uaCache.get(maphash.Bytes(c.cfg.uaSeed, ua), ua); !ok {
+			misses++
+		}
+		lookups++
+		c.userAgent(ua)
+	}
+	t.Logf("%d of %d lookups of regular agents missed under the flood", misses, lookups)
+	if misses*100 > lookups {
+		t.Errorf("%d of %d lookups of regular agents missed under the flood, want at most 1%%", misses, lookups)
+	}
 }
