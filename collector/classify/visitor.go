@@ -56,27 +56,30 @@ func parsePlainIPv4(b []byte) (uint32, bool) {
 	if len(b) < 7 || len(b) > 15 {
 		return 0, false
 	}
-	var ip uint32
-	i := 0
-	for part := 0; part < 4; part++ {
-		if part > 0 {
-			if i >= len(b) || b[i] != '.' {
-				return 0, false
+	// A field has at most nine digits in fifteen bytes with three dots,
+	// so it cannot overflow before it is found to be over 255.
+	var ip, field uint32
+	digits, dots := 0, 0
+	for _, c := range b {
+		if d := uint32(c) - '0'; d <= 9 {
+			if digits == 1 && field == 0 {
+				return 0, false // a leading zero
 			}
-			i++
+			field = field*10 + d
+			digits++
+			continue
 		}
-		start := i
-		field := uint32(0)
-		for i < len(b) && i-start < 3 && b[i]-'0' <= 9 {
-			field = field*10 + uint32(b[i]-'0')
-			i++
-		}
-		if n := i - start; n == 0 || field > 255 || n > 1 && b[start] == '0' {
+		if c != '.' || digits == 0 || field > 255 {
 			return 0, false
 		}
 		ip = ip<<8 | field
+		field, digits = 0, 0
+		dots++
 	}
-	return ip, i == len(b)
+	if dots != 3 || digits == 0 || field > 255 {
+		return 0, false
+	}
+	return ip<<8 | field, true
 }
 
 // sipHashIPv4 is sipHash24 of the message visitorKey lays out for an IPv4
