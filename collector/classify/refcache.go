@@ -94,6 +94,7 @@ const refRecentSize = 8
 type recentRef struct {
 	auth []byte  // the raw authority; empty for an unused entry
 	head uint64  // its first eight bytes, when it has eight
+	tail uint64  // and its last eight
 	host []byte  // what parseReferrer makes of it
 	site refSite // a copy: the cache's entry may be replaced
 }
@@ -127,7 +128,16 @@ func (rr *refRecent) lookup(ref []byte) *recentRef {
 	for i := range rr.ents {
 		e := &rr.ents[i]
 		k := len(e.auth)
-		if k == 0 || len(rest) <= k || k >= 8 && e.head != head || string(rest[:k]) != string(e.auth) {
+		if k == 0 || len(rest) <= k {
+			continue
+		}
+		if k >= 8 {
+			// Two words that overlap cover up to sixteen bytes.
+			if e.head != head || k <= 16 && e.tail != binary.LittleEndian.Uint64(rest[k-8:]) ||
+				k > 16 && string(rest[:k]) != string(e.auth) {
+				continue
+			}
+		} else if string(rest[:k]) != string(e.auth) {
 			continue
 		}
 		if c := rest[k]; c == '/' || c == '?' || c == '#' {
@@ -163,6 +173,7 @@ func (rr *refRecent) add(ref, host []byte, s *refSite) {
 	e.auth = append(e.auth[:0], rest[:end]...)
 	if end >= 8 {
 		e.head = binary.LittleEndian.Uint64(rest)
+		e.tail = binary.LittleEndian.Uint64(rest[end-8:])
 	}
 	e.host = append(e.host[:0], host...)
 	name := append(e.site.name[:0], s.name...)

@@ -53,42 +53,56 @@ func (c *Classifier) visitorKey(r *accesslog.Request, uaHash uint64) uint64 {
 // the address as a big-endian number. Anything else is left to
 // parseHostPort.
 func parsePlainIPv4(b []byte) (uint32, bool) {
-	if len(b) < 7 || len(b) > 15 {
+	n := len(b)
+	if n < 7 || n > 15 {
 		return 0, false
 	}
-	// A field has at most nine digits in fifteen bytes with three dots,
-	// so it cannot overflow before it is found to be over 255.
-	var ip, field uint32
-	digits, dots := 0, 0
-	for _, c := range b {
-		if d := uint32(c) - '0'; d <= 9 {
-			if digits == 1 && field == 0 {
-				return 0, false // a leading zero
+	var ip uint32
+	i := 0
+	for f := 0; f < 4; f++ {
+		if f > 0 {
+			if i >= n || b[i] != '.' {
+				return 0, false
 			}
-			field = field*10 + d
-			digits++
-			continue
+			i++
 		}
-		if c != '.' || digits == 0 || field > 255 {
+		if i >= n || b[i]-'0' > 9 {
 			return 0, false
 		}
-		ip = ip<<8 | field
-		field, digits = 0, 0
-		dots++
+		v := uint32(b[i] - '0')
+		i++
+		if i < n && b[i]-'0' <= 9 {
+			if v == 0 {
+				return 0, false // a leading zero
+			}
+			v = v*10 + uint32(b[i]-'0')
+			i++
+			if i < n && b[i]-'0' <= 9 {
+				v = v*10 + uint32(b[i]-'0')
+				i++
+				if v > 255 {
+					return 0, false
+				}
+			}
+		}
+		ip = ip<<8 | v
 	}
-	if dots != 3 || digits == 0 || field > 255 {
-		return 0, false
-	}
-	return ip<<8 | field, true
+	return ip, i == n
 }
 
 // sipHashIPv4 is sipHash24 of the message visitorKey lays out for an IPv4
 // address and no host: 4, the four bytes of ip, uaHash little-endian.
 func sipHashIPv4(k0, k1 uint64, ip uint32, uaHash uint64) uint64 {
-	s := newSipHash(k0, k1)
+	// newSipHash, block and final, in registers.
 	a := uint64(bits.ReverseBytes32(ip)) // the address's bytes in message order
-	s.block(4 | a<<8 | uaHash<<40)
-	return s.final(uaHash>>24 | 13<<56)
+	m0, m1 := 4|a<<8|uaHash<<40, uaHash>>24|13<<56
+	v0, v1, v2, v3 := k0^0x736f6d6570736575, k1^0x646f72616e646f6d, k0^0x6c7967656e657261, k1^0x7465646279746573
+	v0, v1, v2, v3 = sipRounds(v0, v1, v2, v3^m0, 2)
+	v0 ^= m0
+	v0, v1, v2, v3 = sipRounds(v0, v1, v2, v3^m1, 2)
+	v0 ^= m1
+	v0, v1, v2, v3 = sipRounds(v0, v1, v2^0xff, v3, 4)
+	return v0 ^ v1 ^ v2 ^ v3
 }
 
 // appendField appends b prefixed by its length as a uvarint, as
