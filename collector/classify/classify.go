@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"regexp"
 
@@ -81,6 +82,7 @@ type Classifier struct {
 	shared  *uaShared // shared with clones
 
 	lastUA   []byte // the previous request's user agent and its verdict
+	lastTail uint64 // the last eight bytes of lastUA, when it has eight
 	lastInfo uaInfo
 	lastOK   bool
 
@@ -92,6 +94,7 @@ type Classifier struct {
 	keyBuf                  []byte // the message of a visitor key
 
 	refs       *refCache // referrer hosts seen last
+	recent     refRecent // the last few web referrers' authorities
 	refScratch refSite   // for a host too long to cache
 }
 
@@ -241,24 +244,24 @@ func (c *Classifier) Classify(r *accesslog.Request, out *Result) {
 // (docs/rules.md rules 4 and 5).
 func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 	var id identity
-	c.srcBuf = appendDecoded(c.srcBuf[:0], q.utmSource)
-	c.medBuf = appendDecoded(c.medBuf[:0], q.utmMedium)
-	c.campBuf = appendDecoded(c.campBuf[:0], q.utmCampaign)
-	id.source, id.medium, id.campaign = c.srcBuf, c.medBuf, c.campBuf
-	id.tagged = len(id.source) > 0 || len(id.medium) > 0 || len(id.campaign) > 0
+	if q.utmSource != nil || q.utmMedium != nil || q.utmCampaign != nil {
+		c.srcBuf = appendDecoded(c.srcBuf[:0], q.utmSource)
+		c.medBuf = appendDecoded(c.medBuf[:0], q.utmMedium)
+		c.campBuf = appendDecoded(c.campBuf[:0], q.utmCampaign)
+		id.source, id.medium, id.campaign = c.srcBuf, c.medBuf, c.campBuf
+		id.tagged = len(id.source) > 0 || len(id.medium) > 0 || len(id.campaign) > 0
+	}
 	if !id.tagged && q.click >= 0 {
 		ci := &clickIDs[q.click]
 		id.source, id.medium = ci.source, ci.medium
 		id.tagged = true
 	}
 
-	var kind refKind
 	var site *refSite // the external web referrer's
-	c.refHost, kind = parseReferrer(c.refHost[:0], r.Referer)
+	kind, host, s := c.referrer(r.Referer)
 	switch kind {
 	case refWeb:
-		s := c.refs.site(c.cfg, c.refHost, &c.refScratch)
-		if s.own || c.sameHost(c.refHost, r.Host) {
+		if s.own || c.sameHost(host, r.Host) {
 			break
 		}
 		site = s
@@ -272,11 +275,11 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 		c.name = append(c.name[:0], s.name...)
 	case refAndroidApp:
 		id.referrer = true
-		if s, ok := androidApps[string(c.refHost)]; ok {
+		if s, ok := androidApps[string(host)]; ok {
 			c.name = append(c.name[:0], s.name...)
 			id.refCat = s.cat
 		} else {
-			c.name = append(c.name[:0], c.refHost...)
+			c.name = append(c.name[:0], host...)
 		}
 	}
 	if !id.tagged && !id.referrer {
@@ -298,6 +301,26 @@ func (c *Classifier) source(r *accesslog.Request, q *query, out *Result) {
 	out.Source = sourceHash(id.source, id.medium, id.campaign)
 	out.Channel = channelOf(&id)
 	out.Tagged = id.tagged
+}
+
+// referrer returns what the Referer value ref is, its host lower-cased
+// and, for a web referrer, its refSite, from the recent referrers when it
+// is one of them. The results are valid until the next call.
+func (c *Classifier) referrer(ref []byte) (refKind, []byte, *refSite) {
+	if len(ref) == 0 {
+		return refNone, nil, nil
+	}
+	if e := c.recent.lookup(ref); e != nil {
+		return refWeb, e.host, &e.site
+	}
+	var kind refKind
+	c.refHost, kind = parseReferrer(c.refHost[:0], ref)
+	if kind != refWeb {
+		return kind, c.refHost, nil
+	}
+	s := c.refs.site(c.cfg, c.refHost, &c.refScratch)
+	c.recent.add(ref, c.refHost, s)
+	return refWeb, c.refHost, s
 }
 
 // mediumNames holds category.medium as byte slices, indexed by category.
@@ -395,12 +418,15 @@ func splitURI(uri []byte) (path, query []byte) {
 			}
 		}
 	}
-	if i := bytes.IndexByte(uri, '#'); i >= 0 {
-		uri = uri[:i]
-	}
 	path = uri
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		path, query = uri[:i], uri[i+1:]
+	if i := indexQueryOrFragment(uri); i >= 0 {
+		path = uri[:i]
+		if uri[i] == '?' {
+			query = uri[i+1:]
+			if j := bytes.IndexByte(query, '#'); j >= 0 {
+				query = query[:j]
+			}
+		}
 	}
 	if len(path) == 0 {
 		path = rootPath
@@ -411,20 +437,135 @@ func splitURI(uri []byte) (path, query []byte) {
 // isAsset reports whether the last segment of path ends in an asset
 // extension, compared case-insensitively.
 func isAsset(path []byte) bool {
-	seg := path[bytes.LastIndexByte(path, '/')+1:]
-	dot := bytes.LastIndexByte(seg, '.')
-	if dot < 0 || len(seg)-dot > 6 {
+	// The extension is the part of the last segment from its last '.',
+	// at most six bytes with the dot: so the last six bytes are enough.
+	n := len(path)
+	if n < 8 {
+		for k := 1; k <= 6 && k <= n; k++ {
+			switch path[n-k] {
+			case '/':
+				return false
+			case '.':
+				return assetExts.has(extKey(path[n-k+1:]))
+			}
+		}
 		return false
 	}
-	var buf [6]byte
-	ext := appendLowerASCII(buf[:0], seg[dot:])
-	// The asset extensions of docs/rules.md rule 2. A switch on the
-	// converted string neither allocates nor hashes.
-	switch string(ext) {
-	case ".css", ".js", ".mjs", ".map", ".png", ".jpg", ".jpeg", ".gif", ".svg",
-		".webp", ".avif", ".ico", ".bmp", ".woff", ".woff2", ".ttf", ".otf", ".eot",
-		".mp4", ".webm", ".mp3", ".wav", ".json", ".xml", ".txt", ".zip", ".gz":
-		return true
+	// The last eight bytes as one word, the path's last byte on top: the
+	// highest '.' or '/' of its top six bytes ends the search.
+	w := binary.LittleEndian.Uint64(path[n-8:])
+	m := (bytesEqual(w, '.') | bytesEqual(w, '/')) &^ 0xffff
+	if m == 0 {
+		return false
 	}
-	return false
+	b := uint(63-bits.LeadingZeros64(m)) / 8 // the byte of w holding it
+	if byte(w>>(8*b)) == '/' {
+		return false
+	}
+	// extKey of the bytes above b: they are at most five, so the length
+	// byte on top does not meet them.
+	return assetExts.has(lowerASCII8(w>>(8*(b+1))) | uint64(8-b)<<56)
 }
+
+// SWAR: eight bytes in a word, as binary.LittleEndian.Uint64 loads them.
+const (
+	ones8 = 0x0101010101010101
+	low7  = 0x7f7f7f7f7f7f7f7f
+	high8 = 0x8080808080808080
+)
+
+// bytesEqual returns a word with the high bit of each byte of w that is
+// c set, and no other bit.
+func bytesEqual(w uint64, c byte) uint64 {
+	x := w ^ ones8*uint64(c)
+	return ^((x&low7 + low7) | x | low7)
+}
+
+// lowerASCII8 lower-cases the ASCII capitals among the bytes of w, as
+// appendLowerASCII does.
+func lowerASCII8(w uint64) uint64 {
+	h := w & low7
+	upper := (h + ones8*(0x80-'A')) ^ (h + ones8*(0x80-'Z'-1))
+	return w | (upper&^w&high8)>>2
+}
+
+// indexQueryOrFragment returns the index of the first '?' or '#' of uri,
+// or -1: eight bytes at a time, the last word overlapping the one before.
+func indexQueryOrFragment(uri []byte) int {
+	n := len(uri)
+	if n < 8 {
+		for i, c := range uri {
+			if c == '?' || c == '#' {
+				return i
+			}
+		}
+		return -1
+	}
+	for i := 0; ; i += 8 {
+		if i > n-8 {
+			i = n - 8 // what it shares with the word before has neither
+		}
+		w := binary.LittleEndian.Uint64(uri[i:])
+		if m := bytesEqual(w, '?') | bytesEqual(w, '#'); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		if i == n-8 {
+			return -1
+		}
+	}
+}
+
+// assetExtNames are the asset extensions of docs/rules.md rule 2, without
+// their dot.
+var assetExtNames = [...]string{"css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg",
+	"webp", "avif", "ico", "bmp", "woff", "woff2", "ttf", "otf", "eot",
+	"mp4", "webm", "mp3", "wav", "json", "xml", "txt", "zip", "gz"}
+
+// extKey packs an extension of at most five bytes, ASCII letters
+// lower-cased, with its length in the top byte: two extensions have one key
+// exactly when they are equal ignoring ASCII case. It is never 0.
+func extKey(ext []byte) uint64 {
+	k := uint64(len(ext)+1) << 56
+	for i, c := range ext {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		k |= uint64(c) << (8 * i)
+	}
+	return k
+}
+
+type assetTable struct {
+	mul   uint64
+	slots [1 << assetSlotBits]uint64
+}
+
+// has reports whether key is one of the asset extensions' keys.
+func (t *assetTable) has(key uint64) bool {
+	return t.slots[key*t.mul>>(64-assetSlotBits)] == key
+}
+
+// assetSlotBits: the asset extensions' table has 1<<assetSlotBits slots.
+const assetSlotBits = 7
+
+// assetExts is a perfect hash table of the asset extensions' keys: slot
+// key*mul>>(64-assetSlotBits) holds key when it is one of them. An empty
+// slot holds 0, which is no key.
+var assetExts = func() (t assetTable) {
+	for m := uint64(0x9E3779B97F4A7C15); ; m += 0x2545F4914F6CDD1D * 2 {
+		t.mul, t.slots = m|1, [1 << assetSlotBits]uint64{}
+		ok := true
+		for _, e := range assetExtNames {
+			k := extKey([]byte(e))
+			slot := &t.slots[k*t.mul>>(64-assetSlotBits)]
+			if *slot != 0 {
+				ok = false
+				break
+			}
+			*slot = k
+		}
+		if ok {
+			return t
+		}
+	}
+}()

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -110,6 +111,15 @@ func FuzzParseIP(f *testing.F) {
 			t.Fatalf("parseIP(%q) = %v, netip says %v", s, got, want)
 		}
 		parseHostPort([]byte(s)) // must not panic
+		plain, plainOK := parsePlainIPv4([]byte(s))
+		if want4 := ok && got.Is4() && !strings.ContainsAny(s, ":%"); plainOK != want4 {
+			t.Fatalf("parsePlainIPv4(%q) ok = %v, netip says %v", s, plainOK, want)
+		}
+		if plainOK {
+			if a := got.As4(); plain != binary.BigEndian.Uint32(a[:]) {
+				t.Fatalf("parsePlainIPv4(%q) = %#x, netip says %v", s, plain, want)
+			}
+		}
 	})
 }
 

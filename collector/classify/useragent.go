@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"sync"
@@ -31,7 +32,9 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 		return info
 	}
 	// A page and its assets come one after another with one user agent.
-	if c.lastOK && bytes.Equal(ua, c.lastUA) {
+	// Agents mostly share their first bytes ("Mozilla/5.0 (") and differ
+	// in length or in their last eight: those are compared first.
+	if c.lastOK && len(ua) == len(c.lastUA) && (len(ua) < 8 || tail8(ua) == c.lastTail) && bytes.Equal(ua, c.lastUA) {
 		return c.lastInfo
 	}
 	// lastUA shares the buffer of the agent's cache entry instead of
@@ -40,8 +43,14 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 	// anew (or by clearing lastOK).
 	info, key := c.lookupUA(ua)
 	c.lastUA, c.lastInfo, c.lastOK = key, info, true
+	if len(ua) >= 8 {
+		c.lastTail = tail8(ua)
+	}
 	return info
 }
+
+// tail8 returns the last eight bytes of b, which has at least eight.
+func tail8(b []byte) uint64 { return binary.LittleEndian.Uint64(b[len(b)-8:]) }
 
 // lookupUA returns ua's verdict and the cache entry's copy of ua.
 func (c *Classifier) lookupUA(ua []byte) (uaInfo, []byte) {
@@ -103,8 +112,10 @@ const uaWays = 8
 // further (see uaMinSets); an entry's copy of its agent keeps its buffer
 // when the entry is replaced, so a warm cache does not allocate. Full agents are compared, so two agents
 // with one hash never share a verdict. Eviction is the clock algorithm
-// within a set: an entry used since the hand last passed it is spared
-// once, so the regular agents of a site stay while a long tail passes.
+// within a set, among the entries not used since they were stored when
+// there are any (a long tail of agents seen once replaces only those), else
+// among all: an entry used since the hand last passed it is spared once.
+// So the regular agents of a site stay while a long tail passes.
 type uaCache struct {
 	sets    []uaSet
 	ways    int // entries per set, at most uaWays
@@ -115,6 +126,7 @@ type uaSet struct {
 	tags  [uaWays]uint64 // the hashes, in one cache line
 	valid uint8          // a bit per way holding an entry
 	ref   uint8          // a bit per way used since the hand passed it
+	prot  uint8          // a bit per way used at least once since it was stored
 	hand  uint8
 	ents  [uaWays]uaEntry
 }
@@ -166,6 +178,7 @@ func (c *uaCache) grow() {
 			s.tags[n], s.ents[n] = o.tags[w], o.ents[w]
 			s.valid |= 1 << n
 			s.ref |= o.ref & (1 << w) >> w << n
+			s.prot |= o.prot & (1 << w) >> w << n
 		}
 	}
 }
@@ -185,6 +198,7 @@ func (c *uaCache) entry(h uint64, ua []byte) *uaEntry {
 	for w := range c.ways {
 		if s.tags[w] == h && s.valid&(1<<w) != 0 && bytes.Equal(s.ents[w].ua, ua) {
 			s.ref |= 1 << w
+			s.prot |= 1 << w
 			return &s.ents[w]
 		}
 	}
@@ -205,6 +219,17 @@ func (c *uaCache) put(h uint64, ua []byte, info uaInfo) *uaEntry {
 		for s.valid&(1<<w) != 0 {
 			w++
 		}
+	} else if probation := s.valid &^ s.prot; probation != 0 {
+		// An agent not asked for again since it came goes first: a flood
+		// of agents seen once takes these ways only, never the ones of
+		// agents that come back.
+		for {
+			w = int(s.hand)
+			s.hand = uint8((w + 1) % c.ways)
+			if probation&(1<<w) != 0 {
+				break
+			}
+		}
 	} else {
 		for {
 			w = int(s.hand)
@@ -224,6 +249,7 @@ func (c *uaCache) put(h uint64, ua []byte, info uaInfo) *uaEntry {
 	s.tags[w] = h
 	s.valid |= 1 << w
 	s.ref &^= 1 << w
+	s.prot &^= 1 << w
 	return e
 }
 
