@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"time"
+	"unsafe"
 )
 
 // bucketSlots is the number of slots per bucket of a Returning table.
@@ -172,4 +173,11 @@ func (r *Returning) Restore(s *ReturningSnapshot) error {
 		r.slots[i] = binary.LittleEndian.Uint32(s.Data[4*i:])
 	}
 	return nil
+}
+
+// prefetch starts reading the two buckets of visitor key.
+func (r *Returning) prefetch(key uint64) {
+	b1, b2, _ := r.split(key)
+	prefetch(uintptr(unsafe.Pointer(&r.slots[b1*bucketSlots])))
+	prefetch(uintptr(unsafe.Pointer(&r.slots[b2*bucketSlots])))
 }

@@ -1,6 +1,10 @@
 package session
 
-import "github.com/session-exporter/session-exporter/collector/classify"
+import (
+	"unsafe"
+
+	"github.com/session-exporter/session-exporter/collector/classify"
+)
 
 // visitor is one visitor's open session (or, when not open, the place in
 // the activity list of a visitor that holds only a pending redirect
@@ -186,4 +190,33 @@ func (t *table) delete(i int32) {
 	t.n--
 	*t.rec(i) = visitor{next: t.free}
 	t.free = i
+}
+
+// prefetchSlot starts reading the index slot key k belongs at.
+func (t *table) prefetchSlot(k uint64) {
+	if t.n == 0 {
+		return
+	}
+	p := hashKey(k) >> 32 >> (32 - t.bits)
+	prefetch(uintptr(unsafe.Pointer(&t.slots[p])))
+}
+
+// prefetchRec starts reading the record of key k, if its index slots
+// name one: the slots are read, the record is not waited for.
+func (t *table) prefetchRec(k uint64) {
+	if t.n == 0 {
+		return
+	}
+	tag := hashKey(k) >> 32
+	mask := uint64(len(t.slots) - 1)
+	for p := tag >> (32 - t.bits); ; p = (p + 1) & mask {
+		s := t.slots[p]
+		if s == 0 {
+			return
+		}
+		if s>>32 == tag {
+			prefetch(uintptr(unsafe.Pointer(t.rec(int32(uint32(s) - 1)))))
+			return
+		}
+	}
 }

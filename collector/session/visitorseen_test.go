@@ -12,7 +12,8 @@ import (
 // seenSink records the labels of every VisitorSeen call.
 type seenSink struct {
 	nopSink
-	seen []Labels
+	seen   []Labels
+	missed int // addrSink: VisitorSeen calls not asked about before
 }
 
 func (s *seenSink) VisitorSeen(l Labels, _ uint64, _ int32) { s.seen = append(s.seen, l) }
@@ -38,5 +39,62 @@ func TestVisitorSeenLabels(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.seen); diff != "" {
 		t.Errorf("VisitorSeen labels (-want +got):\n%s", diff)
+	}
+}
+
+// addrSink is a seenSink that reads ahead: it records the labels and keys
+// it was asked about.
+type addrSink struct {
+	seenSink
+	asked map[Labels]map[uint64]bool
+}
+
+func (s *addrSink) VisitorAddr(l Labels, key uint64) uintptr {
+	if s.asked[l] == nil {
+		s.asked[l] = map[uint64]bool{}
+	}
+	s.asked[l][key] = true
+	return 0
+}
+
+func (s *addrSink) VisitorSeen(l Labels, key uint64, day int32) {
+	s.seenSink.VisitorSeen(l, key, day)
+	l.Returning = false // not known ahead: not part of the cell
+	if !s.asked[l][key] {
+		s.missed++
+	}
+	delete(s.asked[l], key) // the next session start must be asked about again
+}
+
+// TestVisitorSeenIsReadAhead: a sink that can read ahead is asked, before
+// the session starts, about the cell and key VisitorSeen then counts; the
+// counts are those of a sink that cannot.
+func TestVisitorSeenIsReadAhead(t *testing.T) {
+	var events []Event
+	for i := range 400 {
+		events = append(events, Event{Time: at(time.Duration(i) * 300 * time.Millisecond), Visitor: uint64(i*7) % 90,
+			Kind: classify.KindPageview, Source: uint64(i / 90 % 3), Channel: classify.Channel(1 + i/90%2), Device: classify.Device(i % 3)})
+	}
+	plain, ahead := &seenSink{}, &addrSink{asked: map[Labels]map[uint64]bool{}}
+	for _, sink := range []Sink{plain, ahead} {
+		s, err := New(DefaultConfig(), sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			s.Add(e)
+		}
+		s.CloseAll()
+	}
+	if len(plain.seen) == 0 {
+		t.Fatal("no visitor counted")
+	}
+	if diff := cmp.Diff(plain.seen, ahead.seen); diff != "" {
+		t.Errorf("VisitorSeen with reading ahead (-without +with):\n%s", diff)
+	}
+	// The last few events are applied without events behind them to read
+	// ahead from; every other session start was asked about.
+	if ahead.missed > aheadNeighbr {
+		t.Errorf("%d of %d VisitorSeen calls were not read ahead", ahead.missed, len(ahead.seen))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"sync"
+	"unsafe"
 
 	"github.com/session-exporter/session-exporter/collector/session"
 )
@@ -75,6 +76,19 @@ func (m *Metrics) VisitorSeen(l session.Labels, key uint64, day int32) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.seen(m.cell(l), key, day)
+}
+
+// VisitorAddr implements session.VisitorPrefetcher: the address of the
+// register VisitorSeen(l, key, day) reads, or 0 while the cell has no
+// sketch. It takes no lock: the sketches are only made, and their
+// pointers only written, by the goroutine that counts sessions, which is
+// the one calling this.
+func (m *Metrics) VisitorAddr(l session.Labels, key uint64) uintptr {
+	s := m.dayv.sketches[m.cell(l)]
+	if s == nil {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(&s[hllHash(key)>>(64-hllPrecision)]))
 }
 
 // seen adds key to cell's sketch of day; the caller holds d.mu.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/session-exporter/session-exporter/collector/classify"
 	"github.com/session-exporter/session-exporter/collector/session"
@@ -108,5 +109,41 @@ func TestVisitorsByCellAndDay(t *testing.T) {
 	m2.Restore(snap)
 	if g := visitorsOf(t, m2); g["organic_search/mobile"] != 0 {
 		t.Errorf("an older day's sketch was merged into today's: %v", g)
+	}
+}
+
+// TestVisitorAddrIsTheRegisterVisitorSeenSets: the address handed to the
+// sessionizer for reading ahead is the register VisitorSeen raises (no
+// other register changes), and nothing (0) while the cell has no sketch.
+func TestVisitorAddrIsTheRegisterVisitorSeenSets(t *testing.T) {
+	m := New(Dims{})
+	l := session.Labels{Channel: classify.Referral, Device: classify.Tablet}
+	if a := m.VisitorAddr(l, 42); a != 0 {
+		t.Fatalf("VisitorAddr before any visitor of the cell = %#x, want 0", a)
+	}
+	m.VisitorSeen(l, 1, 3)
+	s := m.dayv.sketches[m.cell(l)]
+	lo := uintptr(unsafe.Pointer(&s[0]))
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 2000 {
+		k := r.Uint64()
+		a := m.VisitorAddr(l, k)
+		if a < lo || a >= lo+hllRegisters {
+			t.Fatalf("key %#x: VisitorAddr %#x outside the cell's sketch", k, a)
+		}
+		before := *s
+		m.VisitorSeen(l, k, 3)
+		for i := range s {
+			if s[i] != before[i] && lo+uintptr(i) != a {
+				t.Fatalf("key %#x: VisitorSeen changed register %d, VisitorAddr names %d", k, i, a-lo)
+			}
+		}
+		if s[a-lo] == 0 {
+			t.Fatalf("key %#x: register at VisitorAddr is 0 after VisitorSeen", k)
+		}
+	}
+	other := session.Labels{Channel: classify.Direct, Device: classify.Desktop}
+	if a := m.VisitorAddr(other, 42); a != 0 {
+		t.Errorf("VisitorAddr of a cell without visitors = %#x, want 0", a)
 	}
 }
