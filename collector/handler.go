@@ -103,11 +103,14 @@ func (h *liveHandler) Idle() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.tick(true)
+	// The tailer waits now: the next line reads the clock again.
+	h.p.dropWall()
 }
 
 // tick runs the periodic work: the event clock, gauges and the checkpoint.
 func (h *liveHandler) tick(idle bool) {
 	now := h.now()
+	h.p.readWall(now)
 	if idle {
 		// A first line nothing has followed: nothing contradicts it.
 		h.p.guard.Idle(h.p)
