@@ -152,7 +152,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
 	}
 	h := &liveHandler{c: c, p: p, sz: sz, t: tl, tailed: tailed, secret: secret,
-		sources: sources, started: started, now: now, ticked: make(chan struct{}),
+		sources: sources, shared: len(tailed) < len(sources), started: started, now: now, ticked: make(chan struct{}),
 		health: newHealthWatch(c.log, c.metrics, sources)}
 	h.health.check(now(), true) // a wrong path is reported at once
 	// Until a line is read, quiet time counts from the start (the event

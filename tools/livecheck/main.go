@@ -1,7 +1,7 @@
 // Command livecheck measures the live exporter under load: it appends
 // generated lines to a log at a fixed rate, runs the exporter on it, and
 // reports the rate it actually wrote, how far /metrics lags behind the
-// writes and how much CPU the exporter uses.
+// writes and how much CPU the exporter and the writer use.
 //
 //	make build && go run ./tools/livecheck -bin bin/session-exporter -rate 50000 -for 20s
 //	make build && go run ./tools/livecheck -bin bin/session-exporter -rate 1000000 -for 20s
@@ -11,7 +11,9 @@
 // hundred user agents) is rendered once; every few milliseconds the lines
 // due by the monotonic clock are taken from the pool in one contiguous
 // block, their timestamps set to the current second in place, and written
-// with one write call.
+// with one write call. The writer runs on a thread of its own and its CPU
+// time (the write calls included) is printed, so a run where it took a
+// good share of a core on a loaded machine can be told apart.
 //
 // It exits 1 when it wrote less than 98% of the asked rate (the writer
 // could not keep up, so the figures are not a measurement of that rate),
