@@ -229,7 +229,8 @@ func (p *pipeline) record(src *source, key any, record []byte, n int) {
 // Live, the guard checks the line against wallAt. That reading is older
 // than the line, so the bound it gives is at most stricter than the clock
 // now: a line it would reject (or with no reading) is judged against a
-// fresh one. A line is thus rejected only by a clock read after it.
+// fresh one. A line is thus rejected only against a reading taken as it
+// is judged.
 func (p *pipeline) judge(input int) {
 	var wall int64
 	if p.wall != nil {

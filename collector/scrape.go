@@ -137,7 +137,7 @@ func (h *scrapeHandler) render(k renderKey) *shared[[]byte] {
 	return s
 }
 
-// encode gathers the metrics and encodes them for k, compressing with *zw
+// encode gathers the metrics and encodes them for k, compressing with *zwp
 // (made on first use, at gzip's fastest level: the exposition is
 // repetitive text, so it still shrinks about tenfold). The bytes are
 // shared by every scrape of the run: nobody writes to them afterwards.
