@@ -15,8 +15,12 @@ import (
 // touched from that goroutine and a checkpoint taken there is consistent.
 type liveHandler struct {
 	// mu serialises the tailer's calls with the lines of standard input
-	// and syslog sockets, which arrive on goroutines of their own.
+	// and syslog sockets, which arrive on goroutines of their own. Line
+	// takes it only if there are such inputs (shared): otherwise every
+	// call comes from the tailer's goroutine, and the final save after it
+	// has returned.
 	mu      sync.Mutex
+	shared  bool
 	tailed  []int // tail pattern -> index in sources
 	c       *Collector
 	p       *pipeline
@@ -41,8 +45,10 @@ type liveHandler struct {
 
 // Line implements tail.Handler.
 func (h *liveHandler) Line(f *tail.File, line []byte, _ int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	if h.shared {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+	}
 	src := h.sources[h.tailed[f.Pattern]]
 	if src.unwrap != nil {
 		h.p.record(src, f, line, len(line)+1)
@@ -103,11 +109,14 @@ func (h *liveHandler) Idle() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.tick(true)
+	// The tailer waits now: the next line reads the clock again.
+	h.p.dropWall()
 }
 
 // tick runs the periodic work: the event clock, gauges and the checkpoint.
 func (h *liveHandler) tick(idle bool) {
 	now := h.now()
+	h.p.readWall(now)
 	if idle {
 		// A first line nothing has followed: nothing contradicts it.
 		h.p.guard.Idle(h.p)

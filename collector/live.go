@@ -92,6 +92,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		sources[i] = src
 	}
 	p.srcs, p.wall = sources, now
+	p.maxFuture = int64(c.cfg.Session.MaxFuture.D())
 	var tl *tail.Tailer
 	if len(paths) > 0 {
 		tl, err = tail.New(tail.Config{
@@ -151,7 +152,7 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		serve = func(s *http.Server, l net.Listener) error { return s.Serve(l) }
 	}
 	h := &liveHandler{c: c, p: p, sz: sz, t: tl, tailed: tailed, secret: secret,
-		sources: sources, started: started, now: now, ticked: make(chan struct{}),
+		sources: sources, shared: len(tailed) < len(sources), started: started, now: now, ticked: make(chan struct{}),
 		health: newHealthWatch(c.log, c.metrics, sources)}
 	h.health.check(now(), true) // a wrong path is reported at once
 	// Until a line is read, quiet time counts from the start (the event

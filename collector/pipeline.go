@@ -177,6 +177,12 @@ type pipeline struct {
 	wall   func() time.Time // live: the wall clock lines are checked against; nil in replay
 	newest int64            // newest event time accepted, Unix nanoseconds
 
+	// Live, the wall clock is not read per line: wallAt is a reading the
+	// live handler takes every 1024 lines and drops (zero) when the logs
+	// go quiet; maxFuture is the guard's bound (session.max_future).
+	wallAt    int64
+	maxFuture int64
+
 	// Replay steps (backfill): onStep is called at every multiple of every
 	// that the event clock passes.
 	every  int64
@@ -220,13 +226,28 @@ func (p *pipeline) record(src *source, key any, record []byte, n int) {
 }
 
 // judge puts the event just decoded from input through the clock guard.
+// Live, the guard checks the line against wallAt. That reading is older
+// than the line, so the bound it gives is at most stricter than the clock
+// now: a line it would reject (or with no reading) is judged against a
+// fresh one. A line is thus rejected only against a reading taken as it
+// is judged.
 func (p *pipeline) judge(input int) {
 	var wall int64
 	if p.wall != nil {
-		wall = p.wall().UnixNano()
+		if p.ev.Time > p.wallAt+p.maxFuture || p.wallAt == 0 {
+			p.wallAt = p.wall().UnixNano()
+		}
+		wall = p.wallAt
 	}
 	p.guard.Line(&p.ev, input, wall, p)
 }
+
+// readWall sets wallAt to now (live).
+func (p *pipeline) readWall(now time.Time) { p.wallAt = now.UnixNano() }
+
+// dropWall forgets wallAt, so that the next line reads the clock: after a
+// quiet spell a reading could be far from the time now, either way.
+func (p *pipeline) dropWall() { p.wallAt = 0 }
 
 // stepTo takes the backfill steps that a line at event time t passes: the
 // sessions are advanced to each boundary and onStep sees the metrics as they

@@ -128,15 +128,20 @@ func (h *scrapeHandler) render(k renderKey) *shared[[]byte] {
 	defer h.mu.Unlock()
 	s, ok := h.renders[k]
 	if !ok {
-		s = &shared[[]byte]{fn: func() ([]byte, error) { return h.encode(k) }}
+		// One run at a time per key: the compressor (about 1 MB) is
+		// kept from one scrape to the next instead of made for each.
+		var zw *gzip.Writer
+		s = &shared[[]byte]{fn: func() ([]byte, error) { return h.encode(k, &zw) }}
 		h.renders[k] = s
 	}
 	return s
 }
 
-// encode gathers the metrics and encodes them for k. The bytes are shared
-// by every scrape of the run: nobody writes to them afterwards.
-func (h *scrapeHandler) encode(k renderKey) ([]byte, error) {
+// encode gathers the metrics and encodes them for k, compressing with *zwp
+// (made on first use, at gzip's fastest level: the exposition is
+// repetitive text, so it still shrinks about tenfold). The bytes are
+// shared by every scrape of the run: nobody writes to them afterwards.
+func (h *scrapeHandler) encode(k renderKey, zwp **gzip.Writer) ([]byte, error) {
 	mfs, err := h.g.Gather()
 	if err != nil {
 		return nil, fmt.Errorf("gather: %w", err)
@@ -145,7 +150,12 @@ func (h *scrapeHandler) encode(k renderKey) ([]byte, error) {
 	var zw *gzip.Writer
 	var out interface{ Write([]byte) (int, error) } = &b
 	if k.gzip {
-		zw = gzip.NewWriter(&b)
+		if *zwp == nil {
+			*zwp, _ = gzip.NewWriterLevel(&b, gzip.BestSpeed) // a valid level: no error
+		} else {
+			(*zwp).Reset(&b)
+		}
+		zw = *zwp
 		out = zw
 	}
 	enc := expfmt.NewEncoder(out, k.format)

@@ -29,17 +29,40 @@ func (s *hll) add(h uint64) {
 	}
 }
 
+// hllInverse[r] is 2^-r, the term a register at r adds to the harmonic
+// sum; add stores at most 64-hllPrecision+1, a restored sketch any byte.
+var hllInverse = func() (t [256]float64) {
+	for r := range t {
+		t[r] = math.Ldexp(1, -r)
+	}
+	return t
+}()
+
 // estimate returns the estimated number of distinct keys added, with the
-// small-range (linear counting) correction.
+// small-range (linear counting) correction. It runs on every scrape for
+// every cell, so it counts the registers at each value (one byte
+// increment per register) and sums 2^-r once per value, exactly, instead
+// of once per register.
 func (s *hll) estimate() float64 {
 	const m = float64(hllRegisters)
-	sum, zeros := 0.0, 0
-	for _, r := range s {
-		sum += math.Ldexp(1, -int(r))
-		if r == 0 {
-			zeros++
-		}
+	// Four tallies by register value, so that runs of equal registers do
+	// not wait on one counter; indexing by a byte needs no bounds check.
+	var c0, c1, c2, c3 [256]uint32
+	for i := 0; i < len(s); i += 4 {
+		c0[s[i]]++
+		c1[s[i+1]]++
+		c2[s[i+2]]++
+		c3[s[i+3]]++
 	}
+	var count [256]uint32
+	for r := range count {
+		count[r] = c0[r] + c1[r] + c2[r] + c3[r]
+	}
+	sum := 0.0
+	for r := len(count) - 1; r >= 0; r-- { // smallest terms first
+		sum += float64(count[r]) * hllInverse[r]
+	}
+	zeros := int(count[0])
 	alpha := 0.7213 / (1 + 1.079/m)
 	e := alpha * m * m / sum
 	if e <= 2.5*m && zeros > 0 {
