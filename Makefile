@@ -18,7 +18,7 @@ run: build
 
 ## test: formatting, vet, staticcheck, every unit and integration test with the race detector
 test: fmt-check vet staticcheck
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
