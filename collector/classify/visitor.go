@@ -1,5 +1,11 @@
 package classify
 
+// The visitor key (docs/rules.md rule 1) from end to end: the client
+// address rules, the address parsers that run on every line and the keyed
+// hash over them. It is longer than most files here because the key's byte
+// layout is written once, in one place, for the general path and the plain
+// IPv4 path that must give the same key.
+
 import (
 	"bytes"
 	"encoding/binary"
