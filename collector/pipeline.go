@@ -230,7 +230,10 @@ func (p *pipeline) record(src *source, key any, record []byte, n int) {
 // than the line, so the bound it gives is at most stricter than the clock
 // now: a line it would reject (or with no reading) is judged against a
 // fresh one. A line is thus rejected only against a reading taken as it
-// is judged.
+// is judged. Accepted lines are not re-checked: if the system clock is
+// stepped back after a reading, lines up to the step past the margin pass
+// until the next reading (at most 1024 lines, or the next quiet spell),
+// and the guard's jump check still holds them.
 func (p *pipeline) judge(input int) {
 	var wall int64
 	if p.wall != nil {

@@ -2,7 +2,9 @@ package classify
 
 import (
 	"bytes"
+	"fmt"
 	"hash/maphash"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -244,5 +246,52 @@ func TestUACacheFlood(t *testing.T) {
 	t.Logf("%d of %d lookups of regular agents missed under the flood", misses, lookups)
 	if misses*100 > lookups {
 		t.Errorf("%d of %d lookups of regular agents missed under the flood, want at most 1%%", misses, lookups)
+	}
+}
+
+// TestUACacheNewRegularJoins: agents that came back once but no longer
+// come do not hold a set for good. One set of eight ways is filled with
+// eight agents seen twice each (yesterday's regulars); then a new regular
+// alternates with a flood of agents seen once. The new regular must hit
+// from its second request on, and the stale agents must give up ways.
+func TestUACacheNewRegularJoins(t *testing.T) {
+	c := newUACache(uaWays) // one set
+	seed := maphash.MakeSeed()
+	look := func(s string) bool {
+		ua := []byte(s)
+		h := maphash.Bytes(seed, ua)
+		if c.entry(h, ua) != nil {
+			return true
+		}
+		c.put(h, ua, uaInfo{})
+		return false
+	}
+	for range 2 {
+		for i := range uaWays {
+			look(fmt.Sprint("old", i))
+		}
+	}
+	if n := bits.OnesCount8(c.sets[0].prot); n > c.maxProtected() {
+		t.Fatalf("%d protected ways, want at most %d", n, c.maxProtected())
+	}
+	const rounds = 10_000
+	hits := 0
+	for i := range rounds {
+		if look("new regular") {
+			hits++
+		}
+		look(fmt.Sprint("flood", i))
+	}
+	if hits < rounds-1 {
+		t.Errorf("the new regular hit %d of %d times, want all but its first", hits, rounds)
+	}
+	stale := 0
+	for w := range uaWays {
+		if strings.HasPrefix(string(c.sets[0].ents[w].ua), "old") {
+			stale++
+		}
+	}
+	if stale >= c.maxProtected() {
+		t.Errorf("%d of yesterday's regulars still held, want fewer than %d", stale, c.maxProtected())
 	}
 }

@@ -110,12 +110,15 @@ const uaWays = 8
 // hash picks one set of uaWays entries, and within it the entry whose
 // hash and agent both match. Its sets grow to their full number and no
 // further (see uaMinSets); an entry's copy of its agent keeps its buffer
-// when the entry is replaced, so a warm cache does not allocate. Full agents are compared, so two agents
-// with one hash never share a verdict. Eviction is the clock algorithm
-// within a set, among the entries not used since they were stored when
-// there are any (a long tail of agents seen once replaces only those), else
-// among all: an entry used since the hand last passed it is spared once.
-// So the regular agents of a site stay while a long tail passes.
+// when the entry is replaced, so a warm cache does not allocate. Full
+// agents are compared, so two agents with one hash never share a verdict.
+// Eviction is the clock algorithm within a set, among the entries not used
+// since they were stored when there are any (a long tail of agents seen
+// once replaces only those), else among all: an entry used since the hand
+// last passed it is spared once. Agents used again (protected) hold at
+// most three quarters of a set (maxProtected); one protected past that
+// demotes an older one not used lately. So the regular agents of a site
+// stay while a long tail passes, and a new regular can still join them.
 type uaCache struct {
 	sets    []uaSet
 	ways    int // entries per set, at most uaWays
@@ -198,11 +201,51 @@ func (c *uaCache) entry(h uint64, ua []byte) *uaEntry {
 	for w := range c.ways {
 		if s.tags[w] == h && s.valid&(1<<w) != 0 && bytes.Equal(s.ents[w].ua, ua) {
 			s.ref |= 1 << w
-			s.prot |= 1 << w
+			if s.prot&(1<<w) == 0 {
+				c.protect(s, w)
+			}
 			return &s.ents[w]
 		}
 	}
 	return nil
+}
+
+// maxProtected is how many ways of a set agents that came back may hold:
+// a quarter of a set (two of eight ways) stays for newcomers, so that an
+// agent seen for the first time can be asked for again, and protected,
+// before a flood of one-off agents replaces it. Sets of fewer than four
+// ways are not split.
+func (c *uaCache) maxProtected() int {
+	if c.ways < 4 {
+		return c.ways
+	}
+	return c.ways - c.ways/4
+}
+
+// protect marks way w of s, just asked for again, as an agent that comes
+// back. When that makes more protected ways than maxProtected, the clock
+// hand demotes one of the others to probation: the first not used since
+// the hand last passed it (it clears the used bit of those it passes). So
+// agents that were regulars once but no longer come give their ways to
+// the new regulars, not to the flood.
+func (c *uaCache) protect(s *uaSet, w int) {
+	s.prot |= 1 << w
+	if bits.OnesCount8(s.prot) <= c.maxProtected() {
+		return
+	}
+	for {
+		v := int(s.hand)
+		s.hand = uint8((v + 1) % c.ways)
+		if v == w || s.prot&(1<<v) == 0 {
+			continue
+		}
+		if s.ref&(1<<v) != 0 {
+			s.ref &^= 1 << v
+			continue
+		}
+		s.prot &^= 1 << v
+		return
+	}
 }
 
 // put stores ua's verdict, which get has just not found, and returns its

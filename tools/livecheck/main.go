@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command livecheck measures the live exporter under load: it appends
 // generated lines to a log at a fixed rate, runs the exporter on it, and
 // reports the rate it actually wrote, how far /metrics lags behind the
@@ -19,6 +21,8 @@
 // could not keep up, so the figures are not a measurement of that rate),
 // when /metrics lagged behind the writes by more than -max-lag, or when the
 // exporter had not counted every line -max-lag after the last write.
+//
+// Linux only: it reads /proc and getrusage(RUSAGE_THREAD).
 package main
 
 import (

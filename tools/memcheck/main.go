@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command memcheck measures the memory cost of an open session: it pipes one
 // pageview from each of N distinct visitors (all within the session timeout,
 // so every session is open at the end) into `session-exporter replay -`,
@@ -6,6 +8,8 @@
 // -config measures another (docs/performance.md has the formula).
 //
 //	make build && go run ./tools/memcheck -bin bin/session-exporter
+//
+// Linux only: it reads the child's peak RSS from getrusage.
 package main
 
 import (
@@ -88,5 +92,5 @@ func peakRSS(bin, config string, n int) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("no resource usage on this platform")
 	}
-	return ru.Maxrss * 1024, nil // Linux reports kilobytes
+	return int64(ru.Maxrss) * 1024, nil // Linux reports kilobytes (an int32 on 32-bit platforms)
 }
