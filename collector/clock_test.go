@@ -216,19 +216,7 @@ func TestWildClockLive(t *testing.T) {
 // TestGuardedLineDoesNotAllocate: the clock guard adds no allocation to
 // the counting path of a line.
 func TestGuardedLineDoesNotAllocate(t *testing.T) {
-	c, err := New(mustConfig(t, "own_hosts: [www.example.com]\n"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.newPipeline(c.cl, c.metrics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := c.replaySource("a.log", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.srcs = []*source{src}
+	_, p, src := testPipeline(t, "own_hosts: [www.example.com]\n")
 	line := []byte(strings.TrimSuffix(clockLine(7, "2026-11-02T10:00:00", "+0000", "/"), "\n"))
 	wild := []byte(strings.TrimSuffix(clockLine(8, "2099-11-02T10:00:00", "+0000", "/"), "\n"))
 	for range 3 { // warm the caches and the visitor's slot
@@ -283,4 +271,25 @@ func TestWildClockInOldStateIsRepaired(t *testing.T) {
 		t.Errorf("%d late lines after the restart, replay %d", got.Late, want.Late)
 	}
 	sameRows(t, want, got)
+}
+
+// testPipeline returns the collector configured by yaml, a counting path
+// of its own and the source a.log (the default format) it counts, as
+// input 0.
+func testPipeline(t *testing.T, yaml string) (*Collector, *pipeline, *source) {
+	t.Helper()
+	c, err := New(mustConfig(t, yaml), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.newPipeline(c.cl, c.metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := c.replaySource("a.log", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.srcs = []*source{src}
+	return c, p, src
 }

@@ -15,21 +15,10 @@ import (
 // still too far ahead; a dropped reading (the logs went quiet) is taken
 // again at the next line.
 func TestLiveWallClockReadPerTick(t *testing.T) {
-	c, err := New(mustConfig(t, "logs: [{path: a.log, format: combined}]\nown_hosts: [www.example.com]\nsession: {max_future: 10m}\n"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.newPipeline(c.cl, c.metrics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := c.replaySource("a.log", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, src := testPipeline(t, "logs: [{path: a.log, format: combined}]\nown_hosts: [www.example.com]\nsession: {max_future: 10m}\n")
 	now := time.Date(2026, 11, 2, 10, 20, 0, 0, time.UTC)
 	reads := 0
-	p.srcs, p.maxFuture = []*source{src}, int64(10*time.Minute)
+	p.maxFuture = int64(10 * time.Minute)
 	p.wall = func() time.Time { reads++; return now }
 	feed := func(v int, local string) {
 		l := []byte(strings.TrimSuffix(clockLine(v, local, "+0000", "/"), "\n"))
