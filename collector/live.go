@@ -92,7 +92,6 @@ func (c *Collector) Run(ctx context.Context, ro RunOptions) error {
 		sources[i] = src
 	}
 	p.srcs, p.wall = sources, now
-	p.maxFuture = int64(c.cfg.Session.MaxFuture.D())
 	var tl *tail.Tailer
 	if len(paths) > 0 {
 		tl, err = tail.New(tail.Config{

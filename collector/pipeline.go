@@ -179,9 +179,8 @@ type pipeline struct {
 
 	// Live, the wall clock is not read per line: wallAt is a reading the
 	// live handler takes every 1024 lines and drops (zero) when the logs
-	// go quiet; maxFuture is the guard's bound (session.max_future).
-	wallAt    int64
-	maxFuture int64
+	// go quiet.
+	wallAt int64
 
 	// Replay steps (backfill): onStep is called at every multiple of every
 	// that the event clock passes.
@@ -237,7 +236,7 @@ func (p *pipeline) record(src *source, key any, record []byte, n int) {
 func (p *pipeline) judge(input int) {
 	var wall int64
 	if p.wall != nil {
-		if p.ev.Time > p.wallAt+p.maxFuture || p.wallAt == 0 {
+		if p.wallAt == 0 || p.guard.TooFar(p.ev.Time, p.wallAt) {
 			p.wallAt = p.wall().UnixNano()
 		}
 		wall = p.wallAt

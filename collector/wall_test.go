@@ -18,7 +18,6 @@ func TestLiveWallClockReadPerTick(t *testing.T) {
 	c, p, src := testPipeline(t, "logs: [{path: a.log, format: combined}]\nown_hosts: [www.example.com]\nsession: {max_future: 10m}\n")
 	now := time.Date(2026, 11, 2, 10, 20, 0, 0, time.UTC)
 	reads := 0
-	p.maxFuture = int64(10 * time.Minute)
 	p.wall = func() time.Time { reads++; return now }
 	feed := func(v int, local string) {
 		l := []byte(strings.TrimSuffix(clockLine(v, local, "+0000", "/"), "\n"))

@@ -90,10 +90,14 @@ func (g *Guard) Holding() int { return len(g.held) }
 
 func (g *Guard) clock() int64 { return max(g.newest, g.floor) }
 
+// TooFar reports whether a line dated t is more than MaxFuture past the
+// wall clock reading wall (Unix nanoseconds): the lines Line rejects.
+func (g *Guard) TooFar(t, wall int64) bool { return t > wall+g.maxFuture }
+
 // Line judges one parsed line of input. wall is the wall clock in Unix
 // nanoseconds (live), or 0 in replay, where no line is compared with it.
 func (g *Guard) Line(e *Event, input int, wall int64, sink GuardSink) {
-	if wall != 0 && e.Time > wall+g.maxFuture {
+	if wall != 0 && g.TooFar(e.Time, wall) {
 		sink.Reject(e, input)
 		return
 	}
