@@ -20,9 +20,12 @@ const (
 // hll is a HyperLogLog sketch of visitor keys.
 type hll [hllRegisters]uint8
 
+// hllRegister is the index of the register hash h goes to.
+func hllRegister(h uint64) uint64 { return h >> (64 - hllPrecision) }
+
 // add inserts the 64-bit hash h.
 func (s *hll) add(h uint64) {
-	i := h >> (64 - hllPrecision)
+	i := hllRegister(h)
 	rank := uint8(bits.LeadingZeros64(h<<hllPrecision|1<<(hllPrecision-1)) + 1)
 	if rank > s[i] {
 		s[i] = rank
@@ -111,7 +114,7 @@ func (m *Metrics) VisitorAddr(l session.Labels, key uint64) uintptr {
 	if s == nil {
 		return 0
 	}
-	return uintptr(unsafe.Pointer(&s[hllHash(key)>>(64-hllPrecision)]))
+	return uintptr(unsafe.Pointer(&s[hllRegister(hllHash(key))]))
 }
 
 // seen adds key to cell's sketch of day; the caller holds d.mu.
