@@ -53,68 +53,76 @@ func newMatcher(pats []string) (*matcher, error) {
 	}
 	m.nclass++ // class 0
 
-	// The trie, with children in a map while building.
-	type node struct {
-		child map[uint8]uint32
-		fail  uint32
-		ids   []uint16
-	}
-	nodes := []node{{child: map[uint8]uint32{}}}
+	// The trie, built straight into the transition table: next[s*nc+c] is
+	// s's child on class c, 0 while it has none (the root is nobody's
+	// child). One row per state, appended as states are made.
+	nc := m.nclass
+	m.next = make([]uint16, nc, 64*nc)
+	ids := [][]uint16{nil} // state -> patterns ending there
 	for i, p := range pats {
-		s := uint32(0)
+		s := 0
 		for j := 0; j < len(p); j++ {
-			c := m.class[p[j]]
-			n, ok := nodes[s].child[c]
-			if !ok {
-				n = uint32(len(nodes))
-				nodes = append(nodes, node{child: map[uint8]uint32{}})
-				nodes[s].child[c] = n
+			c := int(m.class[p[j]])
+			n := int(m.next[s*nc+c])
+			if n == 0 {
+				n = len(ids)
+				if n > stateMask {
+					return nil, fmt.Errorf("classify: more than %d automaton states", stateMask+1)
+				}
+				ids = append(ids, nil)
+				m.next = append(m.next, make([]uint16, nc)...)
+				m.next[s*nc+c] = uint16(n)
 			}
 			s = n
 		}
-		nodes[s].ids = append(nodes[s].ids, uint16(i))
+		ids[s] = append(ids[s], uint16(i))
 	}
 
-	// Breadth-first: failure links and the full transition table.
-	if len(nodes) > stateMask+1 {
-		return nil, fmt.Errorf("classify: %d automaton states, at most %d", len(nodes), stateMask+1)
+	// Breadth-first, so a state's failure state (shallower) has its row
+	// complete before the state's own: failure links, each missing child
+	// replaced by the failure state's transition, each state's output
+	// extended with its failure state's, and the transitions into states
+	// where a pattern ends marked, so a scan looks at the output lists
+	// only there.
+	fail := make([]uint16, len(ids))
+	ends := make([]bool, len(ids))
+	mark := func(n uint16) uint16 {
+		if ends[n] {
+			return n | hasOut
+		}
+		return n
 	}
-	m.next = make([]uint16, len(nodes)*m.nclass)
-	queue := make([]uint32, 0, len(nodes))
-	for c := 0; c < m.nclass; c++ {
-		if n, ok := nodes[0].child[uint8(c)]; ok {
-			m.next[c] = uint16(n)
+	queue := make([]uint16, 0, len(ids))
+	for c := 0; c < nc; c++ {
+		if n := m.next[c]; n != 0 {
+			ends[n] = len(ids[n]) > 0
+			m.next[c] = mark(n)
 			queue = append(queue, n)
 		}
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		f := nodes[s].fail
-		nodes[s].ids = append(nodes[s].ids, nodes[f].ids...)
-		for c := 0; c < m.nclass; c++ {
-			if n, ok := nodes[s].child[uint8(c)]; ok {
-				nodes[n].fail = uint32(m.next[int(f)*m.nclass+c] & stateMask)
-				m.next[int(s)*m.nclass+c] = uint16(n)
-				queue = append(queue, n)
-			} else {
-				m.next[int(s)*m.nclass+c] = m.next[int(f)*m.nclass+c]
+	for k := 0; k < len(queue); k++ {
+		s := int(queue[k])
+		f := int(fail[s])
+		ids[s] = append(ids[s], ids[f]...)
+		row, frow := m.next[s*nc:(s+1)*nc], m.next[f*nc:(f+1)*nc]
+		for c, n := range row {
+			if n == 0 {
+				row[c] = frow[c]
+				continue
 			}
+			g := frow[c] & stateMask
+			fail[n] = g
+			ends[n] = len(ids[n]) > 0 || ends[g]
+			row[c] = mark(n)
+			queue = append(queue, n)
 		}
 	}
-	// Mark the transitions into states where a pattern ends, so a scan
-	// looks at the output lists only there.
-	for i, t := range m.next {
-		if len(nodes[t].ids) > 0 {
-			m.next[i] = t | hasOut
-		}
-	}
-	m.out = make([]uint32, len(nodes)+1)
-	for s := range nodes {
+	m.out = make([]uint32, len(ids)+1)
+	for s := range ids {
 		m.out[s] = uint32(len(m.outIDs))
-		m.outIDs = append(m.outIDs, nodes[s].ids...)
+		m.outIDs = append(m.outIDs, ids[s]...)
 	}
-	m.out[len(nodes)] = uint32(len(m.outIDs))
+	m.out[len(ids)] = uint32(len(m.outIDs))
 	return m, nil
 }
 

@@ -168,3 +168,24 @@ func FuzzUserAgent(f *testing.F) {
 		}
 	})
 }
+
+// TestMatcherStateLimit: a pattern set needing more states than a
+// transition can name is refused, not truncated.
+func TestMatcherStateLimit(t *testing.T) {
+	var pats []string
+	for i := 0; i < 40; i++ {
+		p := make([]byte, 1000)
+		for j := range p {
+			p[j] = 'a' + byte((i+j*7)%26)
+		}
+		p[0] = 'a' + byte(i%26)
+		p[1] = 'a' + byte(i/26)
+		pats = append(pats, string(p))
+	}
+	if _, err := newMatcher(pats); err == nil {
+		t.Fatal("40 patterns of 1000 bytes (40,000 states) were accepted")
+	}
+	if _, err := newMatcher(pats[:30]); err != nil {
+		t.Fatalf("30 patterns of 1000 bytes (30,000 states): %v", err)
+	}
+}
