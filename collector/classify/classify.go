@@ -20,7 +20,7 @@ import (
 
 // DefaultCacheSize is the number of user agents a Classifier caches when
 // Config.CacheSize is 0.
-const DefaultCacheSize = 10000
+const DefaultCacheSize = 32768
 
 // MaxGoals is the number of goal patterns Result.Goals has bits for.
 const MaxGoals = 64

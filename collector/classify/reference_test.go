@@ -291,7 +291,7 @@ func TestUACacheNewRegularJoins(t *testing.T) {
 	}
 	stale := 0
 	for w := range uaWays {
-		if c.sets[0].valid&(1<<w) != 0 && old[c.sets[0].tags[w]] {
+		if c.sets[0].valid&(1<<w) != 0 && old[c.sets[0].ents[w].tag] {
 			stale++
 		}
 	}

@@ -120,11 +120,10 @@ const uaWays = 8
 // entries, so a billion lookups give a wrong verdict with a probability
 // of about 4*10^-10; the cost of one would be another agent's bot flag,
 // device and visitor-key hash for one agent, until it is evicted. What
-// this buys: a hit reads one set, not an agent stored elsewhere (a miss
-// of the processor's cache on every line the previous one did not
-// share), and an entry is 27 bytes instead of about 240, so the cache
-// holds ten times the agents in the same memory, and it holds no user
-// agent at all.
+// this buys: a hit reads two cache lines of its set, not also an agent
+// stored elsewhere, and an entry is 24 bytes (uaSetBytes/uaWays) instead
+// of about 240 with its copy of the agent, so the cache holds ten times
+// the agents in the same memory, and it holds no user agent at all.
 //
 // Eviction is the clock algorithm within a set, among the entries not used
 // since they were stored when there are any (a long tail of agents seen
@@ -140,18 +139,46 @@ type uaCache struct {
 }
 
 type uaSet struct {
+	// The first cache line: what a lookup reads of every way.
 	fps   uint64         // a byte per way: the low byte of its hash, to find it by
-	tags  [uaWays]uint64 // the agents' hashes
-	lens  [uaWays]uint16 // and their lengths
+	lens  [uaWays]uint16 // the agents' lengths
+	dev   [uaWays]uint8  // their devices, with uaBot for a bot
 	valid uint8          // a bit per way holding an entry
 	ref   uint8          // a bit per way used since the hand passed it
 	prot  uint8          // a bit per way used at least once since it was stored
 	hand  uint8
-	infos [uaWays]uaInfo
+	_     [28]byte
+	// Then one sixteen-byte entry per way, four to a cache line: a hit
+	// reads two lines of the set.
+	ents [uaWays]uaEntry
 }
 
+type uaEntry struct {
+	tag  uint64 // the agent's hash
+	hash uint64 // uaInfo.hash
+}
+
+// uaBot marks a bot in uaSet.dev.
+const uaBot = 0x80
+
 // uaSetBytes is the size of a uaSet: an entry costs an eighth of it.
-const uaSetBytes = 8 + 8*uaWays + 2*uaWays + 8 + 16*uaWays
+const uaSetBytes = 64 + 16*uaWays
+
+// info returns the verdict held by way w.
+func (s *uaSet) info(w int) uaInfo {
+	d := s.dev[w]
+	return uaInfo{bot: d&uaBot != 0, device: Device(d &^ uaBot), hash: s.ents[w].hash}
+}
+
+// store puts the agent of hash h and length n, and its verdict, in way w.
+func (s *uaSet) store(w int, h uint64, n int, info uaInfo) {
+	s.fps = s.fps&^(0xff<<(8*w)) | uint64(byte(h))<<(8*w)
+	d := uint8(info.device)
+	if info.bot {
+		d |= uaBot
+	}
+	s.lens[w], s.dev[w], s.ents[w] = uint16(n), d, uaEntry{tag: h, hash: info.hash}
+}
 
 // uaMinSets is the number of sets a cache starts with. It doubles when
 // an agent finds its set full, up to the size asked for: a site's few
@@ -183,7 +210,7 @@ func (c *uaCache) grow() {
 			if o.valid&(1<<w) == 0 {
 				continue
 			}
-			s := c.set(o.tags[w])
+			s := c.set(o.ents[w].tag)
 			if s.valid == 1<<c.ways-1 {
 				continue // the last growth, to maxSets, need not halve a set exactly
 			}
@@ -191,8 +218,7 @@ func (c *uaCache) grow() {
 			for s.valid&(1<<n) != 0 {
 				n++
 			}
-			s.setTag(n, o.tags[w])
-			s.lens[n], s.infos[n] = o.lens[w], o.infos[w]
+			s.store(n, o.ents[w].tag, int(o.lens[w]), o.info(w))
 			s.valid |= 1 << n
 			s.ref |= o.ref & (1 << w) >> w << n
 			s.prot |= o.prot & (1 << w) >> w << n
@@ -208,12 +234,12 @@ func (c *uaCache) get(h uint64, n int) (uaInfo, bool) {
 	// mostly the one that holds the agent, if any.
 	for m := bytesEqual(s.fps, byte(h)); m != 0; m &= m - 1 {
 		w := bits.TrailingZeros64(m) >> 3 & (uaWays - 1)
-		if s.tags[w] == h && int(s.lens[w]) == n && s.valid&(1<<w) != 0 {
+		if int(s.lens[w]) == n && s.ents[w].tag == h && s.valid&(1<<w) != 0 {
 			s.ref |= 1 << w
 			if s.prot&(1<<w) == 0 {
 				c.protect(s, w)
 			}
-			return s.infos[w], true
+			return s.info(w), true
 		}
 	}
 	return uaInfo{}, false
@@ -292,17 +318,10 @@ func (c *uaCache) put(h uint64, n int, info uaInfo) {
 			s.ref &^= 1 << w
 		}
 	}
-	s.setTag(w, h)
-	s.lens[w], s.infos[w] = uint16(n), info
+	s.store(w, h, n, info)
 	s.valid |= 1 << w
 	s.ref &^= 1 << w
 	s.prot &^= 1 << w
-}
-
-// setTag gives way w the hash h and its fingerprint.
-func (s *uaSet) setTag(w int, h uint64) {
-	s.tags[w] = h
-	s.fps = s.fps&^(0xff<<(8*w)) | uint64(byte(h))<<(8*w)
 }
 
 // len returns the number of entries held.

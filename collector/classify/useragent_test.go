@@ -351,7 +351,13 @@ func TestUACacheWarmDoesNotAllocate(t *testing.T) {
 // until the cache is full, and it never holds more than its size, also
 // when the last growth is not a doubling (10,000 entries: 1,250 sets).
 func TestUACacheGrows(t *testing.T) {
-	c := newUACache(DefaultCacheSize)
+	for _, size := range []int{10_000, DefaultCacheSize} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { testUACacheGrows(t, size) })
+	}
+}
+
+func testUACacheGrows(t *testing.T, size int) {
+	c := newUACache(size)
 	if len(c.sets) != uaMinSets {
 		t.Fatalf("a new cache has %d sets, want %d", len(c.sets), uaMinSets)
 	}
@@ -370,28 +376,29 @@ func TestUACacheGrows(t *testing.T) {
 			t.Fatalf("agent %d lost after the cache grew to %d sets", i, len(c.sets))
 		}
 	}
-	for i := 500; i < 30_000; i++ {
+	agents := 3 * size
+	for i := 500; i < agents; i++ {
 		ua, h := key(i)
 		if _, ok := c.get(h, len(ua)); !ok {
 			c.put(h, len(ua), uaInfo{hash: uint64(i)})
 		}
 	}
-	if len(c.sets) != DefaultCacheSize/uaWays {
-		t.Errorf("%d sets after 30,000 agents, want %d", len(c.sets), DefaultCacheSize/uaWays)
+	if len(c.sets) != size/uaWays {
+		t.Errorf("%d sets after %d agents, want %d", len(c.sets), agents, size/uaWays)
 	}
-	if n := c.len(); n > DefaultCacheSize || n < DefaultCacheSize*9/10 {
-		t.Errorf("cache holds %d entries, want at most and nearly %d", n, DefaultCacheSize)
+	if n := c.len(); n > size || n < size*9/10 {
+		t.Errorf("cache holds %d entries, want at most and nearly %d", n, size)
 	}
-	ua, h := key(29_999)
-	if got, ok := c.get(h, len(ua)); !ok || got.hash != 29_999 {
+	ua, h := key(agents - 1)
+	if got, ok := c.get(h, len(ua)); !ok || got.hash != uint64(agents-1) {
 		t.Error("the last agent is not in the cache")
 	}
 }
 
-// TestUserAgentLastAfterEviction: the previous request's agent shares its
-// cache entry's buffer; when that entry is given to another agent, the
-// previous agent's verdict is not handed to the newcomer, also when the
-// newcomer is an agent too long to be the previous one.
+// TestUserAgentLastAfterEviction: when the previous request's agent has
+// lost its cache entry to another agent, the previous agent's verdict is
+// not handed to the newcomer, also when the newcomer is an agent too long
+// to be the previous one.
 func TestUserAgentLastAfterEviction(t *testing.T) {
 	cfg := testConfig()
 	cfg.CacheSize = 1 // one entry: every new agent takes the previous one's place
