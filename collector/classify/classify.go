@@ -81,11 +81,10 @@ type Classifier struct {
 	uaCache *uaCache
 	shared  *uaShared // shared with clones
 
-	// The previous request's agent (its first maxUALen bytes), its length
-	// (-1 before the first), its last eight bytes and its verdict.
-	lastUA   []byte
+	// The previous request's agent (its first maxUALen bytes) by hash and
+	// length (-1 before the first), and its verdict.
+	lastHash uint64
 	lastLen  int
-	lastTail uint64
 	lastInfo uaInfo
 
 	// Scratch buffers, reused per request.

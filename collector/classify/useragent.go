@@ -1,8 +1,6 @@
 package classify
 
 import (
-	"bytes"
-	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"sync"
@@ -24,32 +22,33 @@ type uaInfo struct {
 // userAgent returns the bot flag and device class of ua from the cache,
 // parsing it on a miss. A hit does not allocate.
 func (c *Classifier) userAgent(ua []byte) uaInfo {
-	key := ua
-	if len(key) > maxUALen {
-		key = key[:maxUALen]
-	}
-	// A page and its assets come one after another with one agent: the
-	// previous request's agent is kept, with its verdict, and compared
-	// first. Agents mostly share their first bytes ("Mozilla/5.0 (") and
-	// differ in length or in their last eight: those are compared before
-	// the rest.
-	if len(key) != c.lastLen || len(key) >= 8 && tail8(key) != c.lastTail || !bytes.Equal(key, c.lastUA) {
-		c.lastInfo = c.lookupUA(maphash.Bytes(c.cfg.uaSeed, key), key)
-		c.lastUA, c.lastLen = append(c.lastUA[:0], key...), len(key)
-		if len(key) >= 8 {
-			c.lastTail = tail8(key)
-		}
-	}
 	if len(ua) > maxUALen {
-		info := c.lastInfo
-		info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
-		return info
+		return c.longUserAgent(ua)
+	}
+	// The agent is known by its hash and length (see uaCache). A page and
+	// its assets come one after another with one agent: the previous
+	// request's verdict is kept aside, so they do not reach the cache.
+	h := maphash.Bytes(c.cfg.uaSeed, ua)
+	if h != c.lastHash || len(ua) != c.lastLen {
+		c.lastInfo = c.lookupUA(h, ua)
+		c.lastHash, c.lastLen = h, len(ua)
 	}
 	return c.lastInfo
 }
 
-// tail8 returns the last eight bytes of b, which has at least eight.
-func tail8(b []byte) uint64 { return binary.LittleEndian.Uint64(b[len(b)-8:]) }
+// longUserAgent is userAgent for an agent longer than maxUALen: its first
+// maxUALen bytes are looked up, and the visitor key's hash is of all of it.
+func (c *Classifier) longUserAgent(ua []byte) uaInfo {
+	key := ua[:maxUALen]
+	h := maphash.Bytes(c.cfg.uaSeed, key)
+	if h != c.lastHash || len(key) != c.lastLen {
+		c.lastInfo = c.lookupUA(h, key)
+		c.lastHash, c.lastLen = h, len(key)
+	}
+	info := c.lastInfo
+	info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
+	return info
+}
 
 // lookupUA returns the verdict of ua, of hash h, from the cache or worked
 // out and kept.

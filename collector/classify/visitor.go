@@ -60,41 +60,31 @@ func (c *Classifier) visitorKey(r *accesslog.Request, uaHash uint64) uint64 {
 // parseHostPort.
 func parsePlainIPv4(b []byte) (uint32, bool) {
 	n := len(b)
-	if n < 8 || n > 15 {
-		if n == 7 {
-			return parseShortIPv4(b)
-		}
+	if n < 7 || n > 15 {
 		return 0, false
 	}
-	// The address, eight to fifteen bytes, is copied into sixteen with
-	// two loads that overlap, zeros after it: the fields are then read
-	// with no bounds to check, and the zero after the last one ends it
-	// as any byte that is not a digit does.
-	var a [16]byte
-	binary.LittleEndian.PutUint64(a[:8], binary.LittleEndian.Uint64(b))
-	binary.LittleEndian.PutUint64(a[8:], binary.LittleEndian.Uint64(b[n-8:])>>(8*(16-n)))
 	var ip uint32
-	i := uint(0)
+	i := 0
 	for f := 0; f < 4; f++ {
 		if f > 0 {
-			if a[i&15] != '.' {
+			if i >= n || b[i] != '.' {
 				return 0, false
 			}
 			i++
 		}
-		v := uint32(a[i&15] - '0')
-		if v > 9 {
+		if i >= n || b[i]-'0' > 9 {
 			return 0, false
 		}
+		v := uint32(b[i] - '0')
 		i++
-		if d := uint32(a[i&15] - '0'); d <= 9 {
+		if i < n && b[i]-'0' <= 9 {
 			if v == 0 {
 				return 0, false // a leading zero
 			}
-			v = v*10 + d
+			v = v*10 + uint32(b[i]-'0')
 			i++
-			if d := uint32(a[i&15] - '0'); d <= 9 {
-				v = v*10 + d
+			if i < n && b[i]-'0' <= 9 {
+				v = v*10 + uint32(b[i]-'0')
 				i++
 				if v > 255 {
 					return 0, false
@@ -103,23 +93,7 @@ func parsePlainIPv4(b []byte) (uint32, bool) {
 		}
 		ip = ip<<8 | v
 	}
-	return ip, i == uint(n)
-}
-
-// parseShortIPv4 parses an address of seven bytes, which has a digit in
-// each field: "1.2.3.4".
-func parseShortIPv4(b []byte) (uint32, bool) {
-	if len(b) != 7 || b[1] != '.' || b[3] != '.' || b[5] != '.' {
-		return 0, false
-	}
-	var ip uint32
-	for _, c := range [4]byte{b[0], b[2], b[4], b[6]} {
-		if c-'0' > 9 {
-			return 0, false
-		}
-		ip = ip<<8 | uint32(c-'0')
-	}
-	return ip, true
+	return ip, i == n
 }
 
 // sipHashIPv4 is sipHash24 of the message visitorKey lays out for an IPv4
