@@ -198,8 +198,8 @@ func (c *uaCache) set(h uint64) *uaSet {
 }
 
 // grow doubles the number of sets (at most maxSets) and moves every entry
-// to its set in the new array. A doubling splits each set in two; the last step may not, and an entry
-// whose new set is full is dropped.
+// to its set in the new array. A doubling splits each set in two; the
+// last step may not, and an entry whose new set is full is dropped.
 func (c *uaCache) grow() {
 	old := c.sets
 	c.sets = make([]uaSet, min(2*len(old), c.maxSets))
