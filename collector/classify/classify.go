@@ -20,7 +20,7 @@ import (
 
 // DefaultCacheSize is the number of user agents a Classifier caches when
 // Config.CacheSize is 0.
-const DefaultCacheSize = 10000
+const DefaultCacheSize = 32768
 
 // MaxGoals is the number of goal patterns Result.Goals has bits for.
 const MaxGoals = 64
@@ -81,10 +81,11 @@ type Classifier struct {
 	uaCache *uaCache
 	shared  *uaShared // shared with clones
 
-	lastUA   []byte // the previous request's user agent and its verdict
-	lastTail uint64 // the last eight bytes of lastUA, when it has eight
+	// The previous request's agent (its first maxUALen bytes) by hash and
+	// length (-1 before the first), and its verdict.
+	lastHash uint64
+	lastLen  int
 	lastInfo uaInfo
-	lastOK   bool
 
 	// Scratch buffers, reused per request.
 	srcBuf, medBuf, campBuf []byte // decoded utm_* values
@@ -172,7 +173,7 @@ func New(cfg Config) (*Classifier, error) {
 	c.k0 = binary.LittleEndian.Uint64(key[0:8])
 	c.k1 = binary.LittleEndian.Uint64(key[8:16])
 	return &Classifier{cfg: c, ua: ua, uaCache: newUACache(c.cacheSize),
-		shared: &uaShared{c: newUACache(c.cacheSize)}, refs: newRefCache()}, nil
+		shared: &uaShared{c: newUACache(c.cacheSize)}, refs: newRefCache(), lastLen: -1}, nil
 }
 
 // Clone returns a Classifier with the same configuration and user-agent engine
@@ -181,7 +182,7 @@ func New(cfg Config) (*Classifier, error) {
 // all of them. Clones may classify in parallel with each other and with c.
 func (c *Classifier) Clone() *Classifier {
 	c.shared.cloned.Store(true)
-	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: newUACache(c.cfg.cacheSize), shared: c.shared, refs: newRefCache()}
+	return &Classifier{cfg: c.cfg, ua: c.ua, uaCache: newUACache(c.cfg.cacheSize), shared: c.shared, refs: newRefCache(), lastLen: -1}
 }
 
 // Classify fills out with the classification of r. out holds no reference to
@@ -453,8 +454,10 @@ func isAsset(path []byte) bool {
 	}
 	// The last eight bytes as one word, the path's last byte on top: the
 	// highest '.' or '/' of its top six bytes ends the search.
+	// '.' and '/' differ in their low bit only, and no other byte becomes
+	// '/' when that bit is set: one comparison finds both.
 	w := binary.LittleEndian.Uint64(path[n-8:])
-	m := (bytesEqual(w, '.') | bytesEqual(w, '/')) &^ 0xffff
+	m := bytesEqual(w|ones8, '/') &^ 0xffff
 	if m == 0 {
 		return false
 	}
@@ -479,6 +482,15 @@ const (
 func bytesEqual(w uint64, c byte) uint64 {
 	x := w ^ ones8*uint64(c)
 	return ^((x&low7 + low7) | x | low7)
+}
+
+// firstBytes returns a word whose lowest set bit is the high bit of the
+// first byte of w (the lowest) that is c, or 0 when none is. Bits above
+// it may be set too: a byte just above one that is c can borrow from it.
+// It costs less than bytesEqual, which is exact.
+func firstBytes(w uint64, c byte) uint64 {
+	x := w ^ ones8*uint64(c)
+	return (x - ones8) &^ x & high8
 }
 
 // lowerASCII8 lower-cases the ASCII capitals among the bytes of w, as
@@ -506,7 +518,7 @@ func indexQueryOrFragment(uri []byte) int {
 			i = n - 8 // what it shares with the word before has neither
 		}
 		w := binary.LittleEndian.Uint64(uri[i:])
-		if m := bytesEqual(w, '?') | bytesEqual(w, '#'); m != 0 {
+		if m := firstBytes(w, '?') | firstBytes(w, '#'); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 		if i == n-8 {

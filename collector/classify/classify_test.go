@@ -381,9 +381,9 @@ func TestUACacheBounded(t *testing.T) {
 	var res Result
 	c.Classify(req(withUA(long)), &res)
 	for _, s := range c.uaCache.sets {
-		for _, e := range s.ents {
-			if len(e.ua) > maxUALen {
-				t.Fatalf("cache key of %d bytes, limit is %d", len(e.ua), maxUALen)
+		for _, n := range s.lens {
+			if n > maxUALen {
+				t.Fatalf("cache entry of an agent of %d bytes, limit is %d", n, maxUALen)
 			}
 		}
 	}

@@ -87,6 +87,10 @@ func newRefCache() *refCache { return &refCache{seed: maphash.MakeSeed()} }
 // the front while one-off sites come and go at the back.
 type refRecent struct {
 	ents [refRecentSize]recentRef
+	// The order: place j holds entry j^perm[j] (so the zero value is
+	// the entries in their own order). A match moves a byte of it, not
+	// an entry.
+	perm [refRecentSize]uint8
 }
 
 const refRecentSize = 8
@@ -125,8 +129,8 @@ func (rr *refRecent) lookup(ref []byte) *recentRef {
 	if len(rest) >= 8 {
 		head = binary.LittleEndian.Uint64(rest)
 	}
-	for i := range rr.ents {
-		e := &rr.ents[i]
+	for i := range rr.perm {
+		e := &rr.ents[(uint8(i)^rr.perm[i])%refRecentSize]
 		k := len(e.auth)
 		if k == 0 || len(rest) <= k {
 			continue
@@ -142,8 +146,8 @@ func (rr *refRecent) lookup(ref []byte) *recentRef {
 		}
 		if c := rest[k]; c == '/' || c == '?' || c == '#' {
 			if i > 0 {
-				rr.ents[i-1], rr.ents[i] = rr.ents[i], rr.ents[i-1]
-				e = &rr.ents[i-1]
+				a, b := uint8(i-1)^rr.perm[i-1], uint8(i)^rr.perm[i]
+				rr.perm[i-1], rr.perm[i] = uint8(i-1)^b, uint8(i)^a
 			}
 			return e
 		}
@@ -169,7 +173,7 @@ func (rr *refRecent) add(ref, host []byte, s *refSite) {
 	if end <= 0 {
 		return
 	}
-	e := &rr.ents[refRecentSize-1]
+	e := &rr.ents[(refRecentSize-1^rr.perm[refRecentSize-1])%refRecentSize]
 	e.auth = append(e.auth[:0], rest[:end]...)
 	if end >= 8 {
 		e.head = binary.LittleEndian.Uint64(rest)

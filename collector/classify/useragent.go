@@ -1,8 +1,6 @@
 package classify
 
 import (
-	"bytes"
-	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"sync"
@@ -25,54 +23,55 @@ type uaInfo struct {
 // parsing it on a miss. A hit does not allocate.
 func (c *Classifier) userAgent(ua []byte) uaInfo {
 	if len(ua) > maxUALen {
-		// The lookup may replace the entry lastUA shares; see below.
-		c.lastOK = false
-		info, _ := c.lookupUA(ua[:maxUALen])
-		info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
-		return info
+		return c.longUserAgent(ua)
 	}
-	// A page and its assets come one after another with one user agent.
-	// Agents mostly share their first bytes ("Mozilla/5.0 (") and differ
-	// in length or in their last eight: those are compared first.
-	if c.lastOK && len(ua) == len(c.lastUA) && (len(ua) < 8 || tail8(ua) == c.lastTail) && bytes.Equal(ua, c.lastUA) {
-		return c.lastInfo
+	// The agent is known by its hash and length (see uaCache). A page and
+	// its assets come one after another with one agent: the previous
+	// request's verdict is kept aside, so they do not reach the cache.
+	h := maphash.Bytes(c.cfg.uaSeed, ua)
+	if h != c.lastHash || len(ua) != c.lastLen {
+		c.lastInfo = c.lookupUA(h, ua)
+		c.lastHash, c.lastLen = h, len(ua)
 	}
-	// lastUA shares the buffer of the agent's cache entry instead of
-	// copying it: an entry's buffer changes only when lookupUA puts another
-	// agent in its place, and every lookupUA is followed by setting lastUA
-	// anew (or by clearing lastOK).
-	info, key := c.lookupUA(ua)
-	c.lastUA, c.lastInfo, c.lastOK = key, info, true
-	if len(ua) >= 8 {
-		c.lastTail = tail8(ua)
+	return c.lastInfo
+}
+
+// longUserAgent is userAgent for an agent longer than maxUALen: its first
+// maxUALen bytes are looked up, and the visitor key's hash is of all of it.
+func (c *Classifier) longUserAgent(ua []byte) uaInfo {
+	key := ua[:maxUALen]
+	h := maphash.Bytes(c.cfg.uaSeed, key)
+	if h != c.lastHash || len(key) != c.lastLen {
+		c.lastInfo = c.lookupUA(h, key)
+		c.lastHash, c.lastLen = h, len(key)
 	}
+	info := c.lastInfo
+	info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
 	return info
 }
 
-// tail8 returns the last eight bytes of b, which has at least eight.
-func tail8(b []byte) uint64 { return binary.LittleEndian.Uint64(b[len(b)-8:]) }
-
-// lookupUA returns ua's verdict and the cache entry's copy of ua.
-func (c *Classifier) lookupUA(ua []byte) (uaInfo, []byte) {
-	h := maphash.Bytes(c.cfg.uaSeed, ua)
-	if e := c.uaCache.entry(h, ua); e != nil {
-		return e.info, e.ua
+// lookupUA returns the verdict of ua, of hash h, from the cache or worked
+// out and kept.
+func (c *Classifier) lookupUA(h uint64, ua []byte) uaInfo {
+	if info, ok := c.uaCache.get(h, len(ua)); ok {
+		return info
 	}
 	// The shared cache only pays once there are clones: for a single
 	// Classifier it would hold the same entries as its own, behind a lock.
 	shared := c.shared.cloned.Load()
 	info, ok := uaInfo{}, false
 	if shared {
-		info, ok = c.shared.get(h, ua)
+		info, ok = c.shared.get(h, len(ua))
 	}
 	if !ok {
 		info = classifyUA(c.ua, ua)
 		info.hash = c.uaHash(ua)
 		if shared {
-			c.shared.put(h, ua, info)
+			c.shared.put(h, len(ua), info)
 		}
 	}
-	return info, c.uaCache.put(h, ua, info).ua
+	c.uaCache.put(h, len(ua), info)
+	return info
 }
 
 // uaHash is the keyed hash of a user agent that visitor keys are built on.
@@ -91,16 +90,16 @@ type uaShared struct {
 	c      *uaCache
 }
 
-func (s *uaShared) get(h uint64, ua []byte) (uaInfo, bool) {
+func (s *uaShared) get(h uint64, n int) (uaInfo, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.c.get(h, ua)
+	return s.c.get(h, n)
 }
 
-func (s *uaShared) put(h uint64, ua []byte, v uaInfo) {
+func (s *uaShared) put(h uint64, n int, v uaInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.c.put(h, ua, v)
+	s.c.put(h, n, v)
 }
 
 // uaWays is the number of entries of one set of the user-agent cache.
@@ -108,10 +107,23 @@ const uaWays = 8
 
 // uaCache is a set-associative cache of user-agent verdicts: an agent's
 // hash picks one set of uaWays entries, and within it the entry whose
-// hash and agent both match. Its sets grow to their full number and no
-// further (see uaMinSets); an entry's copy of its agent keeps its buffer
-// when the entry is replaced, so a warm cache does not allocate. Full
-// agents are compared, so two agents with one hash never share a verdict.
+// hash and length both match. Its sets grow to their full number and no
+// further (see uaMinSets).
+//
+// An entry is known by the agent's 64-bit hash and its length alone; the
+// agent's bytes are not kept. The hash is hash/maphash's, seeded at random
+// when the process starts and never shown outside it: for two different
+// agents of one length, the chance that their hashes are equal is about
+// 2^-64, and as nobody outside the process knows the seed, nobody can
+// choose agents that collide. A lookup compares with at most uaWays
+// entries, so a billion lookups give a wrong verdict with a probability
+// of about 4*10^-10; the cost of one would be another agent's bot flag,
+// device and visitor-key hash for one agent, until it is evicted. What
+// this buys: a hit reads two cache lines of its set, not also an agent
+// stored elsewhere, and an entry is 24 bytes (uaSetBytes/uaWays) instead
+// of about 240 with its copy of the agent, so the cache holds ten times
+// the agents in the same memory, and it holds no user agent at all.
+//
 // Eviction is the clock algorithm within a set, among the entries not used
 // since they were stored when there are any (a long tail of agents seen
 // once replaces only those), else among all: an entry used since the hand
@@ -126,17 +138,45 @@ type uaCache struct {
 }
 
 type uaSet struct {
-	tags  [uaWays]uint64 // the hashes, in one cache line
+	// The first cache line: what a lookup reads of every way.
+	fps   uint64         // a byte per way: the low byte of its hash, to find it by
+	lens  [uaWays]uint16 // the agents' lengths
+	dev   [uaWays]uint8  // their devices, with uaBot for a bot
 	valid uint8          // a bit per way holding an entry
 	ref   uint8          // a bit per way used since the hand passed it
 	prot  uint8          // a bit per way used at least once since it was stored
 	hand  uint8
-	ents  [uaWays]uaEntry
+	_     [28]byte
+	// Then one sixteen-byte entry per way, four to a cache line: a hit
+	// reads two lines of the set.
+	ents [uaWays]uaEntry
 }
 
 type uaEntry struct {
-	ua   []byte
-	info uaInfo
+	tag  uint64 // the agent's hash
+	hash uint64 // uaInfo.hash
+}
+
+// uaBot marks a bot in uaSet.dev.
+const uaBot = 0x80
+
+// uaSetBytes is the size of a uaSet: an entry costs an eighth of it.
+const uaSetBytes = 64 + 16*uaWays
+
+// info returns the verdict held by way w.
+func (s *uaSet) info(w int) uaInfo {
+	d := s.dev[w]
+	return uaInfo{bot: d&uaBot != 0, device: Device(d &^ uaBot), hash: s.ents[w].hash}
+}
+
+// store puts the agent of hash h and length n, and its verdict, in way w.
+func (s *uaSet) store(w int, h uint64, n int, info uaInfo) {
+	s.fps = s.fps&^(0xff<<(8*w)) | uint64(byte(h))<<(8*w)
+	d := uint8(info.device)
+	if info.bot {
+		d |= uaBot
+	}
+	s.lens[w], s.dev[w], s.ents[w] = uint16(n), d, uaEntry{tag: h, hash: info.hash}
 }
 
 // uaMinSets is the number of sets a cache starts with. It doubles when
@@ -158,9 +198,8 @@ func (c *uaCache) set(h uint64) *uaSet {
 }
 
 // grow doubles the number of sets (at most maxSets) and moves every entry
-// to its set in the new array; the agents' buffers move with them. A
-// doubling splits each set in two; the last step may not, and an entry
-// whose new set is full is dropped.
+// to its set in the new array. A doubling splits each set in two; the
+// last step may not, and an entry whose new set is full is dropped.
 func (c *uaCache) grow() {
 	old := c.sets
 	c.sets = make([]uaSet, min(2*len(old), c.maxSets))
@@ -170,7 +209,7 @@ func (c *uaCache) grow() {
 			if o.valid&(1<<w) == 0 {
 				continue
 			}
-			s := c.set(o.tags[w])
+			s := c.set(o.ents[w].tag)
 			if s.valid == 1<<c.ways-1 {
 				continue // the last growth, to maxSets, need not halve a set exactly
 			}
@@ -178,7 +217,7 @@ func (c *uaCache) grow() {
 			for s.valid&(1<<n) != 0 {
 				n++
 			}
-			s.tags[n], s.ents[n] = o.tags[w], o.ents[w]
+			s.store(n, o.ents[w].tag, int(o.lens[w]), o.info(w))
 			s.valid |= 1 << n
 			s.ref |= o.ref & (1 << w) >> w << n
 			s.prot |= o.prot & (1 << w) >> w << n
@@ -186,28 +225,23 @@ func (c *uaCache) grow() {
 	}
 }
 
-// get returns ua's verdict, if it is held.
-func (c *uaCache) get(h uint64, ua []byte) (uaInfo, bool) {
-	if e := c.entry(h, ua); e != nil {
-		return e.info, true
-	}
-	return uaInfo{}, false
-}
-
-// entry returns ua's entry, or nil. The entry stays valid until the next
-// put or grow.
-func (c *uaCache) entry(h uint64, ua []byte) *uaEntry {
+// get returns the verdict of the agent of hash h and length n, if it is
+// held, and marks its entry used.
+func (c *uaCache) get(h uint64, n int) (uaInfo, bool) {
 	s := c.set(h)
-	for w := range c.ways {
-		if s.tags[w] == h && s.valid&(1<<w) != 0 && bytes.Equal(s.ents[w].ua, ua) {
+	// The ways whose fingerprint is h's low byte, eight bytes at once:
+	// mostly the one that holds the agent, if any.
+	for m := bytesEqual(s.fps, byte(h)); m != 0; m &= m - 1 {
+		w := bits.TrailingZeros64(m) >> 3 & (uaWays - 1)
+		if int(s.lens[w]) == n && s.ents[w].tag == h && s.valid&(1<<w) != 0 {
 			s.ref |= 1 << w
 			if s.prot&(1<<w) == 0 {
 				c.protect(s, w)
 			}
-			return &s.ents[w]
+			return s.info(w), true
 		}
 	}
-	return nil
+	return uaInfo{}, false
 }
 
 // maxProtected is how many ways of a set agents that came back may hold:
@@ -248,9 +282,9 @@ func (c *uaCache) protect(s *uaSet, w int) {
 	}
 }
 
-// put stores ua's verdict, which get has just not found, and returns its
-// entry.
-func (c *uaCache) put(h uint64, ua []byte, info uaInfo) *uaEntry {
+// put stores the verdict of the agent of hash h and length n, which get
+// has just not found.
+func (c *uaCache) put(h uint64, n int, info uaInfo) {
 	s := c.set(h)
 	full := uint8(1)<<c.ways - 1
 	for s.valid == full && len(c.sets) < c.maxSets {
@@ -283,17 +317,10 @@ func (c *uaCache) put(h uint64, ua []byte, info uaInfo) *uaEntry {
 			s.ref &^= 1 << w
 		}
 	}
-	e := &s.ents[w]
-	if cap(e.ua) < len(ua) {
-		e.ua = make([]byte, 0, (len(ua)+63)&^63)
-	}
-	e.ua = append(e.ua[:0], ua...)
-	e.info = info
-	s.tags[w] = h
+	s.store(w, h, n, info)
 	s.valid |= 1 << w
 	s.ref &^= 1 << w
 	s.prot &^= 1 << w
-	return e
 }
 
 // len returns the number of entries held.

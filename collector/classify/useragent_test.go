@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -266,23 +267,35 @@ func TestDevice(t *testing.T) {
 	}
 }
 
-// TestUACacheSameHash: two agents with one hash are two entries; neither
-// is given the other's verdict.
+// TestUACacheSameHash: an entry is known by its hash and its length; two
+// agents with one hash and different lengths are two entries, and
+// neither is given the other's verdict.
 func TestUACacheSameHash(t *testing.T) {
 	c := newUACache(16)
 	const h = 0x9e3779b97f4a7c15
-	c.put(h, []byte("agent a"), uaInfo{bot: true, device: OtherDevice, hash: 1})
-	if _, ok := c.get(h, []byte("agent b")); ok {
-		t.Fatal("agent b found under agent a's hash")
+	c.put(h, len("agent a"), uaInfo{bot: true, device: OtherDevice, hash: 1})
+	if _, ok := c.get(h, len("agent bb")); ok {
+		t.Fatal("an agent of another length found under agent a's hash")
 	}
-	c.put(h, []byte("agent b"), uaInfo{device: Mobile, hash: 2})
-	a, okA := c.get(h, []byte("agent a"))
-	b, okB := c.get(h, []byte("agent b"))
+	c.put(h, len("agent bb"), uaInfo{device: Mobile, hash: 2})
+	a, okA := c.get(h, len("agent a"))
+	b, okB := c.get(h, len("agent bb"))
 	if !okA || !okB || !a.bot || a.hash != 1 || b.bot || b.device != Mobile || b.hash != 2 {
 		t.Fatalf("got %+v %v and %+v %v", a, okA, b, okB)
 	}
-	if _, ok := c.get(h+1, []byte("agent a")); ok {
+	if _, ok := c.get(h+1, len("agent a")); ok {
 		t.Fatal("agent a found under another hash")
+	}
+	if n := c.len(); n != 2 {
+		t.Fatalf("cache holds %d entries, want 2", n)
+	}
+}
+
+// TestUACacheSetSize: the memory per entry that docs/performance.md
+// quotes is the set's size over its ways.
+func TestUACacheSetSize(t *testing.T) {
+	if got := unsafe.Sizeof(uaSet{}); got != uaSetBytes {
+		t.Fatalf("a set is %d bytes, uaSetBytes says %d", got, uaSetBytes)
 	}
 }
 
@@ -292,43 +305,43 @@ func TestUACacheKeepsRegulars(t *testing.T) {
 	c := newUACache(uaWays) // one set
 	regular := [][]byte{[]byte("regular 1"), []byte("regular 2")}
 	for i, ua := range regular {
-		c.put(uint64(i), ua, uaInfo{hash: uint64(i)})
+		c.put(uint64(i), len(ua), uaInfo{hash: uint64(i)})
 	}
 	for i := range 100 {
 		for j, ua := range regular {
-			if _, ok := c.get(uint64(j), ua); !ok {
+			if _, ok := c.get(uint64(j), len(ua)); !ok {
 				t.Fatalf("regular %d evicted after %d tail agents", j+1, i)
 			}
 		}
 		ua := fmt.Appendf(nil, "tail %d", i)
 		h := uint64(1000 + i)
-		if _, ok := c.get(h, ua); ok {
+		if _, ok := c.get(h, len(ua)); ok {
 			t.Fatalf("%s found before it was stored", ua)
 		}
-		c.put(h, ua, uaInfo{hash: h})
+		c.put(h, len(ua), uaInfo{hash: h})
 		if n := c.len(); n > uaWays {
 			t.Fatalf("cache holds %d entries, bound is %d", n, uaWays)
 		}
 	}
-	if got, ok := c.get(1099, []byte("tail 99")); !ok || got.hash != 1099 {
+	if got, ok := c.get(1099, len("tail 99")); !ok || got.hash != 1099 {
 		t.Fatal("the last tail agent is not in the cache")
 	}
-	if _, ok := c.get(1000, []byte("tail 0")); ok {
+	if _, ok := c.get(1000, len("tail 0")); ok {
 		t.Fatal("the first tail agent is still in a full set")
 	}
 }
 
-// TestUACacheWarmDoesNotAllocate: replacing an entry reuses its buffer.
+// TestUACacheWarmDoesNotAllocate: replacing an entry does not allocate.
 func TestUACacheWarmDoesNotAllocate(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("allocation counting needs a normal build")
 	}
 	c := newUACache(1)
-	c.put(1, []byte(uaWinChrome), uaInfo{})
+	c.put(1, len(uaWinChrome), uaInfo{})
 	i := uint64(0)
 	if n := testing.AllocsPerRun(50, func() {
 		i++
-		c.put(i, []byte(uaIPhone[:len(uaWinChrome)/2]), uaInfo{hash: i})
+		c.put(i, len(uaIPhone), uaInfo{hash: i})
 	}); n != 0 {
 		t.Errorf("put into a warm entry allocates %.1f times", n)
 	}
@@ -338,7 +351,13 @@ func TestUACacheWarmDoesNotAllocate(t *testing.T) {
 // until the cache is full, and it never holds more than its size, also
 // when the last growth is not a doubling (10,000 entries: 1,250 sets).
 func TestUACacheGrows(t *testing.T) {
-	c := newUACache(DefaultCacheSize)
+	for _, size := range []int{10_000, DefaultCacheSize} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { testUACacheGrows(t, size) })
+	}
+}
+
+func testUACacheGrows(t *testing.T, size int) {
+	c := newUACache(size)
 	if len(c.sets) != uaMinSets {
 		t.Fatalf("a new cache has %d sets, want %d", len(c.sets), uaMinSets)
 	}
@@ -349,36 +368,37 @@ func TestUACacheGrows(t *testing.T) {
 	}
 	for i := range 500 {
 		ua, h := key(i)
-		c.put(h, ua, uaInfo{hash: uint64(i)})
+		c.put(h, len(ua), uaInfo{hash: uint64(i)})
 	}
 	for i := range 500 {
 		ua, h := key(i)
-		if got, ok := c.get(h, ua); !ok || got.hash != uint64(i) {
+		if got, ok := c.get(h, len(ua)); !ok || got.hash != uint64(i) {
 			t.Fatalf("agent %d lost after the cache grew to %d sets", i, len(c.sets))
 		}
 	}
-	for i := 500; i < 30_000; i++ {
+	agents := 3 * size
+	for i := 500; i < agents; i++ {
 		ua, h := key(i)
-		if _, ok := c.get(h, ua); !ok {
-			c.put(h, ua, uaInfo{hash: uint64(i)})
+		if _, ok := c.get(h, len(ua)); !ok {
+			c.put(h, len(ua), uaInfo{hash: uint64(i)})
 		}
 	}
-	if len(c.sets) != DefaultCacheSize/uaWays {
-		t.Errorf("%d sets after 30,000 agents, want %d", len(c.sets), DefaultCacheSize/uaWays)
+	if len(c.sets) != size/uaWays {
+		t.Errorf("%d sets after %d agents, want %d", len(c.sets), agents, size/uaWays)
 	}
-	if n := c.len(); n > DefaultCacheSize || n < DefaultCacheSize*9/10 {
-		t.Errorf("cache holds %d entries, want at most and nearly %d", n, DefaultCacheSize)
+	if n := c.len(); n > size || n < size*9/10 {
+		t.Errorf("cache holds %d entries, want at most and nearly %d", n, size)
 	}
-	ua, h := key(29_999)
-	if got, ok := c.get(h, ua); !ok || got.hash != 29_999 {
+	ua, h := key(agents - 1)
+	if got, ok := c.get(h, len(ua)); !ok || got.hash != uint64(agents-1) {
 		t.Error("the last agent is not in the cache")
 	}
 }
 
-// TestUserAgentLastAfterEviction: the previous request's agent shares its
-// cache entry's buffer; when that entry is given to another agent, the
-// previous agent's verdict is not handed to the newcomer, also when the
-// newcomer is an agent too long to be the previous one.
+// TestUserAgentLastAfterEviction: when the previous request's agent has
+// lost its cache entry to another agent, the previous agent's verdict is
+// not handed to the newcomer, also when the newcomer is an agent too long
+// to be the previous one.
 func TestUserAgentLastAfterEviction(t *testing.T) {
 	cfg := testConfig()
 	cfg.CacheSize = 1 // one entry: every new agent takes the previous one's place

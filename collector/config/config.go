@@ -179,7 +179,7 @@ func Default() Config {
 			ReturningWindow: Duration(30 * 24 * time.Hour),
 			Capacity:        1_000_000,
 		},
-		UACacheSize: 10_000,
+		UACacheSize: 32_768,
 	}
 }
 
