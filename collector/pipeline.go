@@ -94,7 +94,11 @@ func (d *decoder) unwrapped(src *source, key any, record []byte) bool {
 // decode parses and classifies one line of src (read and counted as read
 // already).
 func (d *decoder) decode(src *source, line []byte) bool {
-	if err := d.parser(src).Parse(line, &d.req); err != nil {
+	pr := src.parser
+	if !d.own {
+		pr = d.parser(src)
+	}
+	if err := pr.Parse(line, &d.req); err != nil {
 		if err != accesslog.ErrComment {
 			r := accesslog.ReasonOf(err)
 			if r == "" {
@@ -212,7 +216,15 @@ func (c *Collector) newGuard() (*session.Guard, error) {
 // line counts one complete line (without its newline) of src; n is the
 // number of bytes it took in the input, newline included.
 func (p *pipeline) line(src *source, line []byte, n int) {
-	if p.decoder.line(src, line, n) {
+	// decoder.line, written out: one call fewer a line.
+	p.metrics.LineRead(src.file, n)
+	var ok bool
+	if src.unwrap != nil {
+		ok = p.unwrapped(src, nil, line)
+	} else {
+		ok = p.decode(src, line)
+	}
+	if ok {
 		p.judge(src.file)
 	}
 }
@@ -240,6 +252,10 @@ func (p *pipeline) judge(input int) {
 			p.wallAt = p.wall().UnixNano()
 		}
 		wall = p.wallAt
+	}
+	if p.guard.Pass(&p.ev, wall) {
+		p.Accept(&p.ev, input) // an in-order line: what Line would do, in fewer calls
+		return
 	}
 	p.guard.Line(&p.ev, input, wall, p)
 }
@@ -278,7 +294,7 @@ func (p *pipeline) Accept(e *session.Event, _ int) {
 	case classify.KindBot:
 		p.metrics.BotRequest(e.Site)
 	case classify.KindPageview, classify.KindRedirect:
-		p.sessions.Add(*e)
+		p.sessions.Put(e)
 	}
 }
 

@@ -22,20 +22,28 @@ func less(x, y *Event) bool {
 
 func (h *eventHeap) at(i int) *Event { return &h.a[(h.head+i)&(len(h.a)-1)] }
 
-func (h *eventHeap) push(e Event) { h.insert(&e) }
+func (h *eventHeap) push(e Event) { h.insert(&e, e.Seq) }
 
-// insert is push without copying e twice.
-func (h *eventHeap) insert(e *Event) {
+// insert is push of *e with arrival order seq (the copy's Seq), without
+// copying e twice.
+func (h *eventHeap) insert(e *Event, seq uint64) {
 	if h.size == len(h.a) {
 		h.grow()
 	}
-	// Shift later events up by one, from the back, then insert.
+	// Shift later events up by one, from the back, then insert. An event
+	// at or after the newest held (the usual case) is appended.
 	i := h.size
-	for i > 0 && less(e, h.at(i-1)) {
-		*h.at(i) = *h.at(i - 1)
+	for i > 0 {
+		p := h.at(i - 1)
+		if e.Time > p.Time || e.Time == p.Time && seq >= p.Seq {
+			break
+		}
+		*h.at(i) = *p
 		i--
 	}
-	*h.at(i) = *e
+	d := h.at(i)
+	*d = *e
+	d.Seq = seq
 	h.size++
 }
 

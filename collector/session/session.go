@@ -30,10 +30,11 @@ type Event struct {
 	Site    uint8
 	Landing uint8 // landing group of the path: 1 + index in landing_pages, 0 other
 	// ValueGoals: bit i set when goal i's conversion is worth Value
-	// (millionths); ValueBad counts the malformed values skipped.
+	// (millionths); ValueBad counts the malformed values skipped. (ValueBad
+	// sits with the other bytes: an event is 64 bytes, one cache line.)
+	ValueBad   uint8  `json:",omitempty"`
 	ValueGoals uint64 `json:",omitempty"`
 	Value      int64  `json:",omitempty"`
-	ValueBad   uint8  `json:",omitempty"`
 }
 
 // Labels are the label values every session metric carries.
@@ -183,22 +184,25 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 // Add takes one event. Events are held up to MaxDelay behind the newest event
 // time and applied in (time, arrival) order; an event older than that is
 // applied at once and reported as late.
-func (s *Sessionizer) Add(e Event) {
+func (s *Sessionizer) Add(e Event) { s.Put(&e) }
+
+// Put is Add of *e without copying it on the way: *e is read, neither
+// changed (the held copy gets its arrival order) nor kept.
+func (s *Sessionizer) Put(e *Event) {
 	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
 		return
 	}
 	s.seq++
-	e.Seq = s.seq
 	if !s.started || e.Time > s.watermark {
 		s.watermark = e.Time
 		s.started = true
 	}
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
-		s.apply(&e)
+		s.apply(e)
 		return
 	}
-	s.pending.insert(&e)
+	s.pending.insert(e, s.seq)
 	s.release()
 }
 
