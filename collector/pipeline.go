@@ -150,7 +150,13 @@ func (d *decoder) reject(src *source, r accesslog.Reason, line []byte) {
 }
 
 // eventOf is the sessionizer's event for a request at time t classified as r.
+// Of a request that is neither a pageview nor a redirect (most lines: assets,
+// bots, errors) only the time, kind and site are read, by the clock guard
+// and the bot count: the rest is left zero.
 func eventOf(t int64, r *classify.Result, site uint8) session.Event {
+	if r.Kind != classify.KindPageview && r.Kind != classify.KindRedirect {
+		return session.Event{Time: t, Kind: r.Kind, Site: site}
+	}
 	return session.Event{
 		Time:    t,
 		Visitor: r.Visitor,

@@ -197,12 +197,13 @@ func (s *Sessionizer) Put(e *Event) {
 		s.watermark = e.Time
 		s.started = true
 	}
+	h := hashKey(e.Visitor)
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
-		s.apply(e)
+		s.apply(e, &hint{hash: h, rec: none})
 		return
 	}
-	s.pending.insert(e, s.seq)
+	s.pending.insert(e, s.seq, h)
 	s.release()
 }
 
@@ -225,14 +226,16 @@ const (
 func (s *Sessionizer) prefetchAhead() {
 	n := s.pending.len()
 	if n > aheadSlot {
-		s.t.prefetchSlot(s.pending.at(aheadSlot).Visitor)
+		s.t.prefetchSlot(s.pending.hintAt(aheadSlot).hash)
 	}
 	if n > aheadRecord {
-		s.t.prefetchRec(s.pending.at(aheadRecord).Visitor)
+		h := s.pending.hintAt(aheadRecord)
+		h.rec = s.t.prefetchRec(h.hash)
 	}
 	if n > aheadNeighbr {
-		e := s.pending.at(aheadNeighbr)
-		i := s.t.find(e.Visitor)
+		e, h := s.pending.at(aheadNeighbr), s.pending.hintAt(aheadNeighbr)
+		i := s.t.findHinted(e.Visitor, h)
+		h.rec = i
 		if i == none {
 			if e.Kind == classify.KindPageview {
 				s.prefetchStart(e) // a new visitor: a session starts
@@ -287,7 +290,7 @@ func (s *Sessionizer) Advance(t int64) {
 func (s *Sessionizer) Flush() {
 	for s.pending.len() > 0 {
 		s.prefetchAhead()
-		s.apply(s.pending.min()) // apply never adds: the slot stays put
+		s.apply(s.pending.min(), s.pending.minHint()) // apply never adds: the slot stays put
 		s.pending.drop()
 	}
 }
@@ -318,7 +321,7 @@ func (s *Sessionizer) release() {
 	f := s.frontier()
 	for s.pending.len() > 0 && s.pending.min().Time <= f {
 		s.prefetchAhead()
-		s.apply(s.pending.min())
+		s.apply(s.pending.min(), s.pending.minHint())
 		s.pending.drop()
 	}
 	s.expire(f)
@@ -374,8 +377,9 @@ func (s *Sessionizer) expire(now int64) {
 	}
 }
 
-func (s *Sessionizer) apply(e *Event) {
-	i := s.lookup(e.Visitor)
+// apply applies event e, whose visitor's hint is hn.
+func (s *Sessionizer) apply(e *Event, hn *hint) {
+	i := s.lookupHinted(e.Visitor, hn)
 	v := s.t.rec(i)
 	if e.Kind == classify.KindRedirect {
 		if e.Source != 0 {
@@ -544,7 +548,12 @@ func (s *Sessionizer) close(i int32, evicted bool) {
 // the least recently active visitor when memory is full) if needed. A new
 // record is linked at the back of the list; its caller touches it.
 func (s *Sessionizer) lookup(k uint64) int32 {
-	if i := s.t.find(k); i != none {
+	return s.lookupHinted(k, &hint{hash: hashKey(k), rec: none})
+}
+
+// lookupHinted is lookup of a held event's visitor k with hint hn.
+func (s *Sessionizer) lookupHinted(k uint64, hn *hint) int32 {
+	if i := s.t.findHinted(k, hn); i != none {
 		return i
 	}
 	if s.t.n >= s.cfg.MaxVisitors && s.head != none {
@@ -554,7 +563,7 @@ func (s *Sessionizer) lookup(k uint64) int32 {
 		}
 		s.remove(j)
 	}
-	i := s.t.insert(k)
+	i := s.t.insertHash(k, hn.hash)
 	s.pushBack(i)
 	return i
 }
