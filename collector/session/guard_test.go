@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -277,5 +278,67 @@ func TestSnapshotDropFuture(t *testing.T) {
 	sane := Snapshot{Watermark: real2, Started: true}
 	if _, _, ok := sane.DropFuture(limit); ok {
 		t.Error("a clock within the limit was changed")
+	}
+}
+
+// TestGuardPassAgrees judges random lines of three inputs twice: through
+// Line (which tries Pass first) and through line, the judgement without
+// the common case taken out. Jumps forward and back, lines far in the
+// future of a live wall clock and quiet spells (Advance) are mixed in;
+// both guards must give the same verdicts in the same order, and Pass must
+// have taken most lines, or the common case is not the common one.
+func TestGuardPassAgrees(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		a, b := newTestGuard(t), newTestGuard(t)
+		var va, vb verdicts
+		rng := rand.New(rand.NewPCG(11, 12))
+		now := guardAt("2026-11-02T10:00")
+		passed := 0
+		const n = 20_000
+		for i := range n {
+			switch r := rng.IntN(200); {
+			case r == 0:
+				now += int64(25 * time.Hour) // a day's jump
+			case r == 1:
+				now -= int64(2 * time.Hour) // back past the timeout
+			case r == 2 && live:
+				a.Advance(now+int64(time.Hour), &va)
+				b.Advance(now+int64(time.Hour), &vb)
+			default:
+				now += int64(rng.IntN(90)) * int64(time.Second)
+			}
+			e := Event{Time: now}
+			if rng.IntN(50) == 0 {
+				e.Time += int64(40 * time.Minute) // one odd clock
+			}
+			var wall int64
+			if live {
+				wall = now - int64(rng.IntN(15))*int64(time.Minute)
+			}
+			input := rng.IntN(3)
+			if a.Pass(&e, wall) {
+				passed++
+				va.Accept(&e, input)
+			} else {
+				a.Line(&e, input, wall, &va)
+			}
+			b.line(&e, input, wall, &vb)
+			if len(va) != len(vb) || len(va) > 0 && va[len(va)-1] != vb[len(vb)-1] {
+				t.Fatalf("live %v, line %d: verdicts %v, without Pass %v", live, i, va[max(0, len(va)-3):], vb[max(0, len(vb)-3):])
+			}
+		}
+		if !live {
+			for i := range 3 {
+				a.End(i, &va)
+				b.End(i, &vb)
+			}
+		}
+		if strings.Join(va, " ") != strings.Join(vb, " ") {
+			t.Fatalf("live %v: verdicts differ at the end", live)
+		}
+		if passed < n/2 {
+			t.Fatalf("live %v: Pass took %d of %d lines", live, passed, n)
+		}
+		t.Logf("live %v: Pass took %d of %d lines, %d verdicts", live, passed, n, len(va))
 	}
 }

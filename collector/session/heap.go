@@ -7,11 +7,23 @@ package session
 // front in O(1). It does not allocate once the buffer has grown.
 type eventHeap struct {
 	a          []Event // ring buffer, len(a) is a power of two or zero
+	hints      []hint  // hints[i] is a[i]'s
 	head, size int
 }
 
-func (h *eventHeap) len() int    { return h.size }
-func (h *eventHeap) min() *Event { return &h.a[h.head] }
+// hint is what the visitor table told of a held event's visitor so far:
+// the key's hash, computed once as the event is held, and the record the
+// index named when last asked (none: not asked, or no record). The record
+// may have gone or changed hands since: it is checked before use
+// (table.findHinted), so a hint saves work but never changes a result.
+type hint struct {
+	hash uint64
+	rec  int32
+}
+
+func (h *eventHeap) len() int       { return h.size }
+func (h *eventHeap) min() *Event    { return &h.a[h.head] }
+func (h *eventHeap) minHint() *hint { return &h.hints[h.head] }
 
 func less(x, y *Event) bool {
 	if x.Time != y.Time {
@@ -22,20 +34,34 @@ func less(x, y *Event) bool {
 
 func (h *eventHeap) at(i int) *Event { return &h.a[(h.head+i)&(len(h.a)-1)] }
 
-func (h *eventHeap) push(e Event) { h.insert(&e) }
+// hintAt is at(i)'s hint.
+func (h *eventHeap) hintAt(i int) *hint { return &h.hints[(h.head+i)&(len(h.a)-1)] }
 
-// insert is push without copying e twice.
-func (h *eventHeap) insert(e *Event) {
+func (h *eventHeap) push(e Event) { h.insert(&e, e.Seq, hashKey(e.Visitor)) }
+
+// insert is push of *e with arrival order seq (the copy's Seq), without
+// copying e twice; hash is hashKey(e.Visitor).
+func (h *eventHeap) insert(e *Event, seq, hash uint64) {
 	if h.size == len(h.a) {
 		h.grow()
 	}
-	// Shift later events up by one, from the back, then insert.
+	// Shift later events up by one, from the back, then insert. An event
+	// at or after the newest held (the usual case) is appended.
+	mask := len(h.a) - 1
 	i := h.size
-	for i > 0 && less(e, h.at(i-1)) {
-		*h.at(i) = *h.at(i - 1)
+	for i > 0 {
+		p := h.at(i - 1)
+		if e.Time > p.Time || e.Time == p.Time && seq >= p.Seq {
+			break
+		}
+		*h.at(i) = *p
+		h.hints[(h.head+i)&mask] = h.hints[(h.head+i-1)&mask]
 		i--
 	}
-	*h.at(i) = *e
+	d := h.at(i)
+	*d = *e
+	d.Seq = seq
+	h.hints[(h.head+i)&mask] = hint{hash: hash, rec: none}
 	h.size++
 }
 
@@ -57,10 +83,12 @@ func (h *eventHeap) grow() {
 		n = 64
 	}
 	a := make([]Event, n)
+	hints := make([]hint, n)
 	for i := 0; i < h.size; i++ {
 		a[i] = *h.at(i)
+		hints[i] = *h.hintAt(i)
 	}
-	h.a, h.head = a, 0
+	h.a, h.hints, h.head = a, hints, 0
 }
 
 // events returns the held events in order (for snapshots).

@@ -93,20 +93,23 @@ const noAge = -1 << 31
 func (r *Returning) start(key uint64, t int64) int32 {
 	b1, b2, fp := r.split(key)
 	now := hourOf(t)
-	// Age of a slot in hours, signed: negative when its start is later
-	// than t (a late line).
-	age := func(s uint32) int32 { return int32(int16(now - uint16(s))) }
-	stale := func(s uint32) bool {
-		a := age(s)
-		return s == 0 || a > r.window || a < -r.window
-	}
+	w := r.window
+	// One pass over the 16 slots: the visitor's slot when it has one (the
+	// first in order); else, as it goes, what a new visitor needs: the
+	// freer bucket's first free or stale slot, else the oldest slot.
+	best, bestFree := -1, -1
+	oldest, oldestAge := -1, int32(-1<<31)
 	for _, b := range [2]uint64{b1, b2} {
-		bs := r.slots[b*bucketSlots : b*bucketSlots+bucketSlots]
+		base := int(b * bucketSlots)
+		bs := r.slots[base : base+bucketSlots : base+bucketSlots]
+		free, first := 0, -1
 		for i, s := range bs {
-			if s != 0 && s>>16 == fp {
-				a := age(s)
+			// Age of the slot in hours, signed: negative when its start
+			// is later than t (a late line).
+			a := int32(int16(now - uint16(s)))
+			if s>>16 == fp { // fp is never 0, so neither is s
 				switch {
-				case a < -r.window || a > r.window: // long ago: new again
+				case a < -w || a > w: // long ago: new again
 					bs[i] = fp<<16 | uint32(now)
 					return noAge
 				case a < 0: // a later session is known: keep it
@@ -116,24 +119,13 @@ func (r *Returning) start(key uint64, t int64) int32 {
 					return a
 				}
 			}
-		}
-	}
-	// New: the freer bucket's first free or stale slot, else the oldest.
-	best, bestFree := -1, -1
-	oldest, oldestAge := -1, int32(-1<<31)
-	for _, b := range [2]uint64{b1, b2} {
-		free := 0
-		first := -1
-		for i := range bucketSlots {
-			j := int(b)*bucketSlots + i
-			s := r.slots[j]
-			if stale(s) {
+			if s == 0 || a > w || a < -w { // free or stale
 				free++
 				if first < 0 {
-					first = j
+					first = base + i
 				}
-			} else if a := age(s); a > oldestAge {
-				oldest, oldestAge = j, a
+			} else if a > oldestAge {
+				oldest, oldestAge = base+i, a
 			}
 		}
 		if first >= 0 && free > bestFree {

@@ -119,3 +119,107 @@ func BenchmarkReturningTenMillion(b *testing.B) {
 		b.ReportMetric(float64(bytes)/(1<<20), "MiB")
 	}
 }
+
+// startTwoPass is Returning.start as first written, in two passes: the
+// visitor's own slot, then the slot a new visitor takes. The one-pass start
+// must answer and place exactly as it does.
+func startTwoPass(r *Returning, key uint64, t int64) int32 {
+	b1, b2, fp := r.split(key)
+	now := hourOf(t)
+	age := func(s uint32) int32 { return int32(int16(now - uint16(s))) }
+	stale := func(s uint32) bool {
+		a := age(s)
+		return s == 0 || a > r.window || a < -r.window
+	}
+	for _, b := range [2]uint64{b1, b2} {
+		bs := r.slots[b*bucketSlots : b*bucketSlots+bucketSlots]
+		for i, s := range bs {
+			if s != 0 && s>>16 == fp {
+				a := age(s)
+				switch {
+				case a < -r.window || a > r.window:
+					bs[i] = fp<<16 | uint32(now)
+					return noAge
+				case a < 0:
+					return a
+				default:
+					bs[i] = fp<<16 | uint32(now)
+					return a
+				}
+			}
+		}
+	}
+	best, bestFree := -1, -1
+	oldest, oldestAge := -1, int32(-1<<31)
+	for _, b := range [2]uint64{b1, b2} {
+		free, first := 0, -1
+		for i := range bucketSlots {
+			j := int(b)*bucketSlots + i
+			s := r.slots[j]
+			if stale(s) {
+				free++
+				if first < 0 {
+					first = j
+				}
+			} else if a := age(s); a > oldestAge {
+				oldest, oldestAge = j, a
+			}
+		}
+		if first >= 0 && free > bestFree {
+			best, bestFree = first, free
+		}
+	}
+	if best < 0 {
+		best = oldest
+	}
+	r.slots[best] = fp<<16 | uint32(now)
+	return noAge
+}
+
+// TestReturningStartOnePass runs two tables side by side, one through
+// start, one through startTwoPass, on a table far past its capacity (full
+// buckets, replaced slots), with keys that come back, times that go back
+// (late lines) and jumps past the window (stale slots): every answer and
+// every slot must agree.
+func TestReturningStartOnePass(t *testing.T) {
+	for _, capacity := range []int{1, 40, 1000} {
+		a, err := newReturning(capacity, 48*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := newReturning(capacity, 48*time.Hour)
+		rng := rand.New(rand.NewPCG(uint64(capacity), 3))
+		now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC).UnixNano()
+		keys := make([]uint64, 3*capacity+8)
+		for i := range keys {
+			keys[i] = rng.Uint64()
+		}
+		differ := 0
+		for n := range 200_000 {
+			switch rng.IntN(100) {
+			case 0: // past the window: every slot goes stale
+				now += int64(50 * time.Hour)
+			case 1, 2, 3, 4: // a late line
+				now -= int64(rng.IntN(72)) * int64(time.Hour)
+			default:
+				now += int64(rng.IntN(3)) * int64(time.Minute)
+			}
+			k := keys[rng.IntN(len(keys))]
+			got, want := a.start(k, now), startTwoPass(b, k, now)
+			if got != want {
+				t.Fatalf("capacity %d, call %d: start = %d, two passes = %d", capacity, n, got, want)
+			}
+			if want != noAge {
+				differ++
+			}
+		}
+		for i := range a.slots {
+			if a.slots[i] != b.slots[i] {
+				t.Fatalf("capacity %d: slot %d is %#x, two passes %#x", capacity, i, a.slots[i], b.slots[i])
+			}
+		}
+		if differ == 0 {
+			t.Fatalf("capacity %d: no visitor came back: the test checks nothing", capacity)
+		}
+	}
+}

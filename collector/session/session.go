@@ -30,10 +30,11 @@ type Event struct {
 	Site    uint8
 	Landing uint8 // landing group of the path: 1 + index in landing_pages, 0 other
 	// ValueGoals: bit i set when goal i's conversion is worth Value
-	// (millionths); ValueBad counts the malformed values skipped.
+	// (millionths); ValueBad counts the malformed values skipped. (ValueBad
+	// sits with the other bytes: an event is 64 bytes, one cache line.)
+	ValueBad   uint8  `json:",omitempty"`
 	ValueGoals uint64 `json:",omitempty"`
 	Value      int64  `json:",omitempty"`
-	ValueBad   uint8  `json:",omitempty"`
 }
 
 // Labels are the label values every session metric carries.
@@ -183,22 +184,26 @@ func New(cfg Config, sink Sink) (*Sessionizer, error) {
 // Add takes one event. Events are held up to MaxDelay behind the newest event
 // time and applied in (time, arrival) order; an event older than that is
 // applied at once and reported as late.
-func (s *Sessionizer) Add(e Event) {
+func (s *Sessionizer) Add(e Event) { s.Put(&e) }
+
+// Put is Add of *e without copying it on the way: *e is read, neither
+// changed (the held copy gets its arrival order) nor kept.
+func (s *Sessionizer) Put(e *Event) {
 	if e.Kind != classify.KindPageview && e.Kind != classify.KindRedirect {
 		return
 	}
 	s.seq++
-	e.Seq = s.seq
 	if !s.started || e.Time > s.watermark {
 		s.watermark = e.Time
 		s.started = true
 	}
+	h := hashKey(e.Visitor)
 	if e.Time < s.frontier() {
 		s.sink.LateEvent()
-		s.apply(&e)
+		s.apply(e, &hint{hash: h, rec: none})
 		return
 	}
-	s.pending.insert(&e)
+	s.pending.insert(e, s.seq, h)
 	s.release()
 }
 
@@ -221,14 +226,16 @@ const (
 func (s *Sessionizer) prefetchAhead() {
 	n := s.pending.len()
 	if n > aheadSlot {
-		s.t.prefetchSlot(s.pending.at(aheadSlot).Visitor)
+		s.t.prefetchSlot(s.pending.hintAt(aheadSlot).hash)
 	}
 	if n > aheadRecord {
-		s.t.prefetchRec(s.pending.at(aheadRecord).Visitor)
+		h := s.pending.hintAt(aheadRecord)
+		h.rec = s.t.prefetchRec(h.hash)
 	}
 	if n > aheadNeighbr {
-		e := s.pending.at(aheadNeighbr)
-		i := s.t.find(e.Visitor)
+		e, h := s.pending.at(aheadNeighbr), s.pending.hintAt(aheadNeighbr)
+		i := s.t.findHinted(e.Visitor, h)
+		h.rec = i
 		if i == none {
 			if e.Kind == classify.KindPageview {
 				s.prefetchStart(e) // a new visitor: a session starts
@@ -283,7 +290,7 @@ func (s *Sessionizer) Advance(t int64) {
 func (s *Sessionizer) Flush() {
 	for s.pending.len() > 0 {
 		s.prefetchAhead()
-		s.apply(s.pending.min()) // apply never adds: the slot stays put
+		s.apply(s.pending.min(), s.pending.minHint()) // apply never adds: the slot stays put
 		s.pending.drop()
 	}
 }
@@ -314,7 +321,7 @@ func (s *Sessionizer) release() {
 	f := s.frontier()
 	for s.pending.len() > 0 && s.pending.min().Time <= f {
 		s.prefetchAhead()
-		s.apply(s.pending.min())
+		s.apply(s.pending.min(), s.pending.minHint())
 		s.pending.drop()
 	}
 	s.expire(f)
@@ -370,8 +377,9 @@ func (s *Sessionizer) expire(now int64) {
 	}
 }
 
-func (s *Sessionizer) apply(e *Event) {
-	i := s.lookup(e.Visitor)
+// apply applies event e, whose visitor's hint is hn.
+func (s *Sessionizer) apply(e *Event, hn *hint) {
+	i := s.lookupHinted(e.Visitor, hn)
 	v := s.t.rec(i)
 	if e.Kind == classify.KindRedirect {
 		if e.Source != 0 {
@@ -540,7 +548,12 @@ func (s *Sessionizer) close(i int32, evicted bool) {
 // the least recently active visitor when memory is full) if needed. A new
 // record is linked at the back of the list; its caller touches it.
 func (s *Sessionizer) lookup(k uint64) int32 {
-	if i := s.t.find(k); i != none {
+	return s.lookupHinted(k, &hint{hash: hashKey(k), rec: none})
+}
+
+// lookupHinted is lookup of a held event's visitor k with hint hn.
+func (s *Sessionizer) lookupHinted(k uint64, hn *hint) int32 {
+	if i := s.t.findHinted(k, hn); i != none {
 		return i
 	}
 	if s.t.n >= s.cfg.MaxVisitors && s.head != none {
@@ -550,7 +563,7 @@ func (s *Sessionizer) lookup(k uint64) int32 {
 		}
 		s.remove(j)
 	}
-	i := s.t.insert(k)
+	i := s.t.insertHash(k, hn.hash)
 	s.pushBack(i)
 	return i
 }

@@ -99,11 +99,24 @@ func hashKey(k uint64) uint64 {
 }
 
 // find returns the record of key k, or none.
-func (t *table) find(k uint64) int32 {
+func (t *table) find(k uint64) int32 { return t.findHash(k, hashKey(k)) }
+
+// findHinted is find for a held event's visitor k with hint hn: the
+// hinted record when it holds k (a free record holds key 0, and a key is
+// in one record at most, so for k != 0 that is k's record), else the
+// index is searched.
+func (t *table) findHinted(k uint64, hn *hint) int32 {
+	if i := hn.rec; i >= 0 && i < t.used && k != 0 && t.rec(i).key == k {
+		return i
+	}
+	return t.findHash(k, hn.hash)
+}
+
+// findHash is find of key k whose hashKey is h.
+func (t *table) findHash(k, h uint64) int32 {
 	if t.n == 0 {
 		return none
 	}
-	h := hashKey(k)
 	tag := h >> 32
 	mask := uint64(len(t.slots) - 1)
 	for p := tag >> (32 - t.bits); ; p = (p + 1) & mask {
@@ -121,7 +134,10 @@ func (t *table) find(k uint64) int32 {
 
 // insert adds key k, which must not be in the table, and returns its new
 // record, zero but for the key and unlinked.
-func (t *table) insert(k uint64) int32 {
+func (t *table) insert(k uint64) int32 { return t.insertHash(k, hashKey(k)) }
+
+// insertHash is insert of key k whose hashKey is h.
+func (t *table) insertHash(k, h uint64) int32 {
 	if (t.n+1)*4 > len(t.slots)*3 {
 		t.grow()
 	}
@@ -137,7 +153,7 @@ func (t *table) insert(k uint64) int32 {
 		t.used++
 	}
 	*t.rec(i) = visitor{key: k, prev: none, next: none}
-	t.place(hashKey(k)>>32<<32 | uint64(uint32(i)+1))
+	t.place(h>>32<<32 | uint64(uint32(i)+1))
 	t.n++
 	return i
 }
@@ -192,31 +208,34 @@ func (t *table) delete(i int32) {
 	t.free = i
 }
 
-// prefetchSlot starts reading the index slot key k belongs at.
-func (t *table) prefetchSlot(k uint64) {
+// prefetchSlot starts reading the index slot of the key whose hashKey is
+// h.
+func (t *table) prefetchSlot(h uint64) {
 	if t.n == 0 {
 		return
 	}
-	p := hashKey(k) >> 32 >> (32 - t.bits)
+	p := h >> 32 >> (32 - t.bits)
 	prefetch(uintptr(unsafe.Pointer(&t.slots[p])))
 }
 
-// prefetchRec starts reading the record of key k, if its index slots
-// name one: the slots are read, the record is not waited for.
-func (t *table) prefetchRec(k uint64) {
+// prefetchRec starts reading the record of the key whose hashKey is h, if
+// its index slots name one, and returns that record (or none): the slots
+// are read, the record is not waited for, so its key is not checked.
+func (t *table) prefetchRec(h uint64) int32 {
 	if t.n == 0 {
-		return
+		return none
 	}
-	tag := hashKey(k) >> 32
+	tag := h >> 32
 	mask := uint64(len(t.slots) - 1)
 	for p := tag >> (32 - t.bits); ; p = (p + 1) & mask {
 		s := t.slots[p]
 		if s == 0 {
-			return
+			return none
 		}
 		if s>>32 == tag {
-			prefetch(uintptr(unsafe.Pointer(t.rec(int32(uint32(s) - 1)))))
-			return
+			i := int32(uint32(s) - 1)
+			prefetch(uintptr(unsafe.Pointer(t.rec(i))))
+			return i
 		}
 	}
 }

@@ -99,3 +99,41 @@ func TestVisitorIsOneCacheLine(t *testing.T) {
 		t.Errorf("visitor record is %d bytes, want 64", n)
 	}
 }
+
+// TestTableHints checks findHinted against find with hints of every kind
+// a held event can carry: none, right, the record of another key, a
+// record freed since, one freed and handed to another key, and records
+// past those handed out; key 0 (what a freed record holds) included.
+func TestTableHints(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	tb := newTable()
+	live := map[uint64]int32{}
+	var gone []int32 // records freed at some point
+	for step := range 100_000 {
+		k := uint64(r.IntN(500))
+		if i, ok := live[k]; ok && r.IntN(2) == 0 {
+			tb.delete(i)
+			delete(live, k)
+			gone = append(gone, i)
+		} else if !ok {
+			live[k] = tb.insert(k)
+		}
+		q := uint64(r.IntN(520)) // sometimes absent
+		hn := hint{hash: hashKey(q), rec: none}
+		switch r.IntN(5) {
+		case 1:
+			hn.rec = live[q] // right when q is live; record 0 otherwise
+		case 2:
+			hn.rec = int32(r.IntN(int(tb.used) + 1)) // any record, or one past them
+		case 3:
+			if len(gone) > 0 {
+				hn.rec = gone[r.IntN(len(gone))]
+			}
+		case 4:
+			hn.rec = tb.used + int32(r.IntN(3*pageLen))
+		}
+		if got, want := tb.findHinted(q, &hn), tb.find(q); got != want {
+			t.Fatalf("step %d: findHinted(%d, rec %d) = %d, find = %d", step, q, hn.rec, got, want)
+		}
+	}
+}

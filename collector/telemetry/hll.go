@@ -100,8 +100,8 @@ type dayVisitors struct {
 func (m *Metrics) VisitorSeen(l session.Labels, key uint64, day int32) {
 	d := &m.dayv
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.seen(m.cell(l), key, day)
+	d.seen(m.cell(l), key, day) // does not panic: no deferred unlock
+	d.mu.Unlock()
 }
 
 // VisitorAddr implements session.VisitorPrefetcher: the address of the
