@@ -108,31 +108,18 @@ func (c *Collector) Replay(ctx context.Context, inputs []Input, ro ReplayOptions
 	return &ReplayResult{Metrics: m, Unparsed: unparsed(m, srcs), Visitors: visitors}, nil
 }
 
-// mappedHook, when set (by tests), is called once a replayed file is mapped,
-// before its lines are read.
-var mappedHook func(path string)
-
 // replaySequential counts the inputs on this goroutine.
 func (c *Collector) replaySequential(ctx context.Context, inputs []Input, srcs []*source, p *pipeline) error {
 	for i, in := range inputs {
-		src := srcs[i]
-		line := func(line []byte, n int) { p.line(src, line, n) }
-		tooLong := func(n int) { p.tooLong(src, n) }
-		var err error
-		if m := openMapped(in); m != nil {
-			if mappedHook != nil {
-				mappedHook(in.Path)
-			}
-			err = eachMappedLine(ctx, m, c.cfg.MaxLineBytes, line, tooLong)
-			m.close()
-		} else {
-			r, closeFn, oerr := openInput(in)
-			if oerr != nil {
-				return oerr
-			}
-			err = eachLine(ctx, r, c.cfg.MaxLineBytes, line, tooLong)
-			closeFn()
+		r, closeFn, err := openInput(in)
+		if err != nil {
+			return err
 		}
+		src := srcs[i]
+		err = eachLine(ctx, r, c.cfg.MaxLineBytes,
+			func(line []byte, n int) { p.line(src, line, n) },
+			func(n int) { p.tooLong(src, n) })
+		closeFn()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", in.Path, err)
 		}

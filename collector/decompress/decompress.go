@@ -46,10 +46,6 @@ var (
 	zstdMagic  = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
-// Detect names the format whose magic bytes head (the first MagicLen bytes
-// of a file, or all of a shorter one) starts with; None for plain text.
-func Detect(head []byte) Kind { return detect(head) }
-
 // detect names the format whose magic bytes head starts with; None when it
 // starts with none of them (plain text, or too few bytes to tell).
 func detect(head []byte) Kind {
