@@ -31,7 +31,7 @@ func (a *autoParser) Name() string { return "auto" }
 
 // Parse implements Parser.
 func (a *autoParser) Parse(line []byte, r *Request) error {
-	line, err := precheck(line)
+	line, m, err := a.combined.precheck(line)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 		return a.cloudfront.parse(line, r)
 	}
 	var c combinedSpans
-	if pos, ok := matchCombined(line, a.combined.lastStamp(), &c); ok {
+	if pos, ok := matchCombined(line, a.combined.lastStamp(), m, &c); ok {
 		// "$http_user_agent", the combined format's last value.
 		if end := quoteEnd(line, pos, pos); end >= 0 {
 			agent := line[pos:end:end]
@@ -62,7 +62,7 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 		}
 	}
 	var v values
-	if pos, ok := a.common.plan.match(line, &v); ok && pos == len(line) && size(v.get(line, fSkip)) {
+	if pos, ok := a.common.plan.match(line, m, &v); ok && pos == len(line) && size(v.get(line, fSkip)) {
 		return a.common.finish(line, &v, r)
 	}
 	return a.vhost.Parse(line, r)

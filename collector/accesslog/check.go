@@ -19,10 +19,16 @@ func precheck(line []byte) ([]byte, error) {
 	if blank(line) {
 		return nil, errEmpty
 	}
-	if !plainASCII(line) && (bytes.IndexByte(line, 0) >= 0 || !utf8.Valid(line)) {
+	if !plainASCII(line) && !utf8Text(line) {
 		return nil, errBinary
 	}
 	return line, nil
+}
+
+// utf8Text reports whether line, which is not plain ASCII, is text: valid
+// UTF-8 without NUL bytes.
+func utf8Text(line []byte) bool {
+	return bytes.IndexByte(line, 0) < 0 && utf8.Valid(line)
 }
 
 // blank reports whether b holds nothing but spaces and tabs.

@@ -68,8 +68,9 @@ func TestStartsCombined(t *testing.T) {
 // compareMatch matches line with pl both ways and reports a difference.
 func compareMatch(t *testing.T, name string, pl *plan, line []byte) {
 	t.Helper()
+	m, _ := slowMask(line)
 	var fast, slow values
-	fpos, fok := pl.match(line, &fast)
+	fpos, fok := pl.match(line, m, &fast)
 	spos, sok := pl.matchGeneric(line, &slow)
 	if fok != sok || fpos != spos {
 		t.Fatalf("%s: %q: matchCombined gives (%d, %v), the loop (%d, %v)", name, line, fpos, fok, spos, sok)
@@ -81,10 +82,10 @@ func compareMatch(t *testing.T, name string, pl *plan, line []byte) {
 	// same verdict and spans, and c.last exactly when the stamp is the
 	// line's.
 	var want combinedSpans
-	wpos, wok := matchCombined(line, nil, &want)
+	wpos, wok := matchCombined(line, nil, m, &want)
 	for _, stamp := range lastStamps(line) {
 		var c combinedSpans
-		pos, ok := matchCombined(line, &stamp, &c)
+		pos, ok := matchCombined(line, &stamp, m, &c)
 		same := c.timeEnd-c.time == 26 && string(line[c.time:c.timeEnd]) == string(stamp[:])
 		if ok && c.last != same {
 			t.Fatalf("%q with last stamp %q: c.last = %v", line, stamp, c.last)
@@ -147,7 +148,8 @@ func TestMatchCombined(t *testing.T) {
 		for _, l := range lines {
 			compareMatch(t, name, pl, l)
 			var v values
-			if _, ok := pl.match(l, &v); ok {
+			m, _ := slowMask(l)
+			if _, ok := pl.match(l, m, &v); ok {
 				matched++
 			}
 		}

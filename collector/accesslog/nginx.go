@@ -233,11 +233,12 @@ func (v *values) get(line []byte, f field) []byte {
 
 // match splits line by the plan into v and returns the offset just past the
 // last segment's literal. A plan that starts with the combined layout has
-// its first segments matched by matchCombined, the rest by the loop.
-func (pl *plan) match(line []byte, v *values) (int, bool) {
+// its first segments matched by matchCombined, the rest by the loop; m is
+// then the line's quote mask (scanLine).
+func (pl *plan) match(line []byte, m []uint64, v *values) (int, bool) {
 	if pl.combined {
 		var c combinedSpans
-		pos, ok := matchCombined(line, nil, &c)
+		pos, ok := matchCombined(line, nil, m, &c)
 		if !ok {
 			return 0, false
 		}
@@ -381,8 +382,9 @@ type combinedSpans struct {
 // TestMatchCombined and FuzzMatchCombined hold it to the loop.
 //
 // last, if not nil, is the last time stamp that parsed: c.last tells that
-// the line's is the same.
-func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
+// the line's is the same. m is the line's quote mask (scanLine), which
+// finds the quotes that bytes.IndexByte would.
+func matchCombined(line []byte, last *[26]byte, m []uint64, c *combinedSpans) (int, bool) {
 	n := len(line)
 	// $remote_addr " - "
 	e := indexFrom(line, 0, ' ')
@@ -414,10 +416,10 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	c.time, c.timeEnd = pos, e
 	pos = e + 3
 	// "$request" `" ` (quoteEnd, written out: it is too big to inline)
-	if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+	if e = quoteFrom(m, pos); e < 0 {
 		return 0, false
 	}
-	if e += pos; e > pos && line[e-1] == '\\' {
+	if e > pos && line[e-1] == '\\' {
 		if e = quoteEndEscaped(line, pos, e); e < 0 {
 			return 0, false
 		}
@@ -442,9 +444,9 @@ func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
 	// "$http_referer" `" "`, often "-"
 	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == '"' {
 		e = pos + 1
-	} else if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+	} else if e = quoteFrom(m, pos); e < 0 {
 		return 0, false
-	} else if e += pos; e > pos && line[e-1] == '\\' {
+	} else if e > pos && line[e-1] == '\\' {
 		if e = quoteEndEscaped(line, pos, e); e < 0 {
 			return 0, false
 		}
@@ -485,23 +487,23 @@ func (pl *plan) quotedTail() ([]field, bool) {
 // from where matchCombined found them. TestParseCombined and
 // FuzzParseCombined hold it to the general path.
 func (p *nginxParser) parseCombined(line []byte, r *Request) error {
-	line, err := precheck(line)
+	line, m, err := p.precheck(line)
 	if err != nil {
 		return err
 	}
+	n := len(line)
 	var c combinedSpans
-	pos, ok := matchCombined(line, p.lastStamp(), &c)
+	pos, ok := matchCombined(line, p.lastStamp(), m, &c)
 	if !ok {
 		return errSyntax
 	}
 	// "$http_user_agent", then any other quoted values; the last one's
 	// quote ends the line.
-	n := len(line)
-	end := bytes.IndexByte(line[pos:], '"')
+	end := quoteFrom(m, pos)
 	if end < 0 {
 		return errSyntax
 	}
-	if end += pos; end > pos && line[end-1] == '\\' {
+	if end > pos && line[end-1] == '\\' {
 		if end = quoteEndEscaped(line, pos, end); end < 0 {
 			return errSyntax
 		}
@@ -513,8 +515,13 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 			return errSyntax
 		}
 		pos = end + 3
-		if end = quoteEnd(line, pos, pos); end < 0 {
+		if end = quoteFrom(m, pos); end < 0 {
 			return errSyntax
+		}
+		if end > pos && line[end-1] == '\\' {
+			if end = quoteEndEscaped(line, pos, end); end < 0 {
+				return errSyntax
+			}
 		}
 		switch f {
 		case fForwardedFor:
@@ -527,6 +534,27 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 		return errSyntax
 	}
 	return p.finishCombined(line, &c, agent, forwarded, host, r)
+}
+
+// precheck is the package's precheck with the text check made by
+// scanLine, which also gives the line's quote mask, held in p.quotes until
+// the next line.
+func (p *nginxParser) precheck(line []byte) ([]byte, []uint64, error) {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if blank(line) {
+		return nil, nil, errEmpty
+	}
+	w := maskWords(len(line))
+	if cap(p.quotes) < w {
+		p.quotes = make([]uint64, w)
+	}
+	m := p.quotes[:w]
+	if !scanLine(line, m) && !utf8Text(line) {
+		return nil, nil, errBinary
+	}
+	return line, m, nil
 }
 
 // lastStamp returns the last time stamp that parsed, for matchCombined, or
@@ -608,6 +636,8 @@ type nginxParser struct {
 	lastLocal [26]byte
 	lastTime  time.Time
 	lastOK    bool
+	// The quote mask of the line being parsed, and room for more.
+	quotes []uint64
 	// The last day and zone that parsed ("02/Nov/2026" and " +0000"), and
 	// the Unix time of that day's 00:00:00 in that zone.
 	day      [17]byte
@@ -623,12 +653,12 @@ func (p *nginxParser) Parse(line []byte, r *Request) error {
 	if p.oneFunc {
 		return p.parseCombined(line, r)
 	}
-	line, err := precheck(line)
+	line, m, err := p.precheck(line)
 	if err != nil {
 		return err
 	}
 	var v values
-	pos, ok := p.plan.match(line, &v)
+	pos, ok := p.plan.match(line, m, &v)
 	if !ok {
 		return errSyntax
 	}
