@@ -429,8 +429,10 @@ func matchCombined(line []byte, last *[26]byte, m []uint64, c *combinedSpans) (i
 	}
 	c.req, c.reqEnd = pos, e
 	pos = e + 2
-	// $status " "
-	if e = indexFrom(line, pos, ' '); e < 0 {
+	// $status " ", three digits as a rule
+	if n-pos >= 4 && line[pos+3] == ' ' && line[pos] != ' ' && line[pos+1] != ' ' && line[pos+2] != ' ' {
+		e = pos + 3
+	} else if e = indexFrom(line, pos, ' '); e < 0 {
 		return 0, false
 	}
 	c.status, c.statusEnd = pos, e
@@ -486,15 +488,38 @@ func (pl *plan) quotedTail() ([]field, bool) {
 // no tail to check: match and finish for that layout, reading the values
 // from where matchCombined found them. TestParseCombined and
 // FuzzParseCombined hold it to the general path.
+//
+// It is p.precheck written out for the lines of 16 bytes or more, with the
+// blank check moved to where the match fails: a blank line is ASCII and
+// never matches, so it is rejected as empty all the same.
 func (p *nginxParser) parseCombined(line []byte, r *Request) error {
-	line, m, err := p.precheck(line)
-	if err != nil {
-		return err
-	}
 	n := len(line)
+	if n > 0 && line[n-1] == '\r' {
+		n--
+		line = line[:n]
+	}
+	var m []uint64
+	if n < minVector {
+		var err error
+		if m, err = p.scan(line); err != nil {
+			return err
+		}
+	} else {
+		w := maskWords(n)
+		if cap(p.quotes) < w {
+			p.quotes = make([]uint64, w)
+		}
+		m = p.quotes[:w]
+		if !scanQuotes(line, &m[0]) && !utf8Text(line) {
+			return errBinary
+		}
+	}
 	var c combinedSpans
 	pos, ok := matchCombined(line, p.lastStamp(), m, &c)
 	if !ok {
+		if blank(line) {
+			return errEmpty
+		}
 		return errSyntax
 	}
 	// "$http_user_agent", then any other quoted values; the last one's
@@ -543,8 +568,14 @@ func (p *nginxParser) precheck(line []byte) ([]byte, []uint64, error) {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	m, err := p.scan(line)
+	return line, m, err
+}
+
+// scan is precheck for a line without its carriage return.
+func (p *nginxParser) scan(line []byte) ([]uint64, error) {
 	if blank(line) {
-		return nil, nil, errEmpty
+		return nil, errEmpty
 	}
 	w := maskWords(len(line))
 	if cap(p.quotes) < w {
@@ -552,9 +583,9 @@ func (p *nginxParser) precheck(line []byte) ([]byte, []uint64, error) {
 	}
 	m := p.quotes[:w]
 	if !scanLine(line, m) && !utf8Text(line) {
-		return nil, nil, errBinary
+		return nil, errBinary
 	}
-	return line, m, nil
+	return m, nil
 }
 
 // lastStamp returns the last time stamp that parsed, for matchCombined, or
