@@ -31,14 +31,26 @@ func checkScan(t *testing.T, b []byte) {
 	t.Helper()
 	want, wantOK := slowMask(b)
 	words := len(want)
-	scans := map[string]func([]byte, []uint64) bool{
-		"scanLine":          scanLine,
-		"scanQuotesGeneric": scanQuotesGeneric,
+	defer restoreVectorMode()()
+	type scan struct {
+		name string
+		f    func([]byte, []uint64) bool
 	}
-	if len(b) >= minVector {
-		scans["scanQuotes"] = func(b []byte, m []uint64) bool { return scanQuotes(b, &m[0]) }
+	scans := []scan{{"scanQuotesGeneric", scanQuotesGeneric}}
+	for _, mode := range vectorModes() {
+		scans = append(scans, scan{"scanLine/" + mode.name, func(b []byte, m []uint64) bool {
+			mode.set()
+			return scanLine(b, m)
+		}})
+		if len(b) >= minVector {
+			scans = append(scans, scan{"scanQuotes/" + mode.name, func(b []byte, m []uint64) bool {
+				mode.set()
+				return scanQuotes(b, &m[0])
+			}})
+		}
 	}
-	for name, scan := range scans {
+	for _, s := range scans {
+		name, scan := s.name, s.f
 		m := make([]uint64, words+2)
 		for k := range m {
 			m[k] = ^uint64(0)
@@ -67,16 +79,22 @@ func checkScan(t *testing.T, b []byte) {
 	}
 }
 
+// scanMode is a path of scanQuotes and the function that selects it.
+type scanMode struct {
+	name string
+	set  func()
+}
+
 // scanLines are lines of every length up to two mask words and a little
 // more, with quotes, NULs and high bytes at each end and across the
 // 16-byte and 64-byte steps.
 func scanLines() [][]byte {
 	var out [][]byte
-	for n := 0; n <= 200; n++ {
+	for n := 0; n <= 300; n++ {
 		base := bytes.Repeat([]byte("ab cd"), n/5+1)[:n]
 		out = append(out, base)
 		for _, c := range []byte{'"', 0, 0x80, 0xff, 0x7f, 0x01, '#', '!'} {
-			for _, i := range []int{0, 1, 7, 8, 15, 16, 17, 31, 32, 63, 64, 65, n - 17, n - 16, n - 15, n - 9, n - 8, n - 1} {
+			for _, i := range []int{0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 95, 96, 127, 128, n - 33, n - 32, n - 31, n - 17, n - 16, n - 15, n - 9, n - 8, n - 1} {
 				if i < 0 || i >= n {
 					continue
 				}
@@ -106,6 +124,9 @@ func TestScanQuotes(t *testing.T) {
 	}
 	if quotes == 0 {
 		t.Fatal("no quotes in the lines: the comparison saw nothing")
+	}
+	for _, mode := range vectorModes() {
+		t.Logf("scanQuotes path checked: %s", mode.name)
 	}
 }
 
