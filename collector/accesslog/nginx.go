@@ -375,6 +375,13 @@ type combinedSpans struct {
 	last                                                                            bool // $time_local is the stamp given as the last one
 }
 
+// combinedValues are what finishCombined reads: the spans matchCombined
+// found and the quoted values after them.
+type combinedValues struct {
+	combinedSpans
+	agent, forwarded, host []byte
+}
+
 // matchCombined is matchFrom for the segments of combinedLayout, written
 // out: the same scans, in the same order, with the literals as constants,
 // so it fails on the same lines and finds the same values. It returns the
@@ -385,32 +392,31 @@ type combinedSpans struct {
 // the line's is the same. m is the line's quote mask (scanLine), which
 // finds the quotes that bytes.IndexByte would.
 func matchCombined(line []byte, last *[26]byte, m []uint64, c *combinedSpans) (int, bool) {
-	n := len(line)
 	// $remote_addr " - "
 	e := indexFrom(line, 0, ' ')
-	if e < 0 || n-e < 3 || line[e+1] != '-' || line[e+2] != ' ' {
+	if e < 0 || !has2(line, e+1, '-', ' ') {
 		return 0, false
 	}
 	c.addr = e
 	pos := e + 3
 	// $remote_user " [", most often "-".
-	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == ' ' {
+	if has2(line, pos, '-', ' ') {
 		e = pos + 1
 	} else if e = indexFrom(line, pos, ' '); e < 0 {
 		return 0, false
 	}
-	if n-e < 2 || line[e+1] != '[' {
+	if !has1(line, e+1, '[') {
 		return 0, false
 	}
 	pos = e + 2
 	// $time_local `] "`. When the stamp is last, the one before (valid,
 	// so without ']'), and ']' follows it, the scan would end there.
-	if last != nil && n-pos >= 27 && line[pos+26] == ']' && sameStamp(line[pos:pos+26], last) {
+	if last != nil && has1(line, pos+26, ']') && sameStamp(line[pos:pos+26], last) {
 		e, c.last = pos+26, true
 	} else if e = indexFrom(line, pos, ']'); e < 0 {
 		return 0, false
 	}
-	if n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+	if !has2(line, e+1, ' ', '"') {
 		return 0, false
 	}
 	c.time, c.timeEnd = pos, e
@@ -424,27 +430,27 @@ func matchCombined(line []byte, last *[26]byte, m []uint64, c *combinedSpans) (i
 			return 0, false
 		}
 	}
-	if n-e < 2 || line[e+1] != ' ' {
+	if !has1(line, e+1, ' ') {
 		return 0, false
 	}
 	c.req, c.reqEnd = pos, e
 	pos = e + 2
 	// $status " ", three digits as a rule
-	if n-pos >= 4 && line[pos+3] == ' ' && line[pos] != ' ' && line[pos+1] != ' ' && line[pos+2] != ' ' {
-		e = pos + 3
-	} else if e = indexFrom(line, pos, ' '); e < 0 {
-		return 0, false
+	if e = pos + 3; !spaceAt3(line, pos) {
+		if e = indexFrom(line, pos, ' '); e < 0 {
+			return 0, false
+		}
 	}
 	c.status, c.statusEnd = pos, e
 	pos = e + 1
 	// $body_bytes_sent ` "`
-	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '"' {
+	if e = indexFrom(line, pos, ' '); e < 0 || !has1(line, e+1, '"') {
 		return 0, false
 	}
 	c.size, c.sizeEnd = pos, e
 	pos = e + 2
 	// "$http_referer" `" "`, often "-"
-	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == '"' {
+	if has2(line, pos, '-', '"') {
 		e = pos + 1
 	} else if e = quoteFrom(m, pos); e < 0 {
 		return 0, false
@@ -453,11 +459,35 @@ func matchCombined(line []byte, last *[26]byte, m []uint64, c *combinedSpans) (i
 			return 0, false
 		}
 	}
-	if n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+	if !has2(line, e+1, ' ', '"') {
 		return 0, false
 	}
 	c.ref, c.refEnd = pos, e
 	return e + 3, true
+}
+
+// has1 reports whether line[i] is c, i in the line or not; has2 whether
+// line[i:i+2] is a then b. Their bounds checks are the ones that spare the
+// reads theirs.
+func has1(line []byte, i int, c byte) bool {
+	return uint(i) < uint(len(line)) && line[i] == c
+}
+
+func has2(line []byte, i int, a, b byte) bool {
+	return i >= 0 && i <= len(line)-2 && uint16(line[i])|uint16(line[i+1])<<8 == uint16(a)|uint16(b)<<8
+}
+
+// spaceAt3 reports whether the first space at or after i is at i+3, read
+// as one word: in x, the four bytes XOR spaces, a byte is zero exactly
+// where there is a space, and z flags those bytes exactly (as in
+// quoteBits): only the fourth.
+func spaceAt3(line []byte, i int) bool {
+	if i < 0 || i > len(line)-4 {
+		return false
+	}
+	x := (uint32(line[i]) | uint32(line[i+1])<<8 | uint32(line[i+2])<<16 | uint32(line[i+3])<<24) ^ 0x20202020
+	z := ^(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080
+	return z == 0x80000000
 }
 
 // quotedTail reports whether pl is the combined layout followed by quoted
@@ -514,8 +544,8 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 			return errBinary
 		}
 	}
-	var c combinedSpans
-	pos, ok := matchCombined(line, p.lastStamp(), m, &c)
+	var c combinedValues
+	pos, ok := matchCombined(line, p.lastStamp(), m, &c.combinedSpans)
 	if !ok {
 		if blank(line) {
 			return errEmpty
@@ -533,32 +563,44 @@ func (p *nginxParser) parseCombined(line []byte, r *Request) error {
 			return errSyntax
 		}
 	}
-	agent := line[pos:end:end]
-	var forwarded, host []byte
-	for _, f := range p.after {
-		if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
+	c.agent = line[pos:end:end]
+	if len(p.after) > 0 {
+		if end = p.afterAgent(line, m, end, &c); end < 0 {
 			return errSyntax
-		}
-		pos = end + 3
-		if end = quoteFrom(m, pos); end < 0 {
-			return errSyntax
-		}
-		if end > pos && line[end-1] == '\\' {
-			if end = quoteEndEscaped(line, pos, end); end < 0 {
-				return errSyntax
-			}
-		}
-		switch f {
-		case fForwardedFor:
-			forwarded = line[pos:end:end]
-		case fHost:
-			host = line[pos:end:end]
 		}
 	}
 	if end != n-1 {
 		return errSyntax
 	}
-	return p.finishCombined(line, &c, agent, forwarded, host, r)
+	return p.finishCombined(line, &c, r)
+}
+
+// afterAgent reads the quoted values after the user agent, whose closing
+// quote is at end, into c, and returns the offset of the last one's
+// closing quote, or -1.
+func (p *nginxParser) afterAgent(line []byte, m []uint64, end int, c *combinedValues) int {
+	n := len(line)
+	for _, f := range p.after {
+		if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
+			return -1
+		}
+		pos := end + 3
+		if end = quoteFrom(m, pos); end < 0 {
+			return -1
+		}
+		if end > pos && line[end-1] == '\\' {
+			if end = quoteEndEscaped(line, pos, end); end < 0 {
+				return -1
+			}
+		}
+		switch f {
+		case fForwardedFor:
+			c.forwarded = line[pos:end:end]
+		case fHost:
+			c.host = line[pos:end:end]
+		}
+	}
+	return end
 }
 
 // precheck is the package's precheck with the text check made by
@@ -598,8 +640,8 @@ func (p *nginxParser) lastStamp() *[26]byte {
 }
 
 // finishCombined is finish for the values matchCombined found and the
-// quoted ones after them.
-func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwarded, host []byte, r *Request) error {
+// quoted ones after them, in c.
+func (p *nginxParser) finishCombined(line []byte, c *combinedValues, r *Request) error {
 	t, ok := p.lastTime, true
 	if !c.last {
 		if t, ok = p.timeLocal(line[c.time:c.timeEnd:c.timeEnd]); !ok {
@@ -620,13 +662,13 @@ func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwa
 	r.Time = t
 	r.RemoteAddr = dash(line[:c.addr:c.addr])
 	r.ClientIP = nil
-	r.ForwardedFor = dash(forwarded)
+	r.ForwardedFor = dash(c.forwarded)
 	r.Method = method
 	r.URI = uri
 	r.Status = status
 	r.Referer = dash(line[c.ref:c.refEnd:c.refEnd])
-	r.UserAgent = dash(agent)
-	r.Host = dash(host)
+	r.UserAgent = dash(c.agent)
+	r.Host = dash(c.host)
 	r.NoUserAgent = false
 	return nil
 }
