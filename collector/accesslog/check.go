@@ -6,6 +6,7 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 	"unicode/utf8"
 )
@@ -72,18 +73,21 @@ func splitRequest(req []byte) (method, uri []byte, ok bool) {
 	// A method is a few bytes: no call to bytes.IndexByte, and none of
 	// indexFrom for the three of GET.
 	sp := 3
-	if !(len(req) > 3 && req[3] == ' ' && req[0] != ' ' && req[1] != ' ' && req[2] != ' ') {
-		sp = indexFrom(req, 0, ' ')
-	}
-	if sp <= 0 {
-		return nil, nil, false
+	if !spaceAt3(req, 0) {
+		if sp = indexFrom(req, 0, ' '); sp <= 0 {
+			return nil, nil, false
+		}
 	}
 	method, rest := req[:sp:sp], req[sp+1:]
 	// The common ending, " HTTP/1.1": a space, "HTTP/" and three bytes
-	// that are not spaces, so that space is the last one.
-	if n := len(rest); n >= 9 && rest[n-9] == ' ' && string(rest[n-8:n-3]) == "HTTP/" &&
-		rest[n-3] != ' ' && rest[n-2] != ' ' && rest[n-1] != ' ' {
-		return method, rest[: n-9 : n-9], true
+	// that are not spaces, so that space is the last one; the first eight
+	// of those nine bytes are read as one word.
+	if n := len(rest); n >= 9 {
+		w := binary.LittleEndian.Uint64(rest[n-9:])
+		if w&0xffffffffffff == ' '|'H'<<8|'T'<<16|'T'<<24|'P'<<32|'/'<<40 &&
+			byte(w>>48) != ' ' && byte(w>>56) != ' ' && rest[n-1] != ' ' {
+			return method, rest[: n-9 : n-9], true
+		}
 	}
 	if last := bytes.LastIndexByte(rest, ' '); last >= 0 && hasPrefix(rest[last+1:], "HTTP/") {
 		rest = rest[:last]

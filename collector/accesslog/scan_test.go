@@ -66,15 +66,15 @@ func checkScan(t *testing.T, b []byte) {
 			t.Fatalf("%s(%q) wrote past the line's %d mask words", name, b, words)
 		}
 	}
-	// quoteFrom on the mask finds what bytes.IndexByte finds, from every
-	// offset up to the line's end.
-	for i := 0; i <= len(b); i++ {
-		w := -1
-		if j := bytes.IndexByte(b[i:], '"'); j >= 0 {
-			w = i + j
+	// quoteFrom on the mask finds the first quote from every offset up to
+	// the line's end.
+	next := -1 // the first quote at or after i, going down from the end
+	for i := len(b); i >= 0; i-- {
+		if i < len(b) && b[i] == '"' {
+			next = i
 		}
-		if got := quoteFrom(want, i); got != w {
-			t.Fatalf("%q: quoteFrom(%d) = %d, want %d", b, i, got, w)
+		if got := quoteFrom(want, i); got != next {
+			t.Fatalf("%q: quoteFrom(%d) = %d, want %d", b, i, got, next)
 		}
 	}
 }
