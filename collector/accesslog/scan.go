@@ -7,8 +7,10 @@ import (
 
 // Byte scanning a word at a time. A log line's short fields (an address,
 // "-", a time stamp, a status, a size) end within a few bytes, where the
-// call and set-up of bytes.IndexByte cost more than the scan itself; the
-// long ones (request, referrer, user agent) are left to bytes.IndexByte.
+// call and set-up of bytes.IndexByte cost more than the scan itself. The
+// long ones (request, referrer, user agent) end at quotes, which the
+// nginx parsers find in the line's quote mask (scanLine, below), and the
+// other formats with bytes.IndexByte.
 
 const (
 	lows  = 0x0101010101010101
