@@ -258,7 +258,7 @@ func maskBoundaryLines() [][]byte {
 		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET "+long+"\\\" HTTP/1.1", "200")),
 		[]byte(`a - b [c] "d`+long+`" e f "g" "`+long+`" "x"`))
 	for n := 0; n < 24; n++ {
-		out = append(out, []byte(`- - - [] "" - - "" ""`+strings.Repeat(`"`, n))[:n])
+		out = append(out, []byte(`- - - [] "" - - "" ""` + strings.Repeat(`"`, n))[:n])
 		out = append(out, bytes.Repeat([]byte{' '}, n), append(bytes.Repeat([]byte{' '}, n), '\r'))
 	}
 	return out
