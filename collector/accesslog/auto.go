@@ -31,7 +31,7 @@ func (a *autoParser) Name() string { return "auto" }
 
 // Parse implements Parser.
 func (a *autoParser) Parse(line []byte, r *Request) error {
-	line, err := precheck(line)
+	line, m, err := a.combined.precheck(line)
 	if err != nil {
 		return err
 	}
@@ -41,28 +41,27 @@ func (a *autoParser) Parse(line []byte, r *Request) error {
 	case line[0] == '#' || startsCloudFront(line):
 		return a.cloudfront.parse(line, r)
 	}
-	var c combinedSpans
-	if pos, ok := matchCombined(line, a.combined.lastStamp(), &c); ok {
+	var c combinedValues
+	if pos, ok := matchCombined(line, a.combined.lastStamp(), m, &c.combinedSpans); ok {
 		// "$http_user_agent", the combined format's last value.
 		if end := quoteEnd(line, pos, pos); end >= 0 {
-			agent := line[pos:end:end]
-			var forwarded, host []byte
+			c.agent = line[pos:end:end]
 			tail := line[end+1:]
 			switch {
 			case len(tail) == 0: // combined
 			case len(tail) > 1 && tail[1] == '"': // main, sessions
-				if forwarded, host, ok = quotedTail(tail); !ok {
+				if c.forwarded, c.host, ok = quotedTail(tail); !ok {
 					return errSyntax
 				}
 			case ingressTail(tail):
 			default:
 				return a.traefik.Parse(line, r)
 			}
-			return a.combined.finishCombined(line, &c, agent, forwarded, host, r)
+			return a.combined.finishCombined(line, &c, r)
 		}
 	}
 	var v values
-	if pos, ok := a.common.plan.match(line, &v); ok && pos == len(line) && size(v.get(line, fSkip)) {
+	if pos, ok := a.common.plan.match(line, m, &v); ok && pos == len(line) && size(v.get(line, fSkip)) {
 		return a.common.finish(line, &v, r)
 	}
 	return a.vhost.Parse(line, r)

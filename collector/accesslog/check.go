@@ -6,6 +6,7 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"time"
 	"unicode/utf8"
 )
@@ -19,10 +20,16 @@ func precheck(line []byte) ([]byte, error) {
 	if blank(line) {
 		return nil, errEmpty
 	}
-	if !plainASCII(line) && (bytes.IndexByte(line, 0) >= 0 || !utf8.Valid(line)) {
+	if !plainASCII(line) && !utf8Text(line) {
 		return nil, errBinary
 	}
 	return line, nil
+}
+
+// utf8Text reports whether line, which is not plain ASCII, is text: valid
+// UTF-8 without NUL bytes.
+func utf8Text(line []byte) bool {
+	return bytes.IndexByte(line, 0) < 0 && utf8.Valid(line)
 }
 
 // blank reports whether b holds nothing but spaces and tabs.
@@ -63,16 +70,24 @@ func parseStatus(b []byte) (int, bool) {
 // protocol is recognised by its "HTTP/" prefix; without one, everything after
 // the method is the URI (HTTP/0.9, or a URI logged with a raw space).
 func splitRequest(req []byte) (method, uri []byte, ok bool) {
-	sp := indexFrom(req, 0, ' ') // a method is a few bytes: no call to bytes.IndexByte
-	if sp <= 0 {
-		return nil, nil, false
+	// A method is a few bytes: no call to bytes.IndexByte, and none of
+	// indexFrom for the three of GET.
+	sp := 3
+	if !spaceAt3(req, 0) {
+		if sp = indexFrom(req, 0, ' '); sp <= 0 {
+			return nil, nil, false
+		}
 	}
 	method, rest := req[:sp:sp], req[sp+1:]
 	// The common ending, " HTTP/1.1": a space, "HTTP/" and three bytes
-	// that are not spaces, so that space is the last one.
-	if n := len(rest); n >= 9 && rest[n-9] == ' ' && string(rest[n-8:n-3]) == "HTTP/" &&
-		rest[n-3] != ' ' && rest[n-2] != ' ' && rest[n-1] != ' ' {
-		return method, rest[: n-9 : n-9], true
+	// that are not spaces, so that space is the last one; the first eight
+	// of those nine bytes are read as one word.
+	if n := len(rest); n >= 9 {
+		w := binary.LittleEndian.Uint64(rest[n-9:])
+		if w&0xffffffffffff == ' '|'H'<<8|'T'<<16|'T'<<24|'P'<<32|'/'<<40 &&
+			byte(w>>48) != ' ' && byte(w>>56) != ' ' && rest[n-1] != ' ' {
+			return method, rest[: n-9 : n-9], true
+		}
 	}
 	if last := bytes.LastIndexByte(rest, ' '); last >= 0 && hasPrefix(rest[last+1:], "HTTP/") {
 		rest = rest[:last]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,8 +69,9 @@ func TestStartsCombined(t *testing.T) {
 // compareMatch matches line with pl both ways and reports a difference.
 func compareMatch(t *testing.T, name string, pl *plan, line []byte) {
 	t.Helper()
+	m, _ := slowMask(line)
 	var fast, slow values
-	fpos, fok := pl.match(line, &fast)
+	fpos, fok := pl.match(line, m, &fast)
 	spos, sok := pl.matchGeneric(line, &slow)
 	if fok != sok || fpos != spos {
 		t.Fatalf("%s: %q: matchCombined gives (%d, %v), the loop (%d, %v)", name, line, fpos, fok, spos, sok)
@@ -81,10 +83,10 @@ func compareMatch(t *testing.T, name string, pl *plan, line []byte) {
 	// same verdict and spans, and c.last exactly when the stamp is the
 	// line's.
 	var want combinedSpans
-	wpos, wok := matchCombined(line, nil, &want)
+	wpos, wok := matchCombined(line, nil, m, &want)
 	for _, stamp := range lastStamps(line) {
 		var c combinedSpans
-		pos, ok := matchCombined(line, &stamp, &c)
+		pos, ok := matchCombined(line, &stamp, m, &c)
 		same := c.timeEnd-c.time == 26 && string(line[c.time:c.timeEnd]) == string(stamp[:])
 		if ok && c.last != same {
 			t.Fatalf("%q with last stamp %q: c.last = %v", line, stamp, c.last)
@@ -142,12 +144,14 @@ func TestMatchCombined(t *testing.T) {
 		[]byte(`a - b [c] "d\" \\" e f "g\\\" h" "i"`), []byte(`- - - [] "" - - "" "" "" ""`)} {
 		lines = append(lines, edits(l)...)
 	}
+	lines = append(lines, maskBoundaryLines()...)
 	matched := 0
 	for name, pl := range combinedPlans(t) {
 		for _, l := range lines {
 			compareMatch(t, name, pl, l)
 			var v values
-			if _, ok := pl.match(l, &v); ok {
+			m, _ := slowMask(l)
+			if _, ok := pl.match(l, m, &v); ok {
 				matched++
 			}
 		}
@@ -228,9 +232,36 @@ func TestParseCombined(t *testing.T) {
 		lines = append(lines, l)
 		lines = append(lines, edits(l)...)
 	}
+	lines = append(lines, maskBoundaryLines()...)
 	for _, format := range parseCombinedFormats {
 		compareParseCombined(t, format, lines)
 	}
+}
+
+// maskBoundaryLines are combined and main lines whose quotes, escaped
+// quotes and backslashes fall on every side of the quote mask's 64-byte
+// words and the scans' 16- and 32-byte steps, long lines of several
+// words, and lines of 15 to 17 bytes, where the vector scan starts.
+func maskBoundaryLines() [][]byte {
+	var out [][]byte
+	for pad := 0; pad < 140; pad++ {
+		p := strings.Repeat("a", pad)
+		out = append(out,
+			[]byte(`203.0.113.7 - - [02/Nov/2026:00:03:37 +0000] "GET /`+p+` HTTP/1.1" 200 512 "-" "ua"`),
+			[]byte(`203.0.113.7 - - [02/Nov/2026:00:03:37 +0000] "GET /`+p+`\" HTTP/1.1" 200 512 "r\"`+p+`" "u\\"`),
+			[]byte(`203.0.113.7 - - [02/Nov/2026:00:03:37 +0000] "GET /x HTTP/1.1" 200 512 "https://`+p+`" "`+p+`\"" "-"`),
+			[]byte(`203.0.113.7 - - [02/Nov/2026:00:03:37 +0000] "GET /x HTTP/1.1" 200 512 "-" "`+p+`"`+p))
+	}
+	long := strings.Repeat("/segment", 700)
+	out = append(out,
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET "+long+" HTTP/1.1", "200")),
+		[]byte(combinedLine("02/Nov/2026:00:03:37 +0000", "GET "+long+"\\\" HTTP/1.1", "200")),
+		[]byte(`a - b [c] "d`+long+`" e f "g" "`+long+`" "x"`))
+	for n := 0; n < 24; n++ {
+		out = append(out, []byte(`- - - [] "" - - "" ""` + strings.Repeat(`"`, n))[:n])
+		out = append(out, bytes.Repeat([]byte{' '}, n), append(bytes.Repeat([]byte{' '}, n), '\r'))
+	}
+	return out
 }
 
 // parseCombinedFormats are formats parsed by parseCombined.

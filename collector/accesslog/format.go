@@ -88,7 +88,7 @@ func New(format string) (Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	np := &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent]}
+	np := &nginxParser{name: "custom", plan: pl, noAgent: !pl.has[fUserAgent], quotes: make([]uint64, 0, 16)}
 	np.after, np.oneFunc = pl.quotedTail()
 	return np, nil
 }
@@ -126,7 +126,7 @@ func newPreset(p preset) *nginxParser {
 	if err != nil {
 		panic("accesslog: preset " + p.name + ": " + err.Error())
 	}
-	np := &nginxParser{name: p.name, plan: pl, noAgent: !pl.has[fUserAgent]}
+	np := &nginxParser{name: p.name, plan: pl, noAgent: !pl.has[fUserAgent], quotes: make([]uint64, 0, 16)}
 	if p.loose {
 		np.tail = ingressTail
 	}

@@ -233,11 +233,12 @@ func (v *values) get(line []byte, f field) []byte {
 
 // match splits line by the plan into v and returns the offset just past the
 // last segment's literal. A plan that starts with the combined layout has
-// its first segments matched by matchCombined, the rest by the loop.
-func (pl *plan) match(line []byte, v *values) (int, bool) {
+// its first segments matched by matchCombined, the rest by the loop; m is
+// then the line's quote mask (scanLine).
+func (pl *plan) match(line []byte, m []uint64, v *values) (int, bool) {
 	if pl.combined {
 		var c combinedSpans
-		pos, ok := matchCombined(line, nil, &c)
+		pos, ok := matchCombined(line, nil, m, &c)
 		if !ok {
 			return 0, false
 		}
@@ -374,6 +375,13 @@ type combinedSpans struct {
 	last                                                                            bool // $time_local is the stamp given as the last one
 }
 
+// combinedValues are what finishCombined reads: the spans matchCombined
+// found and the quoted values after them.
+type combinedValues struct {
+	combinedSpans
+	agent, forwarded, host []byte
+}
+
 // matchCombined is matchFrom for the segments of combinedLayout, written
 // out: the same scans, in the same order, with the literals as constants,
 // so it fails on the same lines and finds the same values. It returns the
@@ -381,79 +389,105 @@ type combinedSpans struct {
 // TestMatchCombined and FuzzMatchCombined hold it to the loop.
 //
 // last, if not nil, is the last time stamp that parsed: c.last tells that
-// the line's is the same.
-func matchCombined(line []byte, last *[26]byte, c *combinedSpans) (int, bool) {
-	n := len(line)
+// the line's is the same. m is the line's quote mask (scanLine), which
+// finds the quotes that bytes.IndexByte would.
+func matchCombined(line []byte, last *[26]byte, m []uint64, c *combinedSpans) (int, bool) {
 	// $remote_addr " - "
 	e := indexFrom(line, 0, ' ')
-	if e < 0 || n-e < 3 || line[e+1] != '-' || line[e+2] != ' ' {
+	if e < 0 || !has2(line, e+1, '-', ' ') {
 		return 0, false
 	}
 	c.addr = e
 	pos := e + 3
 	// $remote_user " [", most often "-".
-	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == ' ' {
+	if has2(line, pos, '-', ' ') {
 		e = pos + 1
 	} else if e = indexFrom(line, pos, ' '); e < 0 {
 		return 0, false
 	}
-	if n-e < 2 || line[e+1] != '[' {
+	if !has1(line, e+1, '[') {
 		return 0, false
 	}
 	pos = e + 2
 	// $time_local `] "`. When the stamp is last, the one before (valid,
 	// so without ']'), and ']' follows it, the scan would end there.
-	if last != nil && n-pos >= 27 && line[pos+26] == ']' && sameStamp(line[pos:pos+26], last) {
+	if last != nil && has1(line, pos+26, ']') && sameStamp(line[pos:pos+26], last) {
 		e, c.last = pos+26, true
 	} else if e = indexFrom(line, pos, ']'); e < 0 {
 		return 0, false
 	}
-	if n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+	if !has2(line, e+1, ' ', '"') {
 		return 0, false
 	}
 	c.time, c.timeEnd = pos, e
 	pos = e + 3
 	// "$request" `" ` (quoteEnd, written out: it is too big to inline)
-	if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+	if e = quoteFrom(m, pos); e < 0 {
 		return 0, false
 	}
-	if e += pos; e > pos && line[e-1] == '\\' {
+	if e > pos && line[e-1] == '\\' {
 		if e = quoteEndEscaped(line, pos, e); e < 0 {
 			return 0, false
 		}
 	}
-	if n-e < 2 || line[e+1] != ' ' {
+	if !has1(line, e+1, ' ') {
 		return 0, false
 	}
 	c.req, c.reqEnd = pos, e
 	pos = e + 2
-	// $status " "
-	if e = indexFrom(line, pos, ' '); e < 0 {
-		return 0, false
+	// $status " ", three digits as a rule
+	if e = pos + 3; !spaceAt3(line, pos) {
+		if e = indexFrom(line, pos, ' '); e < 0 {
+			return 0, false
+		}
 	}
 	c.status, c.statusEnd = pos, e
 	pos = e + 1
 	// $body_bytes_sent ` "`
-	if e = indexFrom(line, pos, ' '); e < 0 || n-e < 2 || line[e+1] != '"' {
+	if e = indexFrom(line, pos, ' '); e < 0 || !has1(line, e+1, '"') {
 		return 0, false
 	}
 	c.size, c.sizeEnd = pos, e
 	pos = e + 2
 	// "$http_referer" `" "`, often "-"
-	if n-pos >= 2 && line[pos] == '-' && line[pos+1] == '"' {
+	if has2(line, pos, '-', '"') {
 		e = pos + 1
-	} else if e = bytes.IndexByte(line[pos:], '"'); e < 0 {
+	} else if e = quoteFrom(m, pos); e < 0 {
 		return 0, false
-	} else if e += pos; e > pos && line[e-1] == '\\' {
+	} else if e > pos && line[e-1] == '\\' {
 		if e = quoteEndEscaped(line, pos, e); e < 0 {
 			return 0, false
 		}
 	}
-	if n-e < 3 || line[e+1] != ' ' || line[e+2] != '"' {
+	if !has2(line, e+1, ' ', '"') {
 		return 0, false
 	}
 	c.ref, c.refEnd = pos, e
 	return e + 3, true
+}
+
+// has1 reports whether line[i] is c, i in the line or not; has2 whether
+// line[i:i+2] is a then b. Their bounds checks are the ones that spare the
+// reads theirs.
+func has1(line []byte, i int, c byte) bool {
+	return uint(i) < uint(len(line)) && line[i] == c
+}
+
+func has2(line []byte, i int, a, b byte) bool {
+	return i >= 0 && i <= len(line)-2 && uint16(line[i])|uint16(line[i+1])<<8 == uint16(a)|uint16(b)<<8
+}
+
+// spaceAt3 reports whether the first space at or after i is at i+3, read
+// as one word: in x, the four bytes XOR spaces, a byte is zero exactly
+// where there is a space, and z flags those bytes exactly (as in
+// quoteBits): only the fourth.
+func spaceAt3(line []byte, i int) bool {
+	if i < 0 || i > len(line)-4 {
+		return false
+	}
+	x := (uint32(line[i]) | uint32(line[i+1])<<8 | uint32(line[i+2])<<16 | uint32(line[i+3])<<24) ^ 0x20202020
+	z := ^(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080
+	return z == 0x80000000
 }
 
 // quotedTail reports whether pl is the combined layout followed by quoted
@@ -484,49 +518,116 @@ func (pl *plan) quotedTail() ([]field, bool) {
 // no tail to check: match and finish for that layout, reading the values
 // from where matchCombined found them. TestParseCombined and
 // FuzzParseCombined hold it to the general path.
+//
+// It is p.precheck written out for the lines of 16 bytes or more, with the
+// blank check moved to where the match fails: a blank line is ASCII and
+// never matches, so it is rejected as empty all the same.
 func (p *nginxParser) parseCombined(line []byte, r *Request) error {
-	line, err := precheck(line)
-	if err != nil {
-		return err
+	n := len(line)
+	if n > 0 && line[n-1] == '\r' {
+		n--
+		line = line[:n]
 	}
-	var c combinedSpans
-	pos, ok := matchCombined(line, p.lastStamp(), &c)
+	var m []uint64
+	if n < minVector {
+		var err error
+		if m, err = p.scan(line); err != nil {
+			return err
+		}
+	} else {
+		w := maskWords(n)
+		if cap(p.quotes) < w {
+			p.quotes = make([]uint64, w)
+		}
+		m = p.quotes[:w]
+		if !scanQuotes(line, &m[0]) && !utf8Text(line) {
+			return errBinary
+		}
+	}
+	var c combinedValues
+	pos, ok := matchCombined(line, p.lastStamp(), m, &c.combinedSpans)
 	if !ok {
+		if blank(line) {
+			return errEmpty
+		}
 		return errSyntax
 	}
 	// "$http_user_agent", then any other quoted values; the last one's
 	// quote ends the line.
-	n := len(line)
-	end := bytes.IndexByte(line[pos:], '"')
+	end := quoteFrom(m, pos)
 	if end < 0 {
 		return errSyntax
 	}
-	if end += pos; end > pos && line[end-1] == '\\' {
+	if end > pos && line[end-1] == '\\' {
 		if end = quoteEndEscaped(line, pos, end); end < 0 {
 			return errSyntax
 		}
 	}
-	agent := line[pos:end:end]
-	var forwarded, host []byte
-	for _, f := range p.after {
-		if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
+	c.agent = line[pos:end:end]
+	if len(p.after) > 0 {
+		if end = p.afterAgent(line, m, end, &c); end < 0 {
 			return errSyntax
-		}
-		pos = end + 3
-		if end = quoteEnd(line, pos, pos); end < 0 {
-			return errSyntax
-		}
-		switch f {
-		case fForwardedFor:
-			forwarded = line[pos:end:end]
-		case fHost:
-			host = line[pos:end:end]
 		}
 	}
 	if end != n-1 {
 		return errSyntax
 	}
-	return p.finishCombined(line, &c, agent, forwarded, host, r)
+	return p.finishCombined(line, &c, r)
+}
+
+// afterAgent reads the quoted values after the user agent, whose closing
+// quote is at end, into c, and returns the offset of the last one's
+// closing quote, or -1.
+func (p *nginxParser) afterAgent(line []byte, m []uint64, end int, c *combinedValues) int {
+	n := len(line)
+	for _, f := range p.after {
+		if n-end < 3 || line[end+1] != ' ' || line[end+2] != '"' {
+			return -1
+		}
+		pos := end + 3
+		if end = quoteFrom(m, pos); end < 0 {
+			return -1
+		}
+		if end > pos && line[end-1] == '\\' {
+			if end = quoteEndEscaped(line, pos, end); end < 0 {
+				return -1
+			}
+		}
+		switch f {
+		case fForwardedFor:
+			c.forwarded = line[pos:end:end]
+		case fHost:
+			c.host = line[pos:end:end]
+		}
+	}
+	return end
+}
+
+// precheck is the package's precheck with the text check made by
+// scanLine, which also gives the line's quote mask, held in p.quotes until
+// the next line.
+func (p *nginxParser) precheck(line []byte) ([]byte, []uint64, error) {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	m, err := p.scan(line)
+	return line, m, err
+}
+
+// scan is precheck for a line without its carriage return.
+func (p *nginxParser) scan(line []byte) ([]uint64, error) {
+	if blank(line) {
+		return nil, errEmpty
+	}
+	w := maskWords(len(line))
+	if cap(p.quotes) < w {
+		p.quotes = make([]uint64, w)
+	}
+	m := p.quotes[:w]
+	if !scanLine(line, m) && !utf8Text(line) {
+		return nil, errBinary
+	}
+	return m, nil
 }
 
 // lastStamp returns the last time stamp that parsed, for matchCombined, or
@@ -539,8 +640,8 @@ func (p *nginxParser) lastStamp() *[26]byte {
 }
 
 // finishCombined is finish for the values matchCombined found and the
-// quoted ones after them.
-func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwarded, host []byte, r *Request) error {
+// quoted ones after them, in c.
+func (p *nginxParser) finishCombined(line []byte, c *combinedValues, r *Request) error {
 	t, ok := p.lastTime, true
 	if !c.last {
 		if t, ok = p.timeLocal(line[c.time:c.timeEnd:c.timeEnd]); !ok {
@@ -561,13 +662,13 @@ func (p *nginxParser) finishCombined(line []byte, c *combinedSpans, agent, forwa
 	r.Time = t
 	r.RemoteAddr = dash(line[:c.addr:c.addr])
 	r.ClientIP = nil
-	r.ForwardedFor = dash(forwarded)
+	r.ForwardedFor = dash(c.forwarded)
 	r.Method = method
 	r.URI = uri
 	r.Status = status
 	r.Referer = dash(line[c.ref:c.refEnd:c.refEnd])
-	r.UserAgent = dash(agent)
-	r.Host = dash(host)
+	r.UserAgent = dash(c.agent)
+	r.Host = dash(c.host)
 	r.NoUserAgent = false
 	return nil
 }
@@ -608,6 +709,8 @@ type nginxParser struct {
 	lastLocal [26]byte
 	lastTime  time.Time
 	lastOK    bool
+	// The quote mask of the line being parsed, and room for more.
+	quotes []uint64
 	// The last day and zone that parsed ("02/Nov/2026" and " +0000"), and
 	// the Unix time of that day's 00:00:00 in that zone.
 	day      [17]byte
@@ -623,12 +726,12 @@ func (p *nginxParser) Parse(line []byte, r *Request) error {
 	if p.oneFunc {
 		return p.parseCombined(line, r)
 	}
-	line, err := precheck(line)
+	line, m, err := p.precheck(line)
 	if err != nil {
 		return err
 	}
 	var v values
-	pos, ok := p.plan.match(line, &v)
+	pos, ok := p.plan.match(line, m, &v)
 	if !ok {
 		return errSyntax
 	}
