@@ -221,8 +221,14 @@ func decodeChunk(d *decoder, ch *chunk, max int) {
 	}
 	// Every event goes to the sequencer: the clock guard judges them all
 	// in input order before a bot is counted or a pageview is sessionized.
+	// The chunk's lines are counted as read once, at its end: the
+	// counters are shared by every worker, and one atomic add per line
+	// on them kept moving their cache line between the cores.
+	var lines, bytes int
 	line := func(b []byte, n int) {
-		if d.line(src, b, n) {
+		lines++
+		bytes += n
+		if d.lineCounted(src, b) {
 			ch.events = append(ch.events, d.ev)
 		}
 	}
@@ -231,6 +237,7 @@ func decodeChunk(d *decoder, ch *chunk, max int) {
 	if ch.last {
 		lastLine(rest, max, line, tooLong)
 	}
+	d.metrics.ChunkRead(src.file, lines, bytes)
 }
 
 // chunkReader reads the inputs into chunks of whole lines, in order, and

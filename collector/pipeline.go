@@ -66,6 +66,13 @@ func newDecoder(cl *classify.Classifier, m *telemetry.Metrics, s *rejectSampler,
 // whether the line gave an event (in d.ev).
 func (d *decoder) line(src *source, line []byte, n int) bool {
 	d.metrics.LineRead(src.file, n)
+	return d.lineCounted(src, line)
+}
+
+// lineCounted is line for a line already counted as read: a parallel
+// replay's worker counts a chunk's lines once, at its end, rather than
+// each line on counters the other workers write too.
+func (d *decoder) lineCounted(src *source, line []byte) bool {
 	if src.unwrap != nil {
 		return d.unwrapped(src, nil, line)
 	}

@@ -292,6 +292,15 @@ func (m *Metrics) LineRead(file int, n int) {
 	}
 }
 
+// ChunkRead counts lines read from file, n bytes in all (newlines
+// included), at once.
+func (m *Metrics) ChunkRead(file int, lines, n int) {
+	if lines > 0 && file >= 0 && file < len(m.linesRead) {
+		m.linesRead[file].Add(uint64(lines))
+		m.bytesRead[file].Add(uint64(n))
+	}
+}
+
 // LineRejected counts one rejected line of file.
 func (m *Metrics) LineRejected(file int, r accesslog.Reason) {
 	if file < 0 || file >= len(m.linesRead) {
