@@ -80,8 +80,9 @@ func plainASCII(b []byte) bool {
 // referrer, user agent) then end where the mask says, found with
 // bits.TrailingZeros64, not by reading the line again with
 // bytes.IndexByte. On amd64 lines of 16 bytes or more are read 16 bytes a
-// step with SSE2 (scan_amd64.s), elsewhere, and shorter lines, eight bytes
-// a step by scanQuotesGeneric; TestScanQuotes, TestScanQuotesPageEnd and
+// step with SSE2, or 32 with AVX2 where the processor and the OS have it
+// (scan_amd64.s); elsewhere, and shorter lines, eight bytes a step by
+// scanQuotesGeneric; TestScanQuotes, TestScanQuotesPageEnd and
 // FuzzScanQuotes hold both to a byte loop.
 
 // minVector is the shortest line scanQuotes reads 16 bytes a step.

@@ -112,12 +112,15 @@ const uaWays = 8
 //
 // An entry is known by the agent's 64-bit hash and its length alone; the
 // agent's bytes are not kept. The hash is hash/maphash's, seeded at random
-// when the process starts and never shown outside it: for two different
-// agents of one length, the chance that their hashes are equal is about
-// 2^-64, and as nobody outside the process knows the seed, nobody can
-// choose agents that collide. A lookup compares with at most uaWays
-// entries, so a billion lookups give a wrong verdict with a probability
-// of about 4*10^-10; the cost of one would be another agent's bot flag,
+// when the classifier is built (its clones share the seed) and never shown
+// outside the process: for two different agents of one length, the chance
+// that their hashes are equal is about 2^-64. maphash is not a
+// cryptographic hash, but neither the seed nor any hash ever leaves the
+// process, so aiming at a collision would mean guessing the seed from
+// verdicts alone. A lookup compares with at most uaWays entries of a
+// worker's cache, the previous request's hash and, on a miss, uaWays of
+// the shared cache, about 17 in all, so a billion lookups give a wrong
+// verdict with a probability of about 10^-9; the cost of one would be another agent's bot flag,
 // device and visitor-key hash for one agent, until it is evicted. What
 // this buys: a hit reads two cache lines of its set, not also an agent
 // stored elsewhere, and an entry is 24 bytes (uaSetBytes/uaWays) instead
