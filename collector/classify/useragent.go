@@ -23,7 +23,11 @@ type uaInfo struct {
 // parsing it on a miss. A hit does not allocate.
 func (c *Classifier) userAgent(ua []byte) uaInfo {
 	if len(ua) > maxUALen {
-		return c.longUserAgent(ua)
+		// The first maxUALen bytes are looked up; the visitor key's hash
+		// is of all of it (the cached one is of those bytes only).
+		info := c.userAgent(ua[:maxUALen])
+		info.hash = c.uaHash(ua)
+		return info
 	}
 	// The agent is known by its hash and length (see uaCache). A page and
 	// its assets come one after another with one agent: the previous
@@ -34,20 +38,6 @@ func (c *Classifier) userAgent(ua []byte) uaInfo {
 		c.lastHash, c.lastLen = h, len(ua)
 	}
 	return c.lastInfo
-}
-
-// longUserAgent is userAgent for an agent longer than maxUALen: its first
-// maxUALen bytes are looked up, and the visitor key's hash is of all of it.
-func (c *Classifier) longUserAgent(ua []byte) uaInfo {
-	key := ua[:maxUALen]
-	h := maphash.Bytes(c.cfg.uaSeed, key)
-	if h != c.lastHash || len(key) != c.lastLen {
-		c.lastInfo = c.lookupUA(h, key)
-		c.lastHash, c.lastLen = h, len(key)
-	}
-	info := c.lastInfo
-	info.hash = c.uaHash(ua) // the cached hash is of the first maxUALen bytes only
-	return info
 }
 
 // lookupUA returns the verdict of ua, of hash h, from the cache or worked
@@ -120,8 +110,9 @@ const uaWays = 8
 // verdicts alone. A lookup compares with at most uaWays entries of a
 // worker's cache, the previous request's hash and, on a miss, uaWays of
 // the shared cache, about 17 in all, so a billion lookups give a wrong
-// verdict with a probability of about 10^-9; the cost of one would be another agent's bot flag,
-// device and visitor-key hash for one agent, until it is evicted. What
+// verdict with a probability of about 10^-9; the cost of one would be
+// another agent's bot flag, device and visitor-key hash for one agent,
+// until it is evicted. What
 // this buys: a hit reads two cache lines of its set, not also an agent
 // stored elsewhere, and an entry is 24 bytes (uaSetBytes/uaWays) instead
 // of about 240 with its copy of the agent, so the cache holds ten times
