@@ -229,15 +229,8 @@ func (c *Collector) newGuard() (*session.Guard, error) {
 // line counts one complete line (without its newline) of src; n is the
 // number of bytes it took in the input, newline included.
 func (p *pipeline) line(src *source, line []byte, n int) {
-	// decoder.line, written out: one call fewer a line.
 	p.metrics.LineRead(src.file, n)
-	var ok bool
-	if src.unwrap != nil {
-		ok = p.unwrapped(src, nil, line)
-	} else {
-		ok = p.decode(src, line)
-	}
-	if ok {
+	if p.lineCounted(src, line) {
 		p.judge(src.file)
 	}
 }
