@@ -139,6 +139,9 @@ func Docker(b []byte, r *Record, buf []byte) ([]byte, bool) {
 		}
 		return buf, false
 	}
+	if p != len(b)-1 {
+		return buf, false // bytes after the object's closing brace: not one JSON value
+	}
 	if !haveLog || r.Stream == 0 {
 		return buf, false
 	}
