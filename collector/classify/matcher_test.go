@@ -171,6 +171,29 @@ func FuzzUserAgent(f *testing.F) {
 
 // TestMatcherStateLimit: a pattern set needing more states than a
 // transition can name is refused, not truncated.
+func TestTrieStates(t *testing.T) {
+	for _, tc := range []struct {
+		pats []string
+		want int // counted by hand: the root and one state per distinct prefix
+	}{
+		{[]string{"a"}, 2},
+		{[]string{"abc", "ab", "b", "ab"}, 5},           // a, ab, abc, b
+		{[]string{"bot", "bo", "crawl", "crawler"}, 11}, // b, bo, bot, c..crawl (5), crawle, crawler
+		{[]string{"x", "xy", "xyz", "y", "yz", "z"}, 7}, // x, xy, xyz, y, yz, z
+	} {
+		if got := trieStates(tc.pats); got != tc.want {
+			t.Errorf("trieStates(%q) = %d, want %d", tc.pats, got, tc.want)
+		}
+		m, err := newMatcher(tc.pats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(m.next) / m.nclass; got != tc.want {
+			t.Errorf("%q: automaton of %d states, want %d", tc.pats, got, tc.want)
+		}
+	}
+}
+
 func TestMatcherStateLimit(t *testing.T) {
 	var pats []string
 	for i := 0; i < 40; i++ {
