@@ -126,7 +126,7 @@ func TestCaddy(t *testing.T) {
 		{name: "bad ts and bad status", line: `{"ts":0,"status":0,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "ts zero", line: `{"ts":0,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "ts negative", line: `{"ts":-1793579376.421,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
-		{name: "ts beyond year 9999", line: `{"ts":1e12,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
+		{name: "ts after 2261", line: `{"ts":1e10,"status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "ts bad string", line: `{"ts":"yesterday","status":200,"request":{"method":"GET","uri":"/"}}`, reason: ReasonTime},
 		{name: "status zero", line: `{"ts":1793579376.421,"status":0,"request":{"method":"GET","uri":"/"}}`, reason: ReasonStatus},
 		{name: "status fraction", line: `{"ts":1793579376.421,"status":200.0,"request":{"method":"GET","uri":"/"}}`, reason: ReasonStatus},

@@ -220,11 +220,15 @@ func allDigits(b []byte) bool {
 	return true
 }
 
-// Time bounds: an access log has no events before the Unix epoch, and a
-// four-digit year ends in 9999.
+// Time bounds: an access log has no events before the Unix epoch, and the
+// counting keeps a time as int64 nanoseconds since it, which end on
+// 2262-04-11: a later time would wrap around to another, plausible one
+// (year 2610 to 2026), so a year after 2261 is an impossible time too. The
+// last second of 2261 stays inside the range even 18 hours west of UTC.
 const (
 	minYear = 1970
-	maxUnix = 253402300799 // 9999-12-31T23:59:59Z
+	maxYear = 2261
+	maxUnix = 9214646399   // 2261-12-31T23:59:59Z
 	maxZone = 18 * 60 * 60 // largest zone offset accepted, in seconds
 )
 
@@ -292,7 +296,7 @@ func daysIn(m time.Month, year int) int {
 // UTC) and returns the instant in UTC. Impossible dates are rejected rather
 // than normalised as time.Date would.
 func civil(year int, mon time.Month, day, hour, min, sec, nsec, offset int) (time.Time, bool) {
-	if year < minYear || mon < time.January || mon > time.December ||
+	if year < minYear || year > maxYear || mon < time.January || mon > time.December ||
 		day < 1 || day > daysIn(mon, year) || hour > 23 || min > 59 || sec > 59 ||
 		offset < -maxZone || offset > maxZone {
 		return time.Time{}, false
@@ -394,7 +398,7 @@ var pow10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // parseUnix parses Unix seconds written as a decimal, with an optional
 // fraction and exponent: nginx $msec ("1793579376.421") and Caddy's ts. It
 // works in integers, so "1793579376.421" is exactly 421 ms (a float64 would
-// give 420.999...). Times before 1970-01-01T00:00:01Z or after year 9999 are
+// give 420.999...). Times before 1970-01-01T00:00:01Z or after year 2261 are
 // rejected.
 func parseUnix(b []byte) (time.Time, bool) {
 	var mant uint64 // significant digits, at most 19 of them

@@ -37,7 +37,8 @@
 // when it does not match the log_format (ReasonJSON when a Caddy line is not
 // valid JSON, is not an object, or lacks ts or status, or has them with the
 // wrong type); ReasonTime for an impossible time (31 February, hour 25, a
-// zone beyond ±18:00, before 1970 or after 9999); ReasonStatus for a status
+// zone beyond ±18:00, before 1970 or after 2261, which int64 nanoseconds
+// cannot hold); ReasonStatus for a status
 // other than three digits in 100-599; ReasonRequest when the request is not
 // "METHOD SP URI [SP HTTP/x]" with an upper-case method and a URI that starts
 // with '/', is absolute http(s), or is "*" (TLS handshakes sent to a
