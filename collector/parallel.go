@@ -15,25 +15,22 @@ import (
 // The parallel replay. A reader reads the inputs in chunks of whole lines
 // straight into the chunks' buffers; workers decode chunks at the same time,
 // each with its own decoder (the per-line step of pipeline.go, with a clone
-// of the classifier and parsers of its own); a sequencer, this goroutine,
-// takes the decoded chunks back in input order and puts their events
-// through the counting half of the pipeline: the clock guard, then the one
-// sessionizer, fed with Add in input order. It is the sequential replay's
-// counting with the decoding moved out, so the counts are the same however
-// many workers there are, evictions by max_visitors included
-// (TestReplayPathsAgree).
+// of the classifier and parsers of its own); the decoded chunks are then
+// counted in input order, one at a time, by whichever worker is free: their
+// events go through the counting half of the pipeline, the clock guard,
+// then the one sessionizer, fed with Add in input order. It is the
+// sequential replay's counting with the decoding moved out, so the counts
+// are the same however many workers there are, evictions by max_visitors
+// included (TestReplayPathsAgree).
 //
 // Only decoding is spread: one sessionizer takes every event. A sharded
 // sessionizer would split max_visitors and the returning-visitor capacity
-// between the shards and evict other visitors than live does. Measured on
-// the benchmark log (2-core machine, loaded by parallel work; CPU time, so
-// the load counts little): decoding costs about 0.85 µs a line, the
-// counting half, clock guard and sessionizer, 0.37 µs an event
-// (BenchmarkCountingHalf: 2.7 million events a second on one core). With
-// two workers the sequencer needs about a quarter of the CPU the replay
-// uses, and it could take 2.7 million lines a second where the whole
-// replay does at most 1.5 million on two cores: it is not what limits the
-// parallel replay.
+// between the shards and evict other visitors than live does. The counting
+// half is about a third of a line's cost on one core, so two workers, each
+// decoding and taking its turn at counting, keep both cores busy. Counting
+// had a goroutine of its own before, woken for every chunk: one more
+// goroutine than cores, preempted and rescheduled against the workers (see
+// docs/performance.md, "The parallel replay").
 //
 // Memory is bounded: at most 4 chunks per worker exist (read, waiting,
 // decoding or waiting for their turn), each of chunkBytes plus
@@ -130,7 +127,6 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	}
 	pool := newChunkPool(chunksPerWorker*workers, chunkCap(fill, c.cfg.MaxLineBytes), hooks)
 	todo := make(chan *chunk, pool.limit)
-	done := make(chan *chunk, pool.limit)
 	var readErr error
 	var wg sync.WaitGroup
 
@@ -141,6 +137,16 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 		readErr = c.readChunks(ctx, inputs, srcs, pool, todo, fill)
 	}()
 
+	// The counting: chunks in input order through the clock guard and the
+	// sessionizer, as the sequential replay counts lines. It has no
+	// goroutine of its own: a worker that has decoded a chunk leaves it
+	// with the ones waiting for their turn and, unless another worker is
+	// counting already, counts every chunk whose turn has come, its own
+	// among them, then goes back to decoding. The counting moves between
+	// the workers, never runs twice at once, and takes the chunks in
+	// order; the worker holding it is busy while another decodes, with no
+	// third goroutine to wake or to preempt them.
+	cnt := &counter{p: p, pool: pool, pending: make(map[int]*chunk, pool.limit), input: -1}
 	var workWG sync.WaitGroup
 	for w := range workers {
 		cl := p.classifier
@@ -152,51 +158,23 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 		go func() {
 			defer workWG.Done()
 			for ch := range todo {
+				if ctx.Err() != nil {
+					return
+				}
 				if hooks != nil && hooks.process != nil {
 					hooks.process(ch.seq)
 				}
 				decodeChunk(d, ch, c.cfg.MaxLineBytes)
-				select {
-				case done <- ch:
-				case <-ctx.Done():
-					return
-				}
+				cnt.done(ch)
 			}
 		}()
 	}
-	go func() { workWG.Wait(); close(done) }()
-
-	// The sequencer: chunks in input order through the clock guard and the
-	// sessionizer, as the sequential replay counts lines.
-	pending := make(map[int]*chunk, pool.limit)
-	next, input := 0, -1
-	for ch := range done {
-		pending[ch.seq] = ch
-		for {
-			ch, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			if ch.src.file != input {
-				if input >= 0 {
-					p.guard.End(input, p)
-				}
-				input = ch.src.file
-			}
-			for i := range ch.events {
-				p.guard.Line(&ch.events[i], input, 0, p)
-			}
-			ch.events = ch.events[:0]
-			pool.put(ch)
-		}
-	}
+	workWG.Wait()
 	wg.Wait()
-	if len(pending) > 0 && ctx.Err() == nil && readErr == nil {
+	if len(cnt.pending) > 0 && ctx.Err() == nil && readErr == nil {
 		// Cannot happen while chunks are numbered without gaps; fail loudly
 		// rather than count part of the input.
-		return fmt.Errorf("replay: %d chunks out of sequence", len(pending))
+		return fmt.Errorf("replay: %d chunks out of sequence", len(cnt.pending))
 	}
 	if readErr != nil {
 		return readErr
@@ -204,10 +182,65 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if input >= 0 {
-		p.guard.End(input, p)
+	if cnt.input >= 0 {
+		p.guard.End(cnt.input, p)
 	}
 	return nil
+}
+
+// counter takes decoded chunks from the workers and counts them in input
+// order on whichever worker is free to.
+type counter struct {
+	p    *pipeline
+	pool *chunkPool
+
+	mu       sync.Mutex
+	pending  map[int]*chunk // decoded, waiting for their turn
+	next     int            // the chunk whose turn it is
+	counting bool           // a worker is counting
+
+	input int // the input of the last chunk counted; only the counting worker uses it
+}
+
+// done hands over decoded chunk ch and counts the chunks whose turn has
+// come, unless another worker is counting them.
+func (c *counter) done(ch *chunk) {
+	c.mu.Lock()
+	c.pending[ch.seq] = ch
+	if c.counting {
+		c.mu.Unlock()
+		return // the counting worker takes it when its turn comes
+	}
+	c.counting = true
+	for {
+		ch, ok := c.pending[c.next]
+		if !ok {
+			break
+		}
+		delete(c.pending, c.next)
+		c.next++
+		c.mu.Unlock()
+		c.count(ch)
+		c.mu.Lock()
+	}
+	c.counting = false
+	c.mu.Unlock()
+}
+
+// count puts ch's events through the counting half and frees ch.
+func (c *counter) count(ch *chunk) {
+	p := c.p
+	if ch.src.file != c.input {
+		if c.input >= 0 {
+			p.guard.End(c.input, p)
+		}
+		c.input = ch.src.file
+	}
+	for i := range ch.events {
+		p.guard.Line(&ch.events[i], c.input, 0, p)
+	}
+	ch.events = ch.events[:0]
+	c.pool.put(ch)
 }
 
 // decodeChunk runs d over the lines of ch and keeps their events.
