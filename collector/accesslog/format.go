@@ -43,6 +43,13 @@ const (
 // presets lists the named formats New accepts, "auto" last.
 var presets = []string{"combined", "main", "sessions", "common", "vhost_combined", "traefik", "ingress-nginx", "caddy", "cloudfront", "auto"}
 
+// ReadsHeaders reports whether a parser of format lays out its columns by
+// the input's header lines (CloudFront's "#Fields:", read by "cloudfront"
+// and "auto"): a reader that hands an input's parts to several parsers must
+// give each the last header line before its part. Other formats have no
+// header lines, and nobody needs to look for them.
+func ReadsHeaders(format string) bool { return format == "cloudfront" || format == "auto" }
+
 // New returns a Parser for format, which is one of
 //
 //   - "combined": nginx's predefined combined format (CombinedFormat);
