@@ -230,6 +230,11 @@ func (c *Collector) newGuard() (*session.Guard, error) {
 // number of bytes it took in the input, newline included.
 func (p *pipeline) line(src *source, line []byte, n int) {
 	p.metrics.LineRead(src.file, n)
+	p.counted(src, line)
+}
+
+// counted is line for a line already counted as read.
+func (p *pipeline) counted(src *source, line []byte) {
 	if p.lineCounted(src, line) {
 		p.judge(src.file)
 	}

@@ -116,9 +116,20 @@ func (c *Collector) replaySequential(ctx context.Context, inputs []Input, srcs [
 			return err
 		}
 		src := srcs[i]
-		err = eachLine(ctx, r, c.cfg.MaxLineBytes,
-			func(line []byte, n int) { p.line(src, line, n) },
-			func(n int) { p.tooLong(src, n) })
+		line := func(b []byte, n int) { p.line(src, b, n) }
+		var lines, bytes int
+		if p.onStep == nil {
+			// Nothing reads the counters before the input ends, so its
+			// lines are counted as read once, at its end, rather than
+			// with two atomic additions each (a step does read them).
+			line = func(b []byte, n int) {
+				lines++
+				bytes += n
+				p.counted(src, b)
+			}
+		}
+		err = eachLine(ctx, r, c.cfg.MaxLineBytes, line, func(n int) { p.tooLong(src, n) })
+		p.metrics.ChunkRead(src.file, lines, bytes)
 		closeFn()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", in.Path, err)
