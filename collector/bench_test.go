@@ -167,11 +167,11 @@ own_hosts: [www.example.com]
 	b.ReportMetric(usual.Seconds()/tenth.Seconds(), "speed-ratio")
 }
 
-// BenchmarkCountingHalf measures what the parallel replay's sequencer does
-// alone: the events of the benchmark log, decoded beforehand, through the
-// clock guard and the one sessionizer. It must stay well above what the
-// workers decode (BenchmarkReplayParallel), or the sequencer would limit
-// the parallel replay.
+// BenchmarkCountingHalf measures what the parallel replay counts in turn
+// on its workers: the events of the benchmark log, decoded beforehand,
+// through the clock guard and the one sessionizer. It must stay well above
+// what the workers decode (BenchmarkReplayParallel), or the counting would
+// limit the parallel replay.
 //
 //	GOMAXPROCS=1 go test -run=^$ -bench=CountingHalf -count=5 ./collector/
 func BenchmarkCountingHalf(b *testing.B) {

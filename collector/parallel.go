@@ -253,7 +253,7 @@ func decodeChunk(d *decoder, ch *chunk, max int) {
 	for _, n := range ch.tooLong {
 		d.tooLong(src, n)
 	}
-	// Every event goes to the sequencer: the clock guard judges them all
+	// Every event goes to the counting: the clock guard judges them all
 	// in input order before a bot is counted or a pageview is sessionized.
 	// The chunk's lines are counted as read once, at its end: the
 	// counters are shared by every worker, and one atomic add per line
@@ -275,7 +275,7 @@ func decodeChunk(d *decoder, ch *chunk, max int) {
 }
 
 // chunkReader reads the inputs into chunks of whole lines, in order, and
-// numbers them; every input has at least one chunk, so that the sequencer
+// numbers them; every input has at least one chunk, so that the counting
 // sees where each ends.
 type chunkReader struct {
 	pool   *chunkPool
@@ -324,7 +324,7 @@ func (cr *chunkReader) send(ctx context.Context) error {
 	if cr.headers {
 		cr.fields = lastFields(ch.data, cr.fields)
 	}
-	ch.seq = cr.seq // numbered when sent: the sequencer needs no gaps
+	ch.seq = cr.seq // numbered when sent: the counting needs no gaps
 	cr.seq++
 	select {
 	case cr.todo <- ch:

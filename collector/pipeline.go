@@ -15,8 +15,8 @@ import (
 // that calls a parser or the classifier. The counting half (pipeline) puts
 // each event through the clock guard and hands what the guard accepts to
 // the one sessionizer. Live and sequential replay run both halves on one
-// goroutine; the parallel replay runs decoders on its workers and the
-// counting half on its sequencer, in input order (see parallel.go).
+// goroutine; the parallel replay runs decoders on its workers, and the
+// counting half on one worker at a time, in input order (see parallel.go).
 
 // source is one configured input: its parser, its site and its index in the
 // per-file metrics.

@@ -39,7 +39,7 @@ type uaEngine struct {
 	toks []uaToken
 }
 
-// engine builds the user-agent engine on first use (about 40 ms).
+// engine builds the user-agent engine on first use (about 5 ms).
 var engine = sync.OnceValues(buildEngine)
 
 func buildEngine() (*uaEngine, error) {

@@ -100,7 +100,7 @@ type Classifier struct {
 }
 
 // New validates cfg and returns a Classifier. The user-agent engine is
-// built by the first call in a process (about 40 ms) and shared by
+// built by the first call in a process (about 5 ms) and shared by
 // every Classifier after it.
 func New(cfg Config) (*Classifier, error) {
 	ua, err := engine()

@@ -35,8 +35,8 @@ import (
 //
 // A rejected time never reaches the sink's Accept, so it never reaches the
 // event clock, the read lag or the saved state. The guard is deterministic
-// in the order of its lines, so sequential replay, parallel replay (whose
-// sequencer runs it in input order) and the live exporter agree.
+// in the order of its lines, so sequential replay, parallel replay (which
+// runs it in input order) and the live exporter agree.
 type Guard struct {
 	timeout   int64
 	maxFuture int64
