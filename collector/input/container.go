@@ -86,7 +86,7 @@ func CRI(b []byte, r *Record) bool {
 // newline is a part of a longer line (Docker splits at 16 KiB).
 func Docker(b []byte, r *Record, buf []byte) ([]byte, bool) {
 	*r = Record{}
-	b = bytes.TrimSpace(b)
+	b = trimJSONSpace(b) // not bytes.TrimSpace: JSON allows no Unicode spaces around a value
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return buf, false
 	}
@@ -158,8 +158,23 @@ func Docker(b []byte, r *Record, buf []byte) ([]byte, bool) {
 	return buf, true
 }
 
+// trimJSONSpace drops the white space JSON allows around a value: space,
+// tab, CR and LF.
+func trimJSONSpace(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && isJSONSpace(b[i]) {
+		i++
+	}
+	for j > i && isJSONSpace(b[j-1]) {
+		j--
+	}
+	return b[i:j]
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
 func skipSpace(b []byte, p int) int {
-	for p < len(b) && (b[p] == ' ' || b[p] == '\t' || b[p] == '\r' || b[p] == '\n') {
+	for p < len(b) && isJSONSpace(b[p]) {
 		p++
 	}
 	return p

@@ -74,6 +74,9 @@ func TestDocker(t *testing.T) {
 		{"bad escape", `{"log":"\x\n","stream":"stdout"}`, "", 0, false, false},
 		{"cut short", `{"log":"abc`, "", 0, false, false},
 		{"bytes after the object", `{"stream":"stderr","log":"x\n"}}`, "", 0, false, false},
+		{"JSON white space around", " \t{\"log\":\"x\\n\",\"stream\":\"stdout\"}\r\n", "x", Stdout, false, true},
+		{"no-break space after", "{\"log\":\"x\\n\",\"stream\":\"stdout\"}\u00a0", "", 0, false, false},
+		{"next line before", "\u0085{\"log\":\"x\\n\",\"stream\":\"stdout\"}", "", 0, false, false},
 		{"raw invalid UTF-8 kept", "{\"log\":\"\xc8\xc8\\n\",\"stream\":\"stdout\"}", "\xc8\xc8", Stdout, false, true},
 	} {
 		var r Record
@@ -200,6 +203,7 @@ func jsonValidUTF8(b []byte) string {
 func FuzzDocker(f *testing.F) {
 	f.Add([]byte(`{"log":"a\u00e9\n","stream":"stdout","time":"t"}`))
 	f.Add([]byte(`{"stream":"stderr","log":"x"}`))
+	f.Add([]byte("{\"log\":\"x\\n\",\"stream\":\"stdout\"}\u00a0"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Record
 		if _, ok := Docker(b, &r, nil); !ok {
