@@ -29,9 +29,9 @@ import (
 // between the shards and evict other visitors than live does. The counting
 // half is about a third of a line's cost on one core, so two workers, each
 // decoding and taking its turn at counting, keep both cores busy. Counting
-// had a goroutine of its own before, woken for every chunk: one more
-// goroutine than cores, preempted and rescheduled against the workers (see
-// docs/performance.md, "The parallel replay").
+// had a goroutine of its own before, woken for every chunk: with the reader
+// and two workers, four goroutines on two cores, preempted and rescheduled
+// against each other (see docs/performance.md, "The parallel replay").
 //
 // Memory is bounded: at most 4 chunks per worker exist (read, waiting,
 // decoding or waiting for their turn), each of chunkBytes plus
@@ -146,7 +146,8 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	// among them, then goes back to decoding. The counting moves between
 	// the workers, never runs twice at once, and takes the chunks in
 	// order; the worker holding it is busy while another decodes, with no
-	// third goroutine to wake or to preempt them.
+	// goroutine of the counting's own to wake or to preempt them (the
+	// reader, the other goroutine, mostly waits in read or for a chunk).
 	cnt := &counter{p: p, pool: pool, pending: make(map[int]*chunk, pool.limit), input: -1}
 	var workWG sync.WaitGroup
 	for w := range workers {
@@ -271,7 +272,7 @@ func decodeChunk(d *decoder, ch *chunk, max int) {
 	if ch.last {
 		lastLine(rest, max, line, tooLong)
 	}
-	d.metrics.ChunkRead(src.file, lines, bytes)
+	d.metrics.ChunkRead(src.file, uint64(lines), uint64(bytes))
 }
 
 // chunkReader reads the inputs into chunks of whole lines, in order, and

@@ -117,14 +117,14 @@ func (c *Collector) replaySequential(ctx context.Context, inputs []Input, srcs [
 		}
 		src := srcs[i]
 		line := func(b []byte, n int) { p.line(src, b, n) }
-		var lines, bytes int
+		var lines, bytes uint64 // an input can hold more than 2 GiB, int is 32 bits on some builds
 		if p.onStep == nil {
 			// Nothing reads the counters before the input ends, so its
 			// lines are counted as read once, at its end, rather than
 			// with two atomic additions each (a step does read them).
 			line = func(b []byte, n int) {
 				lines++
-				bytes += n
+				bytes += uint64(n)
 				p.counted(src, b)
 			}
 		}

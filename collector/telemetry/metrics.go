@@ -294,10 +294,10 @@ func (m *Metrics) LineRead(file int, n int) {
 
 // ChunkRead counts lines read from file, n bytes in all (newlines
 // included), at once.
-func (m *Metrics) ChunkRead(file int, lines, n int) {
+func (m *Metrics) ChunkRead(file int, lines, n uint64) {
 	if lines > 0 && file >= 0 && file < len(m.linesRead) {
-		m.linesRead[file].Add(uint64(lines))
-		m.bytesRead[file].Add(uint64(n))
+		m.linesRead[file].Add(lines)
+		m.bytesRead[file].Add(n)
 	}
 }
 
