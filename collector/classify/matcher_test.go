@@ -169,8 +169,8 @@ func FuzzUserAgent(f *testing.F) {
 	})
 }
 
-// TestMatcherStateLimit: a pattern set needing more states than a
-// transition can name is refused, not truncated.
+// TestTrieStates: the states counted before the build are the states the
+// build makes.
 func TestTrieStates(t *testing.T) {
 	for _, tc := range []struct {
 		pats []string
@@ -194,6 +194,8 @@ func TestTrieStates(t *testing.T) {
 	}
 }
 
+// TestMatcherStateLimit: a pattern set needing more states than a
+// transition can name is refused, not truncated.
 func TestMatcherStateLimit(t *testing.T) {
 	var pats []string
 	for i := 0; i < 40; i++ {
