@@ -8,7 +8,11 @@
 #
 #   tools/replay-ab.sh ROUNDS LOG BIN...
 #   tools/replay-ab.sh 25 /tmp/big.log /tmp/se-old bin/session-exporter
+#
+# LOG is read as FORMAT (combined unless set) and should be uncompressed:
+# lines/s are its `wc -l` over the wall time.
 set -eu
+format=${FORMAT:-combined}
 [ $# -ge 3 ] || { echo "usage: $0 ROUNDS LOG BIN..." >&2; exit 2; }
 rounds=$1 log=$2
 shift 2
@@ -22,13 +26,14 @@ while [ "$r" -le "$rounds" ]; do
 	fi
 	for b in $order; do
 		for p in 1 2; do
-			/usr/bin/time -a -o "$raw" -f "$r $b $p %e %U %S" env GOMAXPROCS=$p "$b" replay -format combined -o json "$log" > /dev/null
+			/usr/bin/time -a -o "$raw" -f "$r $b $p %e %U %S" env GOMAXPROCS=$p "$b" replay -format "$format" -o json "$log" > /dev/null ||
+				{ echo "$0: $b failed on $log (GOMAXPROCS=$p)" >&2; exit 1; }
 		done
 	done
 	r=$((r + 1))
 done
 lines=$(wc -l < "$log")
-sort -k2,2 -k3,3n -k4,4n "$raw" | awk -v lines="$lines" -v first="$1" '
+awk -v lines="$lines" -v first="$1" '
 	function median(a, n,    i, j, t) {
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 		return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
@@ -49,4 +54,4 @@ sort -k2,2 -k3,3n -k4,4n "$raw" | awk -v lines="$lines" -v first="$1" '
 				printf "%s, %d core%s: %.3f of %s'"'"'s time (median of the rounds)\n", b, p, (p > 1 ? "s" : ""), median(s, n), first
 			}
 		}
-	}'
+	}' "$raw"

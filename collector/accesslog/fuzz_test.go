@@ -189,7 +189,8 @@ func FuzzCaddy(f *testing.F) {
 }
 
 // unixSeconds is t in seconds since 1970, for any year: t.UnixNano
-// overflows after 2262, and a Caddy ts may be later.
+// overflows after 2262, so a parser letting a later ts through fails the
+// comparison instead of wrapping into it.
 func unixSeconds(t time.Time) float64 {
 	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
