@@ -1,0 +1,46 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestCount(t *testing.T) {
+	long := strings.Repeat("x", 300<<10) // longer than the first buffer
+	for _, c := range []struct {
+		name, in    string
+		lines, keys int
+	}{
+		{"empty", "", 0, 0},
+		{"one without newline", "1.2.3.4 - -", 1, 1},
+		{"repeats", "a x\nb y\na z\n", 3, 2},
+		{"no space", "abc\nabc\n", 2, 1},
+		{"empty lines", "\n\n", 2, 1},
+		{"line longer than the buffer", "k " + long + "\nk\n" + long, 3, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			readers := map[string]io.Reader{
+				"whole":      strings.NewReader(c.in),
+				"half reads": iotest.HalfReader(strings.NewReader(c.in)),
+				"one byte":   iotest.OneByteReader(strings.NewReader(c.in)),
+			}
+			for name, r := range readers {
+				lines, keys, err := count(r)
+				if err != nil || lines != c.lines || keys != c.keys {
+					t.Errorf("%s: count = %d lines, %d keys, %v; want %d, %d", name, lines, keys, err, c.lines, c.keys)
+				}
+			}
+		})
+	}
+}
+
+func TestCountReadError(t *testing.T) {
+	broken := errors.New("disk gone")
+	r := io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(broken))
+	if _, _, err := count(r); !errors.Is(err, broken) {
+		t.Fatalf("count = %v, want %v", err, broken)
+	}
+}
