@@ -5,11 +5,13 @@
 // parses nothing else, so its speed is what a design with one map lookup a
 // line could reach at best on the machine it runs on:
 //
-//	GOMAXPROCS=1 /usr/bin/time -f '%e s' go run ./tools/ceiling /tmp/big.log
+//	go build -o /tmp/ceiling ./tools/ceiling
+//	GOMAXPROCS=1 /usr/bin/time -f '%e s' /tmp/ceiling /tmp/big.log
 //
 // It prints the number of lines and of distinct addresses, so the work
 // cannot be optimised away and the line count can be checked against
-// wc -l.
+// wc -l (which does not count a last line without a newline; this does,
+// as replay does).
 package main
 
 import (

@@ -26,6 +26,8 @@ func TestCount(t *testing.T) {
 				"whole":      strings.NewReader(c.in),
 				"half reads": iotest.HalfReader(strings.NewReader(c.in)),
 				"one byte":   iotest.OneByteReader(strings.NewReader(c.in)),
+				// The last bytes come with io.EOF in the same Read.
+				"data with EOF": iotest.DataErrReader(strings.NewReader(c.in)),
 			}
 			for name, r := range readers {
 				lines, keys, err := count(r)
@@ -40,7 +42,8 @@ func TestCount(t *testing.T) {
 func TestCountReadError(t *testing.T) {
 	broken := errors.New("disk gone")
 	r := io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(broken))
-	if _, _, err := count(r); !errors.Is(err, broken) {
-		t.Fatalf("count = %v, want %v", err, broken)
+	lines, _, err := count(r)
+	if !errors.Is(err, broken) || lines != 2 {
+		t.Fatalf("count = %d lines, %v; want 2 lines, %v", lines, err, broken)
 	}
 }
