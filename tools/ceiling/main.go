@@ -32,7 +32,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer f.Close()
-	lines, keys, err := count(f)
+	lines, keys, err := count(f, 256<<10)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ceiling:", err)
 		os.Exit(1)
@@ -40,11 +40,12 @@ func main() {
 	fmt.Printf("%d lines, %d addresses\n", lines, keys)
 }
 
-// count reads r to its end and returns how many lines it has (a last line
-// without a newline counts) and how many distinct first fields.
-func count(r io.Reader) (lines, keys int, err error) {
+// count reads r to its end in blocks of size bytes (more for a longer
+// line) and returns how many lines it has (a last line without a newline
+// counts) and how many distinct first fields.
+func count(r io.Reader, size int) (lines, keys int, err error) {
 	seen := make(map[string]int, 1<<16)
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, size)
 	have := 0
 	for {
 		n, rerr := r.Read(buf[have:])

@@ -9,7 +9,8 @@ import (
 )
 
 func TestCount(t *testing.T) {
-	long := strings.Repeat("x", 300<<10) // longer than the first buffer
+	const size = 16                     // the block size; small, so lines cross blocks
+	long := strings.Repeat("x", 3*size) // longer than the first buffer
 	for _, c := range []struct {
 		name, in    string
 		lines, keys int
@@ -20,6 +21,7 @@ func TestCount(t *testing.T) {
 		{"no space", "abc\nabc\n", 2, 1},
 		{"empty lines", "\n\n", 2, 1},
 		{"line longer than the buffer", "k " + long + "\nk\n" + long, 3, 2},
+		{"lines across blocks", "10.0.0.1 a\n10.0.0.22 bb\n10.0.0.1 ccc\n10.0.0.333 d\n", 4, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			readers := map[string]io.Reader{
@@ -30,7 +32,7 @@ func TestCount(t *testing.T) {
 				"data with EOF": iotest.DataErrReader(strings.NewReader(c.in)),
 			}
 			for name, r := range readers {
-				lines, keys, err := count(r)
+				lines, keys, err := count(r, size)
 				if err != nil || lines != c.lines || keys != c.keys {
 					t.Errorf("%s: count = %d lines, %d keys, %v; want %d, %d", name, lines, keys, err, c.lines, c.keys)
 				}
@@ -42,7 +44,7 @@ func TestCount(t *testing.T) {
 func TestCountReadError(t *testing.T) {
 	broken := errors.New("disk gone")
 	r := io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(broken))
-	lines, _, err := count(r)
+	lines, _, err := count(r, 16)
 	if !errors.Is(err, broken) || lines != 2 {
 		t.Fatalf("count = %d lines, %v; want 2 lines, %v", lines, err, broken)
 	}
