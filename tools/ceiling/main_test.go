@@ -49,3 +49,15 @@ func TestCountReadError(t *testing.T) {
 		t.Fatalf("count = %d lines, %v; want 2 lines, %v", lines, err, broken)
 	}
 }
+
+func TestKeyAllocs(t *testing.T) {
+	seen := map[string]*int{}
+	line := []byte("10.0.0.1 - - [x]")
+	key(seen, line)
+	if n := testing.AllocsPerRun(100, func() { key(seen, line) }); n != 0 {
+		t.Fatalf("key allocates %v times for a known address", n)
+	}
+	if got := *seen["10.0.0.1"]; got != 102 { // 1 + AllocsPerRun's warm-up + 100
+		t.Fatalf("count = %d, want 102", got)
+	}
+}
