@@ -84,18 +84,21 @@ func TestChunkReaderSplitsAsEachLine(t *testing.T) {
 			if one {
 				r = iotest.OneByteReader(r)
 			}
-			pool := newChunkPool(1000, chunkCap(fill, max), nil)
-			todo := make(chan *chunk, 1000)
-			cr := &chunkReader{pool: pool, todo: todo, max: max, fill: fill}
-			if err := cr.input(t.Context(), r, &source{}); err != nil {
-				t.Fatal(err)
-			}
-			close(todo)
+			pool := newChunkPool(1000, nil)
+			cr := newChunkReader([]Input{{Path: "a.log", Reader: r}}, []*source{{}}, pool, max, fill)
+			buf := make([]byte, 0, chunkCap(fill, max))
 			var got []string
 			seq := 0
-			for ch := range todo {
+			for {
+				ch := cr.read(t.Context(), buf)
+				if ch == nil {
+					break
+				}
 				if ch.seq != seq {
 					t.Fatalf("chunk %d numbered %d", seq, ch.seq)
+				}
+				if cap(ch.data) != cap(buf) || len(ch.data) > 0 && &ch.data[:1][0] != &buf[:1][0] {
+					t.Fatalf("chunk %d is not in the worker's buffer", ch.seq)
 				}
 				seq++
 				for _, n := range ch.tooLong {
@@ -109,6 +112,14 @@ func TestChunkReaderSplitsAsEachLine(t *testing.T) {
 				} else if len(rest) > 0 {
 					t.Fatalf("chunk %d ends inside a line", ch.seq)
 				}
+				buf, ch.data = ch.data[:0], nil
+				pool.put(ch)
+			}
+			if cr.err != nil {
+				t.Fatal(cr.err)
+			}
+			if seq < 2 {
+				t.Fatalf("%d chunks: the input was not cut", seq)
 			}
 			// Over-long lines dropped while reading are listed before their
 			// chunk's lines: compare as multisets.

@@ -13,31 +13,41 @@ import (
 	"github.com/session-exporter/session-exporter/collector/session"
 )
 
-// The parallel replay. A reader reads the inputs in chunks of whole lines
-// straight into the chunks' buffers; workers decode chunks at the same time,
-// each with its own decoder (the per-line step of pipeline.go, with a clone
-// of the classifier and parsers of its own); the decoded chunks are then
-// counted in input order, one at a time, by whichever worker is free: their
-// events go through the counting half of the pipeline, the clock guard,
-// then the one sessionizer, fed with Add in input order. It is the
+// The parallel replay. Workers take turns reading the inputs, a chunk of
+// whole lines at a time, each into a buffer of its own, and decode the
+// chunk they read while the other workers read and decode theirs, each
+// with its own decoder (the per-line step of pipeline.go, with a clone of
+// the classifier and parsers of its own); the decoded chunks are then
+// counted in input order, one at a time, by whichever worker is free:
+// their events go through the counting half of the pipeline, the clock
+// guard, then the one sessionizer, fed with Add in input order. It is the
 // sequential replay's counting with the decoding moved out, so the counts
 // are the same however many workers there are, evictions by max_visitors
 // included (TestReplayPathsAgree).
+//
+// A worker decodes the lines it read itself, from a buffer it reuses: the
+// read writes them into its core's cache and the parser finds them there.
+// A reader goroutine of its own, filling chunks that a worker on the other
+// core then parsed, made the two-core replay use a tenth more CPU than the
+// one-core one: the parser waited for lines to come over from the other
+// core, and the kernel's copy into a buffer last read there waited too
+// (see docs/performance.md, "The parallel replay").
 //
 // Only decoding is spread: one sessionizer takes every event. A sharded
 // sessionizer would split max_visitors and the returning-visitor capacity
 // between the shards and evict other visitors than live does. The counting
 // half is about a third of a line's cost on one core, so two workers, each
-// decoding and taking its turn at counting, keep both cores busy. Counting
-// had a goroutine of its own before, woken for every chunk: with the reader
-// and two workers, four goroutines on two cores, preempted and rescheduled
-// against each other (see docs/performance.md, "The parallel replay").
+// reading, decoding and taking its turn at counting, keep both cores busy.
+// Counting had a goroutine of its own before, woken for every chunk: with
+// the reader and two workers, four goroutines on two cores, preempted and
+// rescheduled against each other.
 //
-// Memory is bounded: at most 4 chunks per worker exist (read, waiting,
-// decoding or waiting for their turn), each of chunkBytes plus
-// max_line_bytes (1.3 MB a worker with the default 64 KiB lines). The
-// reader waits for a free chunk, so one slow chunk holds up the reader, not
-// an unbounded pile of decoded chunks behind it.
+// Memory is bounded: every worker has one buffer of chunkBytes plus
+// max_line_bytes (320 KiB with the default 64 KiB lines), and at most 4
+// decoded chunks per worker, their events (64 bytes a line) without their
+// lines, exist at once (being read, decoded or waiting for their turn). A
+// worker waits for a free chunk before it reads, so one slow chunk holds
+// up the reading, not an unbounded pile of decoded chunks behind it.
 
 // chunkBytes is how much a chunk holds before it is cut at a newline.
 const chunkBytes = 256 << 10
@@ -51,11 +61,14 @@ func chunkCap(fill, max int) int { return fill + max + 2 }
 const chunksPerWorker = 4
 
 type chunk struct {
-	seq     int
-	src     *source
-	data    []byte // whole lines, each ending in '\n', but for an input's last line
-	last    bool   // data ends with the input's last line, which may lack its newline
-	tooLong []int  // sizes of over-long lines dropped while reading data
+	seq int
+	src *source
+	// data: whole lines, each ending in '\n', but for an input's last
+	// line; they are in the buffer of the worker that read them, and only
+	// while it decodes them.
+	data    []byte
+	last    bool  // data ends with the input's last line, which may lack its newline
+	tooLong []int // sizes of over-long lines dropped while reading data
 	events  []session.Event
 	// header is the last CloudFront "#Fields:" line of the input before
 	// the chunk: a worker that did not read it lays out its columns first.
@@ -74,13 +87,12 @@ type chunkPool struct {
 	free     chan *chunk
 	made     int
 	limit    int
-	size     int
 	inFlight atomic.Int64
 	taken    func(int)
 }
 
-func newChunkPool(limit, size int, h *parallelHooks) *chunkPool {
-	p := &chunkPool{free: make(chan *chunk, limit), limit: limit, size: size}
+func newChunkPool(limit int, h *parallelHooks) *chunkPool {
+	p := &chunkPool{free: make(chan *chunk, limit), limit: limit}
 	if h != nil {
 		p.taken = h.taken
 	}
@@ -95,7 +107,7 @@ func (p *chunkPool) take(ctx context.Context) (*chunk, error) {
 	default:
 		if p.made < p.limit {
 			p.made++
-			ch = &chunk{data: make([]byte, 0, p.size)}
+			ch = &chunk{}
 			break
 		}
 		select {
@@ -126,28 +138,20 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 	if hooks != nil && hooks.chunkBytes > 0 {
 		fill = hooks.chunkBytes
 	}
-	pool := newChunkPool(chunksPerWorker*workers, chunkCap(fill, c.cfg.MaxLineBytes), hooks)
-	todo := make(chan *chunk, pool.limit)
-	var readErr error
-	var wg sync.WaitGroup
-
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(todo)
-		readErr = c.readChunks(ctx, inputs, srcs, pool, todo, fill)
-	}()
+	pool := newChunkPool(chunksPerWorker*workers, hooks)
+	cr := newChunkReader(inputs, srcs, pool, c.cfg.MaxLineBytes, fill)
+	defer cr.close()
 
 	// The counting: chunks in input order through the clock guard and the
 	// sessionizer, as the sequential replay counts lines. It has no
 	// goroutine of its own: a worker that has decoded a chunk leaves it
 	// with the ones waiting for their turn and, unless another worker is
 	// counting already, counts every chunk whose turn has come, its own
-	// among them, then goes back to decoding. The counting moves between
-	// the workers, never runs twice at once, and takes the chunks in
-	// order; the worker holding it is busy while another decodes, with no
-	// goroutine of the counting's own to wake or to preempt them (the
-	// reader, the other goroutine, mostly waits in read or for a chunk).
+	// among them, then goes back to reading and decoding. The counting
+	// moves between the workers, never runs twice at once, and takes the
+	// chunks in order; the worker holding it is busy while another reads
+	// or decodes, with no goroutine of the counting's own to wake or to
+	// preempt them.
 	cnt := &counter{p: p, pool: pool, pending: make(map[int]*chunk, pool.limit), input: -1}
 	var workWG sync.WaitGroup
 	for w := range workers {
@@ -159,30 +163,32 @@ func (c *Collector) replayParallel(ctx context.Context, inputs []Input, srcs []*
 		workWG.Add(1)
 		go func() {
 			defer workWG.Done()
-			for ch := range todo {
-				if ctx.Err() != nil {
+			buf := make([]byte, 0, chunkCap(fill, c.cfg.MaxLineBytes))
+			for {
+				ch := cr.read(ctx, buf)
+				if ch == nil {
 					return
 				}
 				if hooks != nil && hooks.process != nil {
 					hooks.process(ch.seq)
 				}
 				decodeChunk(d, ch, c.cfg.MaxLineBytes)
+				buf, ch.data = ch.data[:0], nil
 				cnt.done(ch)
 			}
 		}()
 	}
 	workWG.Wait()
-	wg.Wait()
-	if len(cnt.pending) > 0 && ctx.Err() == nil && readErr == nil {
-		// Cannot happen while chunks are numbered without gaps; fail loudly
-		// rather than count part of the input.
-		return fmt.Errorf("replay: %d chunks out of sequence", len(cnt.pending))
-	}
-	if readErr != nil {
-		return readErr
+	if cr.err != nil {
+		return cr.err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if len(cnt.pending) > 0 {
+		// Cannot happen while chunks are numbered without gaps; fail loudly
+		// rather than count part of the input.
+		return fmt.Errorf("replay: %d chunks out of sequence", len(cnt.pending))
 	}
 	if cnt.input >= 0 {
 		p.guard.End(cnt.input, p)
@@ -275,107 +281,134 @@ func decodeChunk(d *decoder, ch *chunk, max int) {
 	d.metrics.ChunkRead(src.file, uint64(lines), uint64(bytes))
 }
 
-// chunkReader reads the inputs into chunks of whole lines, in order, and
-// numbers them; every input has at least one chunk, so that the counting
-// sees where each ends.
+// chunkReader reads the inputs into chunks of whole lines, in order, for
+// the workers, which take turns at it, and numbers them; every input has at
+// least one chunk, so that the counting sees where each ends.
 type chunkReader struct {
+	mu     sync.Mutex
+	inputs []Input
+	srcs   []*source
 	pool   *chunkPool
-	todo   chan<- *chunk
 	max    int
 	fill   int // bytes read into a chunk before it is cut
-	seq    int
-	ch     *chunk // the chunk being filled
-	fields []byte // the input's last "#Fields:" line so far
+
+	next    int // the input to open when the open one ends
+	src     *source
+	br      *blockReader // the open input; nil between inputs
+	closeFn func()
+	carry   []byte // the incomplete line after the last chunk's last newline
+	cur     *chunk // the chunk being read: over-long lines found meanwhile are its
+	seq     int
+	fields  []byte // the input's last "#Fields:" line so far
 	// headers: the input's format reads "#Fields:" lines; when it does
 	// not, its chunks are not searched for them (2% of the CPU).
 	headers bool
+	err     error // why reading stopped before the end; set under mu
+	end     bool  // every input was read, or reading failed
 }
 
-func (c *Collector) readChunks(ctx context.Context, inputs []Input, srcs []*source, pool *chunkPool, todo chan<- *chunk, fill int) error {
-	cr := &chunkReader{pool: pool, todo: todo, max: c.cfg.MaxLineBytes, fill: fill}
-	for i, in := range inputs {
-		r, closeFn, err := openInput(in)
-		if err != nil {
-			return err
+func newChunkReader(inputs []Input, srcs []*source, pool *chunkPool, max, fill int) *chunkReader {
+	return &chunkReader{inputs: inputs, srcs: srcs, pool: pool, max: max, fill: fill, carry: make([]byte, 0, max+1)}
+}
+
+// read fills buf, a worker's own buffer of chunkCap(fill, max) bytes, with
+// the next chunk's lines and returns the chunk, its data in buf; nil when
+// every input was read or reading stopped (err says why).
+func (cr *chunkReader) read(ctx context.Context, buf []byte) *chunk {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.end {
+		return nil
+	}
+	ch, err := cr.fill1(ctx, buf)
+	if err != nil {
+		cr.err, cr.end = err, true
+		cr.close()
+		return nil
+	}
+	return ch
+}
+
+// fill1 reads the next chunk into buf; under mu.
+func (cr *chunkReader) fill1(ctx context.Context, buf []byte) (*chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if cr.br == nil {
+		if cr.next == len(cr.inputs) {
+			cr.end = true
+			return nil, nil
 		}
-		cr.fields, cr.headers = nil, accesslog.ReadsHeaders(srcs[i].format)
-		err = cr.input(ctx, r, srcs[i])
-		closeFn()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", in.Path, err)
+		if err := cr.open(); err != nil {
+			return nil, err
 		}
 	}
-	return nil
-}
-
-// take returns a new chunk of src.
-func (cr *chunkReader) take(ctx context.Context, src *source) (*chunk, error) {
 	ch, err := cr.pool.take(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ch.src, ch.header, ch.last = src, cr.fields, false
-	ch.data, ch.tooLong = ch.data[:0], ch.tooLong[:0]
-	return ch, nil
-}
-
-// send numbers the current chunk and hands it to the workers.
-func (cr *chunkReader) send(ctx context.Context) error {
-	ch := cr.ch
-	if cr.headers {
-		cr.fields = lastFields(ch.data, cr.fields)
-	}
-	ch.seq = cr.seq // numbered when sent: the counting needs no gaps
-	cr.seq++
-	select {
-	case cr.todo <- ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// input reads one input into chunks.
-func (cr *chunkReader) input(ctx context.Context, r io.Reader, src *source) error {
-	// Over-long lines are dropped while reading; they are counted with
-	// the chunk being filled when their end is found.
-	br := newBlockReader(r, cr.max, func(n int) { cr.ch.tooLong = append(cr.ch.tooLong, n) })
-	var err error
-	if cr.ch, err = cr.take(ctx, src); err != nil {
-		return err
-	}
+	ch.src, ch.header, ch.last = cr.src, cr.fields, false
+	ch.tooLong = ch.tooLong[:0]
+	cr.cur = ch
+	data := append(buf[:0], cr.carry...)
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			cr.pool.put(ch)
+			return nil, err
 		}
-		ch := cr.ch
-		data, err := br.read(ch.data)
-		ch.data = data
+		data, err = cr.br.read(data)
 		if errors.Is(err, io.EOF) {
-			ch.last = true
-			return cr.send(ctx)
+			ch.data, ch.last = data, true
+			cr.close()
+			cr.number(ch)
+			return ch, nil
 		}
 		if err != nil {
-			return err
+			cr.pool.put(ch)
+			return nil, fmt.Errorf("read %s: %w", cr.inputs[cr.next-1].Path, err)
 		}
 		if len(data) < cr.fill {
 			continue
 		}
 		// Full: cut after the last newline; the incomplete line goes on
 		// to the next chunk.
-		next, err := cr.take(ctx, src)
-		if err != nil {
-			return err
-		}
 		cut := bytes.LastIndexByte(data, '\n') + 1
-		next.data = br.keep(next.data, data[cut:])
+		cr.carry = cr.br.keep(cr.carry, data[cut:])
 		ch.data = data[:cut]
-		if err := cr.send(ctx); err != nil {
-			return err
-		}
-		next.header = cr.fields // as of the end of ch
-		cr.ch = next
+		cr.number(ch)
+		return ch, nil
 	}
+}
+
+// open opens the next input.
+func (cr *chunkReader) open() error {
+	in, src := cr.inputs[cr.next], cr.srcs[cr.next]
+	r, closeFn, err := openInput(in)
+	if err != nil {
+		return err
+	}
+	cr.next++
+	cr.src, cr.closeFn = src, closeFn
+	cr.br = newBlockReader(r, cr.max, func(n int) { cr.cur.tooLong = append(cr.cur.tooLong, n) })
+	cr.carry, cr.fields, cr.headers = cr.carry[:0], nil, accesslog.ReadsHeaders(src.format)
+	return nil
+}
+
+// close closes the open input, if any.
+func (cr *chunkReader) close() {
+	if cr.br != nil {
+		cr.closeFn()
+		cr.br, cr.closeFn = nil, nil
+	}
+}
+
+// number numbers ch, read whole, for the counting, which needs no gaps.
+func (cr *chunkReader) number(ch *chunk) {
+	if cr.headers {
+		cr.fields = lastFields(ch.data, cr.fields)
+	}
+	ch.seq = cr.seq
+	cr.seq++
 }
 
 var fieldsPrefix = []byte("#Fields:")

@@ -2,7 +2,9 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -300,6 +302,63 @@ func TestParallelReplayBoundsChunks(t *testing.T) {
 	}
 	if diff := cmp.Diff(run(1, nil), got); diff != "" {
 		t.Errorf("counts differ (-sequential +parallel):\n%s", diff)
+	}
+}
+
+// endless repeats data for ever.
+type endless struct {
+	data []byte
+	off  int
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m := copy(p[n:], e.data[e.off:])
+		n += m
+		e.off = (e.off + m) % len(e.data)
+	}
+	return n, nil
+}
+
+// TestParallelReplayStopsWhenCancelled: cancelling a parallel replay of an
+// input without end stops it, whether its workers are reading, decoding
+// or waiting for a free chunk, and it says why.
+func TestParallelReplayStopsWhenCancelled(t *testing.T) {
+	cfg := mustConfig(t, pathsConfig)
+	c, err := New(cfg, Options{Secret: []byte("0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 2
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var once sync.Once
+	hooks := &parallelHooks{
+		chunkBytes: 4 << 10,
+		taken: func(n int) {
+			if n >= chunksPerWorker*workers { // every chunk is out: the next take waits
+				once.Do(cancel)
+			}
+		},
+		process: func(seq int) {
+			if seq == 0 { // holds the first chunk's turn, so the others pile up
+				<-ctx.Done()
+			}
+		},
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Replay(ctx, []Input{{Path: "a.log", Reader: &endless{data: pathsInput()}}}, ReplayOptions{Workers: workers, hooks: hooks})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("replay returned %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the replay did not stop when cancelled")
 	}
 }
 
