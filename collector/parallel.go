@@ -39,8 +39,8 @@ import (
 // half is about a third of a line's cost on one core, so two workers, each
 // reading, decoding and taking its turn at counting, keep both cores busy.
 // Counting had a goroutine of its own before, woken for every chunk: with
-// the reader and two workers, four goroutines on two cores, preempted and
-// rescheduled against each other.
+// the reader goroutine there was then and two workers, four goroutines on
+// two cores, preempted and rescheduled against each other.
 //
 // Memory is bounded: every worker has one buffer of chunkBytes plus
 // max_line_bytes (320 KiB with the default 64 KiB lines), and at most 4
@@ -78,7 +78,7 @@ type chunk struct {
 // parallelHooks let tests watch and slow the parallel replay.
 type parallelHooks struct {
 	chunkBytes int                // instead of chunkBytes when not 0
-	taken      func(inFlight int) // the reader took a chunk: inFlight chunks are out now
+	taken      func(inFlight int) // a worker took a chunk to read into: inFlight chunks are out now
 	process    func(seq int)      // a worker is about to decode chunk seq
 }
 

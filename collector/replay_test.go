@@ -250,9 +250,9 @@ func TestReplayPathsAgree(t *testing.T) {
 	}
 }
 
-// TestParallelReplayBoundsChunks: while one chunk is slow, the reader stops
-// when the bound of chunks in flight is reached instead of reading on, and
-// the counts are the sequential ones.
+// TestParallelReplayBoundsChunks: while one chunk is slow, the workers
+// stop reading when the bound of chunks in flight is reached instead of
+// reading on, and the counts are the sequential ones.
 func TestParallelReplayBoundsChunks(t *testing.T) {
 	data := pathsInput()
 	cfg := mustConfig(t, pathsConfig)
@@ -278,10 +278,10 @@ func TestParallelReplayBoundsChunks(t *testing.T) {
 			if seq != 0 {
 				return
 			}
-			select { // the first chunk waits until the reader has filled the bound
+			select { // the first chunk waits until the other workers have read the bound
 			case <-full:
 			case <-time.After(time.Minute):
-				t.Error("the reader never had the bound of chunks out")
+				t.Error("the workers never had the bound of chunks out")
 			}
 		},
 	}
