@@ -50,8 +50,21 @@ func newReturning(capacity int, window time.Duration) (*Returning, error) {
 	if need <= 1 {
 		buckets = 1
 	}
+	// Every page of the table is written once now. A page first read
+	// (start reads two buckets before it writes one) is mapped to the
+	// kernel's zero page, and its first write then replaces that mapping,
+	// which on several cores makes the kernel interrupt the others to
+	// flush their TLBs: 2,000 such faults in a replay of 2M lines at the
+	// default capacity, about 5% of a two-core replay's time
+	// (docs/performance.md, "The parallel replay"). The memory is the
+	// table's anyway once ten thousand or so visitors have come, each
+	// writing a bucket at random.
+	slots := make([]uint32, buckets*bucketSlots)
+	for i := 0; i < len(slots); i += 1024 { // 4 KiB of slots
+		slots[i] = 0
+	}
 	return &Returning{
-		slots:  make([]uint32, buckets*bucketSlots),
+		slots:  slots,
 		mask:   buckets - 1,
 		window: int32(window / time.Hour),
 	}, nil
