@@ -27,23 +27,24 @@ import (
 //
 // A worker decodes the lines it read itself, from a buffer it reuses: the
 // read writes them into its core's cache and the parser finds them there.
-// A reader goroutine of its own, filling chunks that a worker on the other
-// core then parsed, made the two-core replay use a tenth more CPU than the
-// one-core one: the parser waited for lines to come over from the other
-// core, and the kernel's copy into a buffer last read there waited too
-// (see docs/performance.md, "The parallel replay").
+// Before, a reader goroutine of its own filled chunks that a worker, often
+// on the other core, then parsed; profiles of the two-core replay showed
+// its extra CPU in the kernel's copy into the chunks and in the parser's
+// first look at each line (see docs/performance.md, "The parallel
+// replay").
 //
 // Only decoding is spread: one sessionizer takes every event. A sharded
 // sessionizer would split max_visitors and the returning-visitor capacity
 // between the shards and evict other visitors than live does. The counting
 // half is about a third of a line's cost on one core, so two workers, each
 // reading, decoding and taking its turn at counting, keep both cores busy.
-// Counting had a goroutine of its own before, woken for every chunk: with
-// the reader goroutine there was then and two workers, four goroutines on
-// two cores, preempted and rescheduled against each other.
+// Counting once had a goroutine of its own, woken for every chunk: with
+// the reader goroutine of the time and two workers, that made four
+// goroutines on two cores, preempted and rescheduled against each other.
 //
 // Memory is bounded: every worker has one buffer of chunkBytes plus
-// max_line_bytes (320 KiB with the default 64 KiB lines), and at most 4
+// max_line_bytes (320 KiB with the default 64 KiB lines), the reading one
+// of max_line_bytes for the incomplete line between chunks, and at most 4
 // decoded chunks per worker, their events (64 bytes a line) without their
 // lines, exist at once (being read, decoded or waiting for their turn). A
 // worker waits for a free chunk before it reads, so one slow chunk holds
@@ -79,6 +80,7 @@ type chunk struct {
 type parallelHooks struct {
 	chunkBytes int                // instead of chunkBytes when not 0
 	taken      func(inFlight int) // a worker took a chunk to read into: inFlight chunks are out now
+	waiting    func()             // a worker is about to wait for a free chunk
 	process    func(seq int)      // a worker is about to decode chunk seq
 }
 
@@ -89,12 +91,13 @@ type chunkPool struct {
 	limit    int
 	inFlight atomic.Int64
 	taken    func(int)
+	waiting  func()
 }
 
 func newChunkPool(limit int, h *parallelHooks) *chunkPool {
 	p := &chunkPool{free: make(chan *chunk, limit), limit: limit}
 	if h != nil {
-		p.taken = h.taken
+		p.taken, p.waiting = h.taken, h.waiting
 	}
 	return p
 }
@@ -109,6 +112,9 @@ func (p *chunkPool) take(ctx context.Context) (*chunk, error) {
 			p.made++
 			ch = &chunk{}
 			break
+		}
+		if p.waiting != nil {
+			p.waiting()
 		}
 		select {
 		case ch = <-p.free:
@@ -331,9 +337,6 @@ func (cr *chunkReader) read(ctx context.Context, buf []byte) *chunk {
 
 // fill1 reads the next chunk into buf; under mu.
 func (cr *chunkReader) fill1(ctx context.Context, buf []byte) (*chunk, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if cr.br == nil {
 		if cr.next == len(cr.inputs) {
 			cr.end = true
@@ -342,6 +345,19 @@ func (cr *chunkReader) fill1(ctx context.Context, buf []byte) (*chunk, error) {
 		if err := cr.open(); err != nil {
 			return nil, err
 		}
+	}
+	ch, err := cr.fill2(ctx, buf)
+	if err != nil {
+		// As the sequential replay says it, cancellation included.
+		return nil, fmt.Errorf("read %s: %w", cr.inputs[cr.next-1].Path, err)
+	}
+	return ch, nil
+}
+
+// fill2 reads the next chunk of the open input into buf; under mu.
+func (cr *chunkReader) fill2(ctx context.Context, buf []byte) (*chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	ch, err := cr.pool.take(ctx)
 	if err != nil {
@@ -365,7 +381,7 @@ func (cr *chunkReader) fill1(ctx context.Context, buf []byte) (*chunk, error) {
 		}
 		if err != nil {
 			cr.pool.put(ch)
-			return nil, fmt.Errorf("read %s: %w", cr.inputs[cr.next-1].Path, err)
+			return nil, err
 		}
 		if len(data) < cr.fill {
 			continue

@@ -322,40 +322,43 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 // TestParallelReplayStopsWhenCancelled: cancelling a parallel replay of an
-// input without end stops it, whether its workers are reading, decoding
-// or waiting for a free chunk, and it says why.
+// input without end stops it, here while a worker waits for a free chunk
+// (the first chunk's turn is held, so every chunk is out), and it says
+// why, as the sequential replay does.
 func TestParallelReplayStopsWhenCancelled(t *testing.T) {
 	cfg := mustConfig(t, pathsConfig)
 	c, err := New(cfg, Options{Secret: []byte("0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const workers = 2
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	waiting := make(chan struct{})
 	var once sync.Once
 	hooks := &parallelHooks{
 		chunkBytes: 4 << 10,
-		taken: func(n int) {
-			if n >= chunksPerWorker*workers { // every chunk is out: the next take waits
-				once.Do(cancel)
-			}
-		},
+		waiting:    func() { once.Do(func() { close(waiting) }) },
 		process: func(seq int) {
-			if seq == 0 { // holds the first chunk's turn, so the others pile up
-				<-ctx.Done()
+			if seq != 0 {
+				return
 			}
+			select { // holds the first chunk's turn until a worker waits for a chunk
+			case <-waiting:
+			case <-time.After(time.Minute):
+				t.Error("no worker ever waited for a free chunk")
+			}
+			cancel()
 		},
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Replay(ctx, []Input{{Path: "a.log", Reader: &endless{data: pathsInput()}}}, ReplayOptions{Workers: workers, hooks: hooks})
+		_, err := c.Replay(ctx, []Input{{Path: "a.log", Reader: &endless{data: pathsInput()}}}, ReplayOptions{Workers: 2, hooks: hooks})
 		done <- err
 	}()
 	select {
 	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("replay returned %v, want context.Canceled", err)
+		if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "read a.log: ") {
+			t.Errorf("replay returned %v, want read a.log: context canceled", err)
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("the replay did not stop when cancelled")

@@ -1,13 +1,14 @@
 #!/bin/sh
-# two-cores.sh: how much of the machine's second core the two-core replay
-# gets. Each round runs, in an order that alternates from round to round:
-# the build alone on one core; two copies of it at once, each on one core
-# (what two cores give two independent replays, sharing nothing but the
-# machine); and the build on two cores. On a machine whose two cores slow
-# each other down when both are busy (two virtual cores on one physical
-# core, a shared memory bus), the pair shows it: each copy takes longer
-# than the one alone, and no program splitting one replay over the two
-# cores can beat the pair's throughput.
+# two-cores.sh: the replay's two-core speed-up beside the one the machine
+# gives work that shares nothing. Each round runs, in an order that
+# alternates from round to round: the build alone on one core
+# (GOMAXPROCS=1); two copies of it at once, each with GOMAXPROCS=1, which
+# share nothing but the machine; and the build on two cores. On a machine
+# whose two cores slow each other down when both are busy (two virtual
+# cores on one physical core, a shared memory bus), the pair shows it:
+# two copies take longer than one alone. The pair is not a strict bound
+# for one replay split over two cores (its copies start up at once and
+# read the file twice), but it is what the machine gives.
 #
 #   tools/two-cores.sh ROUNDS LOG BIN
 #   tools/two-cores.sh 25 /tmp/big.log bin/session-exporter
@@ -17,13 +18,16 @@
 #                the end of both), the speed-up two cores give two
 #                independent one-core replays;
 #   the replay:  (one alone) / (the build on two cores);
-#   the share:   the replay's speed-up over the machine's, round by round;
+#   the share:   the replay's speed-up over the machine's, round by round
+#                (1.0: the replay gains from the second core what two
+#                independent replays do);
 #   CPU:         each copy of the pair's CPU time over the one alone's.
 # LOG is read as FORMAT (combined unless set).
 set -eu
 format=${FORMAT:-combined}
 [ $# -eq 3 ] || { echo "usage: $0 ROUNDS LOG BIN" >&2; exit 2; }
 rounds=$1 log=$2 bin=$3
+case $rounds in '' | *[!0-9]* | 0) echo "$0: ROUNDS must be a positive number, not '$rounds'" >&2; exit 2 ;; esac
 raw=$(mktemp)
 trap 'rm -f "$raw" "$raw".a "$raw".b' EXIT
 now() { date +%s%N; }
@@ -39,7 +43,8 @@ pair() {
 	t0=$(now)
 	run 1 "$raw".a & pa=$!
 	run 1 "$raw".b & pb=$!
-	wait "$pa" && wait "$pb" || { echo "$0: a copy of the pair failed" >&2; exit 1; }
+	ok=0; wait "$pa" || ok=1; wait "$pb" || ok=1
+	[ "$ok" = 0 ] || { echo "$0: a copy of the pair failed" >&2; exit 1; }
 	t1=$(now)
 	echo "$r pair $(((t1 - t0) / 1000000)) $(cat "$raw".a) $(cat "$raw".b)" >> "$raw"
 }

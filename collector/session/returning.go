@@ -55,8 +55,9 @@ func newReturning(capacity int, window time.Duration) (*Returning, error) {
 	// kernel's zero page, and its first write then replaces that mapping,
 	// which on several cores makes the kernel interrupt the others to
 	// flush their TLBs: 2,000 such faults in a replay of 2M lines at the
-	// default capacity, about 5% of a two-core replay's time
-	// (docs/performance.md, "The parallel replay"). The memory is the
+	// default capacity, where writing the pages first made a two-core
+	// replay take 0.94 of the time per round (docs/performance.md, "The
+	// parallel replay"). At the default capacity the memory is the
 	// table's anyway once ten thousand or so visitors have come, each
 	// writing a bucket at random.
 	slots := make([]uint32, buckets*bucketSlots)
