@@ -310,7 +310,6 @@ type chunkReader struct {
 	// not, its chunks are not searched for them (2% of the CPU).
 	headers bool
 	err     error // why reading stopped before the end; set under mu
-	end     bool  // every input was read, or reading failed
 }
 
 func newChunkReader(inputs []Input, srcs []*source, pool *chunkPool, max, fill int) *chunkReader {
@@ -323,12 +322,12 @@ func newChunkReader(inputs []Input, srcs []*source, pool *chunkPool, max, fill i
 func (cr *chunkReader) read(ctx context.Context, buf []byte) *chunk {
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
-	if cr.end {
+	if cr.err != nil {
 		return nil
 	}
 	ch, err := cr.fill1(ctx, buf)
 	if err != nil {
-		cr.err, cr.end = err, true
+		cr.err = err
 		cr.close()
 		return nil
 	}
@@ -339,8 +338,7 @@ func (cr *chunkReader) read(ctx context.Context, buf []byte) *chunk {
 func (cr *chunkReader) fill1(ctx context.Context, buf []byte) (*chunk, error) {
 	if cr.br == nil {
 		if cr.next == len(cr.inputs) {
-			cr.end = true
-			return nil, nil
+			return nil, nil // every input was read
 		}
 		if err := cr.open(); err != nil {
 			return nil, err
@@ -356,9 +354,6 @@ func (cr *chunkReader) fill1(ctx context.Context, buf []byte) (*chunk, error) {
 
 // fill2 reads the next chunk of the open input into buf; under mu.
 func (cr *chunkReader) fill2(ctx context.Context, buf []byte) (*chunk, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	ch, err := cr.pool.take(ctx)
 	if err != nil {
 		return nil, err
